@@ -1,0 +1,22 @@
+// Command register is the register Lambda function: the routes of the "register" rows of the
+// route table (shared/httpapi/routes.go), served through API Gateway.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/ekolek/identity/shared/app"
+)
+
+func main() {
+	h, err := app.LambdaHandler(context.Background(), "register")
+	if err != nil {
+		slog.Error("start-up failed", "function", "register", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}

@@ -1,0 +1,136 @@
+// Command ekolekctl is the operator CLI. It uses the same configuration as
+// the functions, so it works on the embedded store and on a DynamoDB table.
+//
+//	ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
+//	ekolekctl create-table
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/store/dynamo"
+)
+
+const usage = `usage:
+  ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
+  ekolekctl create-table
+
+Configuration comes from the same EKOLEK_* environment variables as the functions.`
+
+func main() {
+	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ekolekctl:", err)
+		os.Exit(1)
+	}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "create-admin":
+		return createAdmin(ctx, cfg, args[1:], stdin, stdout)
+	case "create-table":
+		return createTable(ctx, cfg, stdout)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func createAdmin(ctx context.Context, cfg config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var in account.NewAdmin
+	var barangays stringList
+	fs.StringVar(&in.Username, "username", "", "login name")
+	fs.StringVar(&in.Email, "email", "", "email address")
+	fs.StringVar(&in.FullName, "full-name", "", "full name")
+	fs.StringVar(&in.Role, "role", "", "super_admin | operations_manager | content_rewards_manager | security_analyst")
+	fs.Var(&barangays, "barangay", "assigned barangay (repeatable)")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w\n%s", err, usage)
+	}
+	if !*pwStdin {
+		return errors.New("--password-stdin is required: the password is read from standard input, never from the command line")
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading the password: %w", err)
+	}
+	in.Password = strings.TrimRight(line, "\r\n")
+	if in.Password == "" {
+		return errors.New("no password on standard input")
+	}
+	in.Barangays = barangays
+
+	a, err := app.Open(ctx, cfg, logging.New(io.Discard, slog.LevelError), app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	acct, err := a.Accounts.CreateAdmin(ctx, in)
+	var weak *password.WeakError
+	var invalid *account.ValidationError
+	switch {
+	case errors.As(err, &weak):
+		return fmt.Errorf("password refused (%s): use 12-128 characters that are hard to guess, e.g. several unrelated words", strings.Join(weak.Reasons, ", "))
+	case errors.As(err, &invalid):
+		var parts []string
+		for f, why := range invalid.Fields {
+			parts = append(parts, "--"+strings.ReplaceAll(f, "_", "-")+": "+why)
+		}
+		return errors.New(strings.Join(parts, "; "))
+	case errors.Is(err, account.ErrAlreadyRegistered):
+		return errors.New("an admin with this username or email already exists")
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(stdout, "created admin %s (%s, role %s, id %s)\n", acct.Username, acct.Email, acct.Role, acct.ID)
+	return nil
+}
+
+func createTable(ctx context.Context, cfg config.Config, stdout io.Writer) error {
+	if cfg.Store != "dynamodb" {
+		return errors.New("create-table needs EKOLEK_STORE=dynamodb and EKOLEK_TABLE")
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if err := dynamo.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.Table); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "table %s is ready\n", cfg.Table)
+	return nil
+}

@@ -1,0 +1,160 @@
+// Package account holds the two kinds of account (residents and admins), their
+// login identifiers and the rules for creating and changing them.
+package account
+
+import (
+	"context"
+	"time"
+)
+
+// Realm separates resident and admin identities: separate accounts, sessions and cookies.
+type Realm string
+
+// The two realms.
+const (
+	Resident Realm = "resident"
+	Admin    Realm = "admin"
+)
+
+// ParseRealm returns the realm named s, or false for anything else.
+func ParseRealm(s string) (Realm, bool) {
+	switch Realm(s) {
+	case Resident, Admin:
+		return Realm(s), true
+	}
+	return "", false
+}
+
+// Status is an account's lifecycle state.
+type Status string
+
+// Resident statuses and admin statuses (admins use active and suspended).
+const (
+	StatusPending   Status = "pending"
+	StatusApproved  Status = "approved"
+	StatusRejected  Status = "rejected"
+	StatusSuspended Status = "suspended"
+	StatusActive    Status = "active"
+)
+
+// ResidentStatuses lists resident statuses in listing order.
+var ResidentStatuses = []Status{StatusPending, StatusApproved, StatusRejected, StatusSuspended}
+
+// AdminStatuses lists admin statuses in listing order.
+var AdminStatuses = []Status{StatusActive, StatusSuspended}
+
+// StatusesOf returns the statuses accounts of realm r can have, in listing order.
+func StatusesOf(r Realm) []Status {
+	if r == Admin {
+		return AdminStatuses
+	}
+	return ResidentStatuses
+}
+
+// Role is an admin's role.
+type Role string
+
+// Admin roles.
+const (
+	RoleSuperAdmin            Role = "super_admin"
+	RoleOperationsManager     Role = "operations_manager"
+	RoleContentRewardsManager Role = "content_rewards_manager"
+	RoleSecurityAnalyst       Role = "security_analyst"
+)
+
+// ParseRole returns the role named s, or false.
+func ParseRole(s string) (Role, bool) {
+	switch Role(s) {
+	case RoleSuperAdmin, RoleOperationsManager, RoleContentRewardsManager, RoleSecurityAnalyst:
+		return Role(s), true
+	}
+	return "", false
+}
+
+// Account is a resident or an admin. Fields that belong to one realm only are
+// empty for the other.
+type Account struct {
+	Realm  Realm
+	ID     string
+	Status Status
+
+	Email         string
+	EmailVerified bool
+	Language      string
+
+	// Resident fields.
+	FirstName     string
+	LastName      string
+	Phone         string // E.164
+	PhoneVerified bool
+	Barangay      string
+
+	// Admin fields.
+	Username  string
+	FullName  string
+	Role      Role
+	Barangays []string
+
+	PasswordHash string
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Version increases by one with every stored change; updates are
+	// conditional on it so concurrent changes cannot overwrite each other.
+	Version int64
+}
+
+// Identifiers returns the login identifiers the account claims in its realm.
+func (a Account) Identifiers() []Identifier {
+	var ids []Identifier
+	if a.Email != "" {
+		ids = append(ids, Identifier{Kind: KindEmail, Value: a.Email})
+	}
+	if a.Phone != "" {
+		ids = append(ids, Identifier{Kind: KindPhone, Value: a.Phone})
+	}
+	if a.Username != "" {
+		ids = append(ids, Identifier{Kind: KindUsername, Value: a.Username})
+	}
+	return ids
+}
+
+// DisplayName is the account's name for people.
+func (a Account) DisplayName() string {
+	if a.Realm == Admin {
+		return a.FullName
+	}
+	return a.FirstName + " " + a.LastName
+}
+
+// ListQuery selects a page of accounts of one realm.
+type ListQuery struct {
+	Realm  Realm
+	Status Status // empty: all statuses, in StatusesOf order
+	Limit  int
+	Cursor string // opaque, from the previous page
+}
+
+// Store keeps accounts and their identifier claims.
+type Store interface {
+	// CreateAccount stores a new account (Version 1) and claims every one of its
+	// Identifiers in its realm, all or nothing. ErrConflict when any claim or the
+	// id is taken.
+	CreateAccount(ctx context.Context, a Account) error
+	// GetAccount reads an account by id, strongly consistent. ErrNotFound.
+	GetAccount(ctx context.Context, realm Realm, id string) (Account, error)
+	// LookupIdentifier returns the id of the account of realm that holds id. ErrNotFound.
+	LookupIdentifier(ctx context.Context, realm Realm, id Identifier) (string, error)
+	// UpdateAccount replaces an account whose stored Version equals a.Version,
+	// storing it with Version+1. Identifiers never change after creation.
+	// ErrConflict when the version differs, ErrNotFound when it is gone.
+	UpdateAccount(ctx context.Context, a Account) error
+	// UpdateAccountEndSessions is UpdateAccount and the deletion of every
+	// session of the account as one change: both happen or neither. It returns
+	// how many sessions ended.
+	UpdateAccountEndSessions(ctx context.Context, a Account) (int, error)
+	// ListAccounts returns one page of a realm's accounts: grouped by status in
+	// StatusesOf order (only q.Status when set), oldest first within a status,
+	// and the cursor of the next page ("" on the last).
+	ListAccounts(ctx context.Context, q ListQuery) ([]Account, string, error)
+}

@@ -1,0 +1,317 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/store"
+)
+
+// Domain errors; the HTTP layer maps each to one status and code.
+var (
+	ErrInvalidCredentials = errors.New("account: invalid credentials")
+	ErrAlreadyRegistered  = errors.New("account: already registered")
+	ErrInvalidTransition  = errors.New("account: status change not allowed from the current status")
+)
+
+// StatusError refuses a login with a correct password because of the account's status.
+type StatusError struct{ Status Status }
+
+func (e *StatusError) Error() string { return "account: status " + string(e.Status) }
+
+// ValidationError names the input fields that are wrong and why.
+type ValidationError struct{ Fields map[string]string }
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return "account: invalid " + strings.Join(keys, ", ")
+}
+
+// Service is the account domain: registration, admin creation, login
+// verification and status changes.
+type Service struct {
+	store  Store
+	hasher *password.Hasher
+	clock  clock.Clock
+}
+
+// NewService returns a Service.
+func NewService(s Store, h *password.Hasher, c clock.Clock) *Service {
+	return &Service{store: s, hasher: h, clock: c}
+}
+
+// NewID returns a random account id: 16 bytes from crypto/rand in lower-case base32.
+func NewID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// Registration is what a resident submits to sign up.
+type Registration struct {
+	FirstName string
+	LastName  string
+	Email     string
+	Phone     string
+	Barangay  string
+	Password  string
+	Language  string
+}
+
+// Languages the messages come in.
+var Languages = []string{"en", "fil"}
+
+func checkName(fields map[string]string, field, v string, max int) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		fields[field] = "required"
+	case utf8.RuneCountInString(v) > max:
+		fields[field] = fmt.Sprintf("at most %d characters", max)
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		fields[field] = "must not contain control characters"
+	}
+	return v
+}
+
+// Register creates a pending resident. Duplicate email or phone in the
+// resident realm is ErrAlreadyRegistered.
+func (s *Service) Register(ctx context.Context, in Registration) (Account, error) {
+	fields := map[string]string{}
+	a := Account{Realm: Resident, ID: NewID(), Status: StatusPending, Language: "en"}
+	a.FirstName = checkName(fields, "first_name", in.FirstName, 100)
+	a.LastName = checkName(fields, "last_name", in.LastName, 100)
+	a.Barangay = checkName(fields, "barangay", in.Barangay, 100)
+	var err error
+	if a.Email, err = NormalizeEmail(in.Email); err != nil {
+		fields["email"] = err.Error()
+	}
+	if a.Phone, err = NormalizePhone(in.Phone); err != nil {
+		fields["phone"] = err.Error()
+	}
+	if in.Language != "" {
+		if !slices.Contains(Languages, in.Language) {
+			fields["language"] = "must be en or fil"
+		}
+		a.Language = in.Language
+	}
+	if in.Password == "" {
+		fields["password"] = "required"
+	}
+	if len(fields) > 0 {
+		return Account{}, &ValidationError{Fields: fields}
+	}
+	if err := password.Check(in.Password, []string{a.FirstName, a.LastName, a.Email, a.Phone, a.Barangay}); err != nil {
+		return Account{}, err
+	}
+	if a.PasswordHash, err = s.hasher.Hash(in.Password); err != nil {
+		return Account{}, err
+	}
+	a.CreatedAt = s.clock.Now()
+	a.UpdatedAt = a.CreatedAt
+	if err := s.store.CreateAccount(ctx, a); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return Account{}, ErrAlreadyRegistered
+		}
+		return Account{}, err
+	}
+	a.Version = 1
+	return a, nil
+}
+
+// NewAdmin is what the operator CLI (and later the admin API) gives to create an admin.
+type NewAdmin struct {
+	Username  string
+	Email     string
+	FullName  string
+	Role      string
+	Barangays []string
+	// Password may be empty: the admin then has no password until they set
+	// one through the reset flow.
+	Password string
+}
+
+// CreateAdmin creates an active admin. The email counts as verified because
+// an operator or a super admin vouched for it.
+func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error) {
+	fields := map[string]string{}
+	a := Account{Realm: Admin, ID: NewID(), Status: StatusActive, Language: "en", EmailVerified: true}
+	var err error
+	if a.Username, err = NormalizeUsername(in.Username); err != nil {
+		fields["username"] = err.Error()
+	}
+	if a.Email, err = NormalizeEmail(in.Email); err != nil {
+		fields["email"] = err.Error()
+	}
+	a.FullName = checkName(fields, "full_name", in.FullName, 200)
+	role, ok := ParseRole(in.Role)
+	if !ok {
+		fields["role"] = "must be one of super_admin, operations_manager, content_rewards_manager, security_analyst"
+	}
+	a.Role = role
+	for _, b := range in.Barangays {
+		if b = strings.TrimSpace(b); b != "" && !slices.Contains(a.Barangays, b) {
+			a.Barangays = append(a.Barangays, b)
+		}
+	}
+	if a.Role == RoleOperationsManager && len(a.Barangays) == 0 {
+		fields["barangays"] = "an operations manager needs at least one barangay"
+	}
+	if len(fields) > 0 {
+		return Account{}, &ValidationError{Fields: fields}
+	}
+	if in.Password != "" {
+		if err := password.Check(in.Password, []string{a.Username, a.Email, a.FullName}); err != nil {
+			return Account{}, err
+		}
+		if a.PasswordHash, err = s.hasher.Hash(in.Password); err != nil {
+			return Account{}, err
+		}
+	}
+	a.CreatedAt = s.clock.Now()
+	a.UpdatedAt = a.CreatedAt
+	if err := s.store.CreateAccount(ctx, a); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return Account{}, ErrAlreadyRegistered
+		}
+		return Account{}, err
+	}
+	a.Version = 1
+	return a, nil
+}
+
+// Authenticate checks a login. It always spends one password hash, whether
+// or not the identifier names an account, and tells the account's status
+// only after a correct password: a wrong password looks the same for every
+// account. When the stored hash used older parameters it is replaced.
+func (s *Service) Authenticate(ctx context.Context, realm Realm, identifier, pw string) (Account, error) {
+	id, ok := ParseLoginIdentifier(realm, identifier)
+	if !ok || pw == "" || len(pw) > 4*password.MaxLength {
+		s.hasher.Burn(pw)
+		return Account{}, ErrInvalidCredentials
+	}
+	a, err := s.find(ctx, realm, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.hasher.Burn(pw)
+		return Account{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if a.PasswordHash == "" {
+		// An invited admin who has not set a password yet.
+		s.hasher.Burn(pw)
+		return Account{}, ErrInvalidCredentials
+	}
+	match, rehash, err := s.hasher.Verify(pw, a.PasswordHash)
+	if err != nil || !match {
+		return Account{}, ErrInvalidCredentials
+	}
+	switch a.Status {
+	case StatusPending, StatusRejected, StatusSuspended:
+		return Account{}, &StatusError{Status: a.Status}
+	}
+	if rehash {
+		if a.PasswordHash, err = s.hasher.Hash(pw); err != nil {
+			return Account{}, err
+		}
+		a.UpdatedAt = s.clock.Now()
+		// A concurrent change wins; the old hash still verifies and is
+		// upgraded at the next login.
+		if err := s.store.UpdateAccount(ctx, a); err != nil && !errors.Is(err, store.ErrConflict) {
+			return Account{}, err
+		}
+		a.Version++
+	}
+	return a, nil
+}
+
+func (s *Service) find(ctx context.Context, realm Realm, id Identifier) (Account, error) {
+	accountID, err := s.store.LookupIdentifier(ctx, realm, id)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.store.GetAccount(ctx, realm, accountID)
+}
+
+// Get reads one account.
+func (s *Service) Get(ctx context.Context, realm Realm, id string) (Account, error) {
+	return s.store.GetAccount(ctx, realm, id)
+}
+
+// List returns a page of accounts.
+func (s *Service) List(ctx context.Context, q ListQuery) ([]Account, string, error) {
+	return s.store.ListAccounts(ctx, q)
+}
+
+// Action is an admin's decision on a resident.
+type Action string
+
+// Resident status actions.
+const (
+	ActionApprove    Action = "approve"
+	ActionReject     Action = "reject"
+	ActionSuspend    Action = "suspend"
+	ActionReactivate Action = "reactivate"
+)
+
+// transitions says, for each action, which statuses it applies to and the
+// status it leads to.
+var transitions = map[Action]struct {
+	from []Status
+	to   Status
+}{
+	ActionApprove:    {from: []Status{StatusPending, StatusRejected}, to: StatusApproved},
+	ActionReject:     {from: []Status{StatusPending}, to: StatusRejected},
+	ActionSuspend:    {from: []Status{StatusApproved}, to: StatusSuspended},
+	ActionReactivate: {from: []Status{StatusSuspended}, to: StatusApproved},
+}
+
+// ParseAction returns the action named s, or false.
+func ParseAction(s string) (Action, bool) {
+	_, ok := transitions[Action(s)]
+	return Action(s), ok
+}
+
+// ChangeResidentStatus applies an action to a resident. Reject and suspend
+// end the resident's sessions in the same store change. It returns the
+// updated account, the previous status and how many sessions ended.
+func (s *Service) ChangeResidentStatus(ctx context.Context, id string, act Action) (Account, Status, int, error) {
+	t, ok := transitions[act]
+	if !ok {
+		return Account{}, "", 0, ErrInvalidTransition
+	}
+	a, err := s.store.GetAccount(ctx, Resident, id)
+	if err != nil {
+		return Account{}, "", 0, err
+	}
+	prev := a.Status
+	if !slices.Contains(t.from, a.Status) {
+		return Account{}, prev, 0, ErrInvalidTransition
+	}
+	a.Status = t.to
+	a.UpdatedAt = s.clock.Now()
+	ended := 0
+	if t.to == StatusApproved {
+		err = s.store.UpdateAccount(ctx, a)
+	} else {
+		ended, err = s.store.UpdateAccountEndSessions(ctx, a)
+	}
+	if err != nil {
+		return Account{}, prev, 0, err
+	}
+	a.Version++
+	return a, prev, ended, nil
+}

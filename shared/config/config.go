@@ -1,0 +1,237 @@
+// Package config is the one loader of the environment every function,
+// the local API and the operator CLI share. A bad value stops start-up with a
+// message naming the variable.
+package config
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env is where the system runs.
+type Env string
+
+// Environments.
+const (
+	Local      Env = "local"
+	Production Env = "production"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Env      Env
+	Addr     string // local API listen address
+	Store    string // embedded | dynamodb
+	DataDir  string
+	Table    string
+	Notifier string // outbox | aws
+	// EmailFrom is the SES sender identity.
+	EmailFrom string
+
+	// SigningKey signs session tokens; PreviousSigningKey still verifies them during a rotation.
+	SigningKey         []byte
+	PreviousSigningKey []byte
+	// SigningKeySecretARN names a Secrets Manager secret holding the key; it
+	// is resolved at start-up by the caller (see ResolveSigningKey).
+	SigningKeySecretARN string
+
+	ResidentIdleTimeout time.Duration
+	ResidentSessionTTL  time.Duration
+	AdminIdleTimeout    time.Duration
+	AdminSessionTTL     time.Duration
+
+	SMSDailyCap int
+}
+
+// Getenv reads one variable; os.Getenv in production, a map in tests.
+type Getenv func(string) string
+
+// keyFile is where local mode keeps its generated signing key.
+const keyFile = "signing.key"
+
+// Load reads the configuration from getenv and validates it. In local mode
+// without a key it creates one in the data directory once and reuses it.
+func Load(getenv Getenv) (Config, error) {
+	var errs []error
+	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s: %s", name, why)) }
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	oneOf := func(name, def string, allowed ...string) string {
+		v := get(name, def)
+		for _, a := range allowed {
+			if v == a {
+				return v
+			}
+		}
+		bad(name, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), v))
+		return def
+	}
+	dur := func(name string, def time.Duration) time.Duration {
+		v := get(name, "")
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad(name, fmt.Sprintf("must be a positive Go duration such as 30m or 8h, got %q", v))
+			return def
+		}
+		return d
+	}
+
+	c := Config{
+		Env:       Env(oneOf("EKOLEK_ENV", "local", string(Local), string(Production))),
+		Addr:      get("EKOLEK_ADDR", "127.0.0.1:8080"),
+		DataDir:   get("EKOLEK_DATA_DIR", ".data"),
+		Table:     get("EKOLEK_TABLE", ""),
+		EmailFrom: get("EKOLEK_EMAIL_FROM", ""),
+
+		SigningKeySecretARN: get("EKOLEK_SIGNING_KEY_SECRET_ARN", ""),
+
+		ResidentIdleTimeout: dur("EKOLEK_RESIDENT_IDLE_TIMEOUT", 2*time.Hour),
+		ResidentSessionTTL:  dur("EKOLEK_RESIDENT_SESSION_TTL", 24*time.Hour),
+		AdminIdleTimeout:    dur("EKOLEK_ADMIN_IDLE_TIMEOUT", 30*time.Minute),
+		AdminSessionTTL:     dur("EKOLEK_ADMIN_SESSION_TTL", 8*time.Hour),
+	}
+	defStore, defNotifier := "embedded", "outbox"
+	if c.Env == Production {
+		defStore, defNotifier = "dynamodb", "aws"
+	}
+	c.Store = oneOf("EKOLEK_STORE", defStore, "embedded", "dynamodb")
+	c.Notifier = oneOf("EKOLEK_NOTIFIER", defNotifier, "outbox", "aws")
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("EKOLEK_ADDR", fmt.Sprintf("must be host:port, got %q", c.Addr))
+	}
+	if c.Store == "dynamodb" && c.Table == "" {
+		bad("EKOLEK_TABLE", "required when EKOLEK_STORE=dynamodb")
+	}
+	if c.Env == Production && c.Store == "embedded" {
+		bad("EKOLEK_STORE", "production cannot use the embedded store")
+	}
+	if c.Env == Production && c.Notifier == "outbox" {
+		bad("EKOLEK_NOTIFIER", "production cannot use the outbox")
+	}
+	if c.ResidentIdleTimeout > c.ResidentSessionTTL {
+		bad("EKOLEK_RESIDENT_IDLE_TIMEOUT", "must not exceed EKOLEK_RESIDENT_SESSION_TTL")
+	}
+	if c.AdminIdleTimeout > c.AdminSessionTTL {
+		bad("EKOLEK_ADMIN_IDLE_TIMEOUT", "must not exceed EKOLEK_ADMIN_SESSION_TTL")
+	}
+	c.SMSDailyCap = 500
+	if v := get("EKOLEK_SMS_DAILY_CAP", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			bad("EKOLEK_SMS_DAILY_CAP", fmt.Sprintf("must be a whole number ≥ 0, got %q", v))
+		}
+		c.SMSDailyCap = n
+	}
+
+	var err error
+	if v := get("EKOLEK_SIGNING_KEY", ""); v != "" {
+		if c.SigningKey, err = DecodeKey(v); err != nil {
+			bad("EKOLEK_SIGNING_KEY", err.Error())
+		}
+	}
+	if v := get("EKOLEK_SIGNING_KEY_PREVIOUS", ""); v != "" {
+		if c.PreviousSigningKey, err = DecodeKey(v); err != nil {
+			bad("EKOLEK_SIGNING_KEY_PREVIOUS", err.Error())
+		}
+	}
+	if c.Env == Production && c.SigningKey == nil && c.SigningKeySecretARN == "" {
+		bad("EKOLEK_SIGNING_KEY", "production needs EKOLEK_SIGNING_KEY or EKOLEK_SIGNING_KEY_SECRET_ARN")
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	if c.Env == Local && c.SigningKey == nil && c.SigningKeySecretARN == "" {
+		if c.SigningKey, err = localKey(c.DataDir); err != nil {
+			return Config{}, fmt.Errorf("configuration: EKOLEK_SIGNING_KEY: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// DecodeKey reads a signing key: base64 (standard or URL alphabet) of at least 32 bytes.
+func DecodeKey(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(v); err == nil {
+			if len(k) < 32 {
+				return nil, errors.New("must decode to at least 32 bytes")
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("must be base64")
+}
+
+// localKey returns the data directory's signing key, creating it on first use.
+func localKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, keyFile)
+	if data, err := os.ReadFile(path); err == nil {
+		return DecodeKey(string(data))
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process made it first; use theirs.
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return DecodeKey(string(data))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// SecretGetter fetches a secret string by ARN (Secrets Manager in production).
+type SecretGetter func(ctx context.Context, arn string) (string, error)
+
+// ResolveSigningKey fills SigningKey from the secret named by
+// SigningKeySecretARN when no key was given directly. The secret string may be
+// base64 of ≥32 bytes or any ≥32-byte string (as CloudFormation generates).
+func (c *Config) ResolveSigningKey(ctx context.Context, get SecretGetter) error {
+	if c.SigningKey != nil || c.SigningKeySecretARN == "" {
+		return nil
+	}
+	s, err := get(ctx, c.SigningKeySecretARN)
+	if err != nil {
+		return fmt.Errorf("EKOLEK_SIGNING_KEY_SECRET_ARN: %w", err)
+	}
+	if k, err := DecodeKey(s); err == nil {
+		c.SigningKey = k
+		return nil
+	}
+	if len(s) < 32 {
+		return errors.New("EKOLEK_SIGNING_KEY_SECRET_ARN: the secret must be at least 32 bytes")
+	}
+	c.SigningKey = []byte(s)
+	return nil
+}

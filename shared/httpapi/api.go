@@ -1,0 +1,316 @@
+// Package httpapi is the HTTP face of the identity platform: one route table,
+// one http.Handler that every Lambda function and the local API serve.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/session"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 16 << 10
+
+// Deps is what the handler needs.
+type Deps struct {
+	Accounts   *account.Service
+	Sessions   *session.Manager
+	Clock      clock.Clock
+	Log        *slog.Logger
+	Production bool
+}
+
+// API serves the routes of the table it was built with.
+type API struct {
+	Deps
+	routes  []Route
+	cookies cookieNames
+}
+
+// New returns the handler for the routes of the named functions, or of every
+// route when none is named (the local API).
+func New(d Deps, functions ...string) (*API, error) {
+	a := &API{Deps: d, cookies: namesFor(d.Production)}
+	for _, r := range Table {
+		if len(functions) == 0 || slices.Contains(functions, r.Function) {
+			a.routes = append(a.routes, r)
+		}
+	}
+	for _, f := range functions {
+		if !slices.Contains(Functions(), f) {
+			return nil, fmt.Errorf("httpapi: unknown function %q", f)
+		}
+	}
+	return a, nil
+}
+
+// params are a matched route's path parameters.
+type params map[string]string
+
+// realm is the {realm} parameter or the realm the path names outright.
+func (p params) realm() account.Realm { return account.Realm(p["realm"]) }
+
+type ctxKey struct{}
+
+// reqInfo is what every handler and log line knows about the request.
+type reqInfo struct {
+	id    string
+	ip    string
+	ua    string
+	route string
+}
+
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// ServeHTTP runs the fixed pipeline: request id and security headers, panic
+// recovery, routing, media type and size checks, then the route's handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ri := &reqInfo{id: requestID(r), ip: clientIP(r), ua: r.UserAgent()}
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+	sw := &statusWriter{ResponseWriter: w}
+	a.securityHeaders(sw.Header(), ri.id)
+
+	defer func() {
+		if v := recover(); v != nil {
+			a.Log.Error("panic", "request_id", ri.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !sw.wrote {
+				writeError(sw, errInternal)
+			}
+		}
+		a.Log.Info("request", "request_id", ri.id, "method", r.Method, "route", ri.route,
+			"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", ri.ip)
+	}()
+
+	route, p, allowed := a.match(r.Method, r.URL.Path)
+	if route == nil {
+		if len(allowed) > 0 {
+			sw.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(sw, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Allowed: " + strings.Join(allowed, ", ") + "."})
+			return
+		}
+		writeError(sw, errNotFound)
+		return
+	}
+	ri.route = route.Method + " " + route.Path
+	if unsafe(r.Method) {
+		if !isJSON(r.Header.Get("Content-Type")) {
+			writeError(sw, errUnsupportedMedia)
+			return
+		}
+		if r.ContentLength > MaxBodyBytes {
+			writeError(sw, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+	}
+	if err := route.handle(a, sw, r, p); err != nil {
+		e := errorFor(err)
+		if e == errInternal || e == errUnavailable {
+			a.Log.Error("request failed", "request_id", ri.id, "route", ri.route, "error", err.Error())
+		}
+		writeError(sw, e)
+	}
+}
+
+func (a *API) securityHeaders(h http.Header, id string) {
+	h.Set("X-Request-Id", id)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if a.Production {
+		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
+}
+
+// match finds the route for method and path. When the path exists with other
+// methods only, it returns those in allowed.
+func (a *API) match(method, path string) (*Route, params, []string) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	var allowed []string
+	for i := range a.routes {
+		rt := &a.routes[i]
+		p, ok := rt.matchPath(segs)
+		if !ok {
+			continue
+		}
+		if rt.Method == method {
+			return rt, p, nil
+		}
+		if !slices.Contains(allowed, rt.Method) {
+			allowed = append(allowed, rt.Method)
+		}
+	}
+	return nil, nil, allowed
+}
+
+func (rt *Route) matchPath(segs []string) (params, bool) {
+	pat := strings.Split(strings.TrimPrefix(rt.Path, "/"), "/")
+	if len(pat) != len(segs) {
+		return nil, false
+	}
+	var p params
+	for i, s := range pat {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			if segs[i] == "" {
+				return nil, false
+			}
+			if p == nil {
+				p = params{}
+			}
+			p[s[1:len(s)-1]] = segs[i]
+			continue
+		}
+		if s != segs[i] {
+			return nil, false
+		}
+	}
+	if rt.Realms != nil && !slices.Contains(rt.Realms, p.realm()) {
+		return nil, false
+	}
+	if rt.Realms == nil {
+		// Realm-specific paths name their realm as the second segment.
+		if p == nil {
+			p = params{}
+		}
+		p["realm"] = pat[1]
+	}
+	return p, true
+}
+
+func unsafe(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// requestID is API Gateway's request id when there is one, else a new random id.
+func requestID(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && gw.RequestID != "" {
+		return gw.RequestID
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// clientIP is the source IP API Gateway saw (the proxy adapter puts it in
+// RemoteAddr), or the TCP peer locally. X-Forwarded-For is never read: any
+// client can write it.
+func clientIP(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && gw.Identity.SourceIP != "" {
+		return gw.Identity.SourceIP
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// decode reads a JSON object body into dst: unknown fields, trailing data,
+// wrong types and oversized bodies are client errors naming what is wrong.
+// An empty body is allowed only when optional.
+func decode(r *http.Request, dst any, optional bool) error {
+	data, err := io.ReadAll(r.Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge
+	}
+	if err != nil {
+		return errInvalid("The request body could not be read.", nil)
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 && optional {
+		return nil
+	}
+	if len(data) == 0 || data[0] != '{' {
+		return errInvalid("The request body must be a JSON object.", nil)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(dst)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			return errInvalid("The request body has data after the JSON object.", nil)
+		}
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return errInvalid("A field has the wrong type.", map[string]string{typeErr.Field: "must be " + jsonType(typeErr.Type.Kind().String())})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return errInvalid("The request has a field this route does not take.", map[string]string{name: "unknown field"})
+	}
+	return errInvalid("The request body is not valid JSON.", nil)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	case "struct", "map":
+		return "an object"
+	}
+	return "a number"
+}
+
+// statusWriter remembers the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}

@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/session"
+)
+
+// caller is the authenticated account of a request.
+type caller struct {
+	session session.Session
+	account account.Account
+}
+
+// authenticate checks the realm's session cookie and, for unsafe methods,
+// the CSRF header. A dead session clears that realm's cookie only. An account
+// that is no longer allowed in (suspended, say) is treated as logged out.
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account.Realm) (caller, error) {
+	token := a.sessionToken(r, realm)
+	if token == "" {
+		return caller{}, errUnauthenticated
+	}
+	if unsafe(r.Method) && !a.checkCSRF(r) {
+		a.Log.Warn("csrf check failed", "request_id", info(r).id, "realm", realm, "ip", info(r).ip)
+		return caller{}, errCSRF
+	}
+	s, acct, err := a.Sessions.Check(r.Context(), realm, token)
+	if errors.Is(err, session.ErrUnauthenticated) || errors.Is(err, session.ErrExpired) {
+		a.clearSession(w, realm)
+		return caller{}, err
+	}
+	if err != nil {
+		return caller{}, err
+	}
+	if !activeStatus(acct.Status) {
+		if _, err := a.Sessions.End(r.Context(), realm, token); err != nil {
+			return caller{}, err
+		}
+		a.clearSession(w, realm)
+		return caller{}, errUnauthenticated
+	}
+	return caller{session: s, account: acct}, nil
+}
+
+func activeStatus(s account.Status) bool {
+	return s == account.StatusApproved || s == account.StatusActive
+}
+
+type loginRequest struct {
+	Identifier *string `json:"identifier"`
+	Password   *string `json:"password"`
+}
+
+// login is POST /v1/{realm}/login.
+func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
+	realm := p.realm()
+	var in loginRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	if in.Identifier == nil || *in.Identifier == "" {
+		fields["identifier"] = "required"
+	} else if len(*in.Identifier) > 254 {
+		fields["identifier"] = "at most 254 characters"
+	}
+	if in.Password == nil || *in.Password == "" {
+		fields["password"] = "required"
+	}
+	if len(fields) > 0 {
+		return errInvalid("Identifier and password are required.", fields)
+	}
+	ri := info(r)
+	acct, err := a.Accounts.Authenticate(r.Context(), realm, *in.Identifier, *in.Password)
+	if err != nil {
+		a.Log.Info("login refused", "request_id", ri.id, "realm", realm, "identifier", logging.MaskIdentifier(*in.Identifier),
+			"ip", ri.ip, "reason", errorFor(err).Code)
+		return err
+	}
+	// A new id every time; the session this browser presented for the same
+	// realm (if any) ends, so a planted cookie cannot become a logged-in one.
+	token, s, err := a.Sessions.Start(r.Context(), realm, acct.ID, ri.ip, ri.ua)
+	if err != nil {
+		return err
+	}
+	if old := a.sessionToken(r, realm); old != "" {
+		if _, err := a.Sessions.End(r.Context(), realm, old); err != nil {
+			// Undo the new session so a failed login changes nothing.
+			_, _ = a.Sessions.End(r.Context(), realm, token)
+			return err
+		}
+	}
+	csrf := a.csrfToken(r)
+	a.setSession(w, realm, token, s.ExpiresAt)
+	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
+	a.Log.Info("login succeeded", "request_id", ri.id, "realm", realm, "account_id", acct.ID, "ip", ri.ip)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account":    accountView(acct),
+		"session":    sessionView(s, true),
+		"csrf_token": csrf,
+	})
+	return nil
+}
+
+// csrfLifetime outlives any session: the cookie is shared by both realms.
+func (a *API) csrfLifetime() time.Duration {
+	return max(a.Sessions.Lifetimes(account.Resident).Absolute, a.Sessions.Lifetimes(account.Admin).Absolute)
+}
+
+// logout is POST /v1/{realm}/logout: idempotent, and only this realm's cookie goes.
+func (a *API) logout(w http.ResponseWriter, r *http.Request, p params) error {
+	realm := p.realm()
+	token := a.sessionToken(r, realm)
+	if token != "" {
+		if !a.checkCSRF(r) {
+			return errCSRF
+		}
+		accountID, err := a.Sessions.End(r.Context(), realm, token)
+		if err != nil {
+			return err
+		}
+		if accountID != "" {
+			a.Log.Info("logout", "request_id", info(r).id, "realm", realm, "account_id", accountID)
+		}
+		a.clearSession(w, realm)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// getSession is GET /v1/{realm}/session.
+func (a *API) getSession(w http.ResponseWriter, r *http.Request, p params) error {
+	c, err := a.authenticate(w, r, p.realm())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account": accountView(c.account),
+		"session": sessionView(c.session, true),
+	})
+	return nil
+}

@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+)
+
+// cookieNames are the cookie names in force: production adds the __Host-
+// prefix, which browsers accept only with Secure, Path=/ and no Domain, so no
+// sibling subdomain can plant or shadow them.
+type cookieNames struct {
+	session map[account.Realm]string
+	csrf    string
+	secure  bool
+}
+
+func namesFor(production bool) cookieNames {
+	p := ""
+	if production {
+		p = "__Host-"
+	}
+	return cookieNames{
+		session: map[account.Realm]string{
+			account.Resident: p + "ekolek_session",
+			account.Admin:    p + "ekolek_admin_session",
+		},
+		csrf:   p + "ekolek_csrftoken",
+		secure: production,
+	}
+}
+
+// setCookie is the one cookie writer: every cookie is Path=/, SameSite=Lax,
+// Secure in production; only the CSRF cookie is readable by scripts.
+func (a *API) setCookie(w http.ResponseWriter, name, value string, expires time.Time, httpOnly bool) {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: httpOnly,
+		Secure:   a.cookies.secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires
+		c.MaxAge = max(int(expires.Sub(a.Clock.Now())/time.Second), 1)
+	}
+	http.SetCookie(w, c)
+}
+
+// sessionToken is the realm's session cookie value, or "".
+func (a *API) sessionToken(r *http.Request, realm account.Realm) string {
+	c, err := r.Cookie(a.cookies.session[realm])
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// setSession sets realm's session cookie; expires is the session's absolute expiry.
+func (a *API) setSession(w http.ResponseWriter, realm account.Realm, token string, expires time.Time) {
+	a.setCookie(w, a.cookies.session[realm], token, expires, true)
+}
+
+// clearSession removes only realm's session cookie; the other realm's cookie
+// and the shared CSRF cookie stay.
+func (a *API) clearSession(w http.ResponseWriter, realm account.Realm) {
+	a.setCookie(w, a.cookies.session[realm], "", time.Time{}, true)
+}
+
+const csrfLen = 43 // 32 random bytes, base64url without padding
+
+// csrfToken returns the browser's CSRF token when it has a well-formed one
+// (it is shared by both realms, so logging in to one must not change the
+// token the other realm's page holds), or a new one.
+func (a *API) csrfToken(r *http.Request) string {
+	if c, err := r.Cookie(a.cookies.csrf); err == nil && len(c.Value) == csrfLen {
+		if _, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
+			return c.Value
+		}
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// checkCSRF is the double-submit check for unsafe requests that carry a
+// session: the X-CSRF-Token header must equal the CSRF cookie. A cross-site
+// page can make the browser send the cookie but cannot read it to set the header.
+func (a *API) checkCSRF(r *http.Request) bool {
+	c, err := r.Cookie(a.cookies.csrf)
+	h := r.Header.Get("X-CSRF-Token")
+	if err != nil || len(c.Value) != csrfLen || len(h) != csrfLen {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(h)) == 1
+}

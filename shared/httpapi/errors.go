@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/store"
+)
+
+// apiError is an error response: status, stable code, a message for people,
+// and per-field details.
+type apiError struct {
+	Status     int               `json:"-"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	Fields     map[string]string `json:"fields,omitempty"`
+	Reasons    []string          `json:"reasons,omitempty"`
+	RetryAfter time.Duration     `json:"-"`
+}
+
+func (e *apiError) Error() string { return e.Code }
+
+func errInvalid(msg string, fields map[string]string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg, Fields: fields}
+}
+
+var (
+	errNotFound         = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "No such resource."}
+	errForbidden        = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "You are not allowed to do this."}
+	errCSRF             = &apiError{Status: http.StatusForbidden, Code: "csrf_failed", Message: "Missing or wrong X-CSRF-Token header."}
+	errUnauthenticated  = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "Log in first."}
+	errExpired          = &apiError{Status: http.StatusUnauthorized, Code: "session_expired", Message: "Your session has expired; log in again."}
+	errUnsupportedMedia = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Send Content-Type: application/json."}
+	errTooLarge         = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large", Message: "The request body is larger than 16 KiB."}
+	errUnavailable      = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is temporarily unavailable; nothing was changed. Try again shortly.", RetryAfter: 5 * time.Second}
+	errInternal         = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side."}
+)
+
+// errorFor is the one place that maps domain and store errors to responses.
+// Anything it does not know is a 500 whose details stay in the log.
+func errorFor(err error) *apiError {
+	var ae *apiError
+	var weak *password.WeakError
+	var status *account.StatusError
+	var invalid *account.ValidationError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, account.ErrInvalidCredentials):
+		return &apiError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "Wrong identifier or password."}
+	case errors.As(err, &status):
+		return &apiError{Status: http.StatusForbidden, Code: "account_" + string(status.Status), Message: statusMessage[status.Status]}
+	case errors.As(err, &weak):
+		return &apiError{Status: http.StatusBadRequest, Code: "weak_password", Message: "Choose a longer or less guessable password.", Reasons: weak.Reasons}
+	case errors.As(err, &invalid):
+		return errInvalid("Some fields are not valid.", invalid.Fields)
+	case errors.Is(err, account.ErrAlreadyRegistered):
+		return &apiError{Status: http.StatusConflict, Code: "already_registered", Message: "An account with this email or mobile number already exists."}
+	case errors.Is(err, account.ErrInvalidTransition):
+		return &apiError{Status: http.StatusConflict, Code: "invalid_status_transition", Message: "That change is not possible from the account's current status."}
+	case errors.Is(err, session.ErrExpired):
+		return errExpired
+	case errors.Is(err, session.ErrUnauthenticated):
+		return errUnauthenticated
+	case errors.Is(err, store.ErrInvalidCursor):
+		return errInvalid("The cursor is not valid.", map[string]string{"cursor": "not a cursor from this listing"})
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, store.ErrConflict):
+		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "The resource changed while you were changing it; reload and try again."}
+	case errors.Is(err, store.ErrUnavailable):
+		return errUnavailable
+	}
+	return errInternal
+}
+
+var statusMessage = map[account.Status]string{
+	account.StatusPending:   "Your registration is waiting for approval by the environment office.",
+	account.StatusRejected:  "Your registration was not approved. Contact the environment office.",
+	account.StatusSuspended: "This account is suspended. Contact the environment office.",
+}
+
+// writeJSON writes v with status. It is the one JSON writer.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// writeError writes e as {"error":{...}}.
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	writeJSON(w, e.Status, map[string]*apiError{"error": e})
+}

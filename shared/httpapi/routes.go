@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/ekolek/identity/shared/account"
+)
+
+// Route is one row of the route table: the single source of truth for which
+// Lambda function serves which method and path. template.yaml and events/ are
+// checked against it.
+type Route struct {
+	// Function is the Lambda function (functions/<Function>) that serves the route.
+	Function string
+	// Method is the HTTP method.
+	Method string
+	// Path is the API Gateway resource path; {name} segments are parameters.
+	Path string
+	// Realms lists the values the {realm} parameter may take; nil when Path has none.
+	Realms []account.Realm
+
+	handle func(a *API, w http.ResponseWriter, r *http.Request, p params) error
+}
+
+var bothRealms = []account.Realm{account.Resident, account.Admin}
+
+// Table is every route of the v1 API.
+var Table = []Route{
+	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login", Realms: bothRealms, handle: (*API).login},
+	{Function: "logout", Method: http.MethodPost, Path: "/v1/{realm}/logout", Realms: bothRealms, handle: (*API).logout},
+	{Function: "session", Method: http.MethodGet, Path: "/v1/{realm}/session", Realms: bothRealms, handle: (*API).getSession},
+	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", handle: (*API).register},
+	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
+	{Function: "admin-residents", Method: http.MethodPost, Path: "/v1/admin/residents/{id}/{action}", handle: (*API).changeResidentStatus},
+}
+
+// Functions returns the names of the Lambda functions in the table, in table order.
+func Functions() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range Table {
+		if !seen[r.Function] {
+			seen[r.Function] = true
+			names = append(names, r.Function)
+		}
+	}
+	return names
+}

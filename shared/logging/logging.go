@@ -1,0 +1,66 @@
+// Package logging sets up the structured JSON log and masks personal data
+// before it reaches a log line.
+package logging
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// New returns a JSON logger writing to w at level.
+func New(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// MaskEmail keeps the first two characters of the local part and the domain:
+// juan@example.com → ju***@example.com.
+func MaskEmail(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return MaskOther(s)
+	}
+	local := []rune(s[:at])
+	if len(local) > 2 {
+		local = local[:2]
+	}
+	return string(local) + "***" + s[at:]
+}
+
+// MaskPhone keeps the last three digits: +639171234567 → *********567.
+func MaskPhone(s string) string {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+	if len(digits) <= 3 {
+		return strings.Repeat("*", len(digits))
+	}
+	return strings.Repeat("*", len(digits)-3) + digits[len(digits)-3:]
+}
+
+// MaskOther keeps the first two characters of anything else (a username, or
+// something that was typed into a login box).
+func MaskOther(s string) string {
+	r := []rune(s)
+	if len(r) > 2 {
+		r = r[:2]
+	}
+	return string(r) + "***"
+}
+
+// MaskIdentifier masks whatever someone typed as a login identifier.
+func MaskIdentifier(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return ""
+	case strings.Contains(s, "@"):
+		return MaskEmail(s)
+	case strings.Trim(s, "+0123456789 -()") == "":
+		return MaskPhone(s)
+	}
+	return MaskOther(s)
+}

@@ -1,0 +1,83 @@
+package password
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/trustelem/zxcvbn"
+)
+
+// Policy limits: length in characters, and the lowest acceptable zxcvbn score.
+const (
+	MinLength = 12
+	MaxLength = 128
+	MinScore  = 3
+)
+
+// WeakError lists why a new password was refused. Reasons are stable codes a
+// client can translate: too_short, too_long, too_guessable, contains_personal_info,
+// common_password, sequence_or_repeat, keyboard_pattern, date.
+type WeakError struct {
+	Reasons []string
+}
+
+func (e *WeakError) Error() string { return "password: weak: " + strings.Join(e.Reasons, ", ") }
+
+// Check judges a new password against the policy: 12–128 characters and a
+// zxcvbn score of at least 3 given the account's own details (names, email,
+// phone) as known words. No composition rules. It returns *WeakError or nil.
+func Check(pw string, userInputs []string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case !utf8.ValidString(pw):
+		return &WeakError{Reasons: []string{"too_guessable"}}
+	case n < MinLength:
+		return &WeakError{Reasons: []string{"too_short"}}
+	case n > MaxLength:
+		return &WeakError{Reasons: []string{"too_long"}}
+	}
+	inputs := make([]string, 0, len(userInputs)*2)
+	for _, in := range userInputs {
+		in = strings.ToLower(strings.TrimSpace(in))
+		if in == "" {
+			continue
+		}
+		inputs = append(inputs, in)
+		// The local part of an email and the national digits of a phone are
+		// what people actually reuse.
+		if at := strings.IndexByte(in, '@'); at > 0 {
+			inputs = append(inputs, in[:at])
+		}
+		if strings.HasPrefix(in, "+63") {
+			inputs = append(inputs, "0"+in[3:], in[3:])
+		}
+	}
+	res := zxcvbn.PasswordStrength(pw, inputs)
+	if res.Score >= MinScore {
+		return nil
+	}
+	reasons := []string{"too_guessable"}
+	seen := map[string]bool{}
+	for _, m := range res.Sequence {
+		var r string
+		switch m.Pattern {
+		case "dictionary":
+			if m.DictionaryName == "user_inputs" {
+				r = "contains_personal_info"
+			} else {
+				r = "common_password"
+			}
+		case "sequence", "repeat":
+			r = "sequence_or_repeat"
+		case "spatial":
+			r = "keyboard_pattern"
+		case "date":
+			r = "date"
+		}
+		if r != "" && !seen[r] {
+			seen[r] = true
+			reasons = append(reasons, r)
+		}
+	}
+	return &WeakError{Reasons: reasons}
+}

@@ -1,0 +1,156 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/store"
+)
+
+// sidLen is the length of a raw session id: 32 random bytes, base64url without padding.
+const sidLen = 43
+
+// Errors a session check returns besides store errors.
+var (
+	// ErrUnauthenticated: no token, a token that is not ours or not for this
+	// realm, or a session that no longer exists (logged out or revoked).
+	ErrUnauthenticated = errors.New("session: unauthenticated")
+	// ErrExpired: the session passed its idle or absolute deadline.
+	ErrExpired = errors.New("session: expired")
+)
+
+// Lifetimes are a realm's session deadlines.
+type Lifetimes struct {
+	Idle     time.Duration
+	Absolute time.Duration
+}
+
+// Manager starts, checks and ends sessions.
+type Manager struct {
+	store Store
+	keys  *Keys
+	clock clock.Clock
+	life  map[account.Realm]Lifetimes
+}
+
+// NewManager returns a Manager; life gives each realm's lifetimes.
+func NewManager(s Store, keys *Keys, c clock.Clock, life map[account.Realm]Lifetimes) *Manager {
+	return &Manager{store: s, keys: keys, clock: c, life: life}
+}
+
+// Lifetimes returns realm's lifetimes.
+func (m *Manager) Lifetimes(realm account.Realm) Lifetimes { return m.life[realm] }
+
+// Start creates a new session for an account and returns its token (the cookie
+// value) and the stored session. Every call makes a fresh random id.
+func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip, userAgent string) (string, Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", Session{}, fmt.Errorf("session: random id: %w", err)
+	}
+	sid := base64.RawURLEncoding.EncodeToString(raw)
+	now := m.clock.Now()
+	life := m.life[realm]
+	s := Session{
+		Realm:         realm,
+		AccountID:     accountID,
+		Key:           keyOf(sid),
+		CreatedAt:     now,
+		LastSeenAt:    now,
+		IdleExpiresAt: minTime(now.Add(life.Idle), now.Add(life.Absolute)),
+		ExpiresAt:     now.Add(life.Absolute),
+		IP:            ip,
+		UserAgent:     truncate(userAgent, 256),
+	}
+	token, err := m.keys.sign(realm, accountID, sid, now, s.ExpiresAt)
+	if err != nil {
+		return "", Session{}, fmt.Errorf("session: sign: %w", err)
+	}
+	if err := m.store.CreateSession(ctx, s); err != nil {
+		return "", Session{}, err
+	}
+	return token, s, nil
+}
+
+// Check verifies token for realm and returns the live session it names and
+// its account. The
+// store item decides: a valid token whose item is gone is ErrUnauthenticated,
+// one past a deadline is ErrExpired (and its item is deleted). When less than
+// half the idle window remains, the idle deadline is pushed forward with one
+// conditional write; otherwise Check costs exactly one read.
+func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) (Session, account.Account, error) {
+	now := m.clock.Now()
+	p, err := m.keys.parse(realm, token, now)
+	switch {
+	case errors.Is(err, errTokenExpired):
+		_ = m.store.DeleteSession(ctx, realm, p.sub, keyOf(p.sid))
+		return Session{}, account.Account{}, ErrExpired
+	case err != nil:
+		return Session{}, account.Account{}, ErrUnauthenticated
+	}
+	s, a, err := m.store.GetSession(ctx, realm, p.sub, keyOf(p.sid))
+	if errors.Is(err, store.ErrNotFound) {
+		return Session{}, account.Account{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Session{}, account.Account{}, err
+	}
+	if !now.Before(s.ExpiresAt) || !now.Before(s.IdleExpiresAt) {
+		// The item may linger until TTL clean-up; it is dead now.
+		if err := m.store.DeleteSession(ctx, realm, s.AccountID, s.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Session{}, account.Account{}, err
+		}
+		return Session{}, account.Account{}, ErrExpired
+	}
+	idle := m.life[realm].Idle
+	if s.IdleExpiresAt.Sub(now) < idle/2 {
+		next := minTime(now.Add(idle), s.ExpiresAt)
+		err := m.store.TouchSession(ctx, s, now, next)
+		switch {
+		case err == nil:
+			s.LastSeenAt, s.IdleExpiresAt = now, next
+		case errors.Is(err, store.ErrConflict):
+			// Another request refreshed it first; the session is alive either way.
+		case errors.Is(err, store.ErrNotFound):
+			return Session{}, account.Account{}, ErrUnauthenticated
+		default:
+			// The session is valid for at least half an idle window more;
+			// a failed refresh is retried on the next request.
+		}
+	}
+	return s, a, nil
+}
+
+// End deletes the session token names, if it is a token of realm (expired or
+// not). Anything else is ignored: logout is idempotent. It returns the session
+// key and account id it ended, when it could tell.
+func (m *Manager) End(ctx context.Context, realm account.Realm, token string) (accountID string, err error) {
+	p, perr := m.keys.parse(realm, token, m.clock.Now())
+	if perr != nil && !errors.Is(perr, errTokenExpired) {
+		return "", nil
+	}
+	if err := m.store.DeleteSession(ctx, realm, p.sub, keyOf(p.sid)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	return p.sub, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

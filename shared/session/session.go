@@ -1,0 +1,51 @@
+// Package session issues, checks and ends login sessions. A session is a
+// random 256-bit id carried in a signed cookie; the store item, keyed by the
+// id's SHA-256, is the authority on whether it is still alive.
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+)
+
+// Session is one login of one account in one realm.
+type Session struct {
+	Realm     account.Realm
+	AccountID string
+	// Key is the hex SHA-256 of the raw session id: the store key, and the
+	// public handle shown in session listings. The raw id is never stored.
+	Key           string
+	CreatedAt     time.Time
+	LastSeenAt    time.Time
+	IdleExpiresAt time.Time
+	ExpiresAt     time.Time // absolute
+	IP            string
+	UserAgent     string
+}
+
+// Store keeps sessions. Reads are strongly consistent so a logout or
+// revocation takes effect on the very next request.
+type Store interface {
+	// CreateSession stores a new session. ErrConflict when the key exists.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession reads one session together with its account in a single
+	// strongly consistent store call (DynamoDB: one BatchGetItem with
+	// ConsistentRead), so every authenticated request costs one read and
+	// always sees the account's current status and role. ErrNotFound when
+	// either is gone. (Interface changed by the lead: it used to return only
+	// the session.)
+	GetSession(ctx context.Context, realm account.Realm, accountID, key string) (Session, account.Account, error)
+	// TouchSession sets LastSeenAt and IdleExpiresAt of s, on condition that
+	// the stored IdleExpiresAt still equals s.IdleExpiresAt (ErrConflict
+	// otherwise, ErrNotFound when the session is gone): of two concurrent
+	// refreshes one writes and the other learns it need not.
+	TouchSession(ctx context.Context, s Session, lastSeen, idleExpires time.Time) error
+	// DeleteSession removes one session; deleting a missing one is not an error.
+	DeleteSession(ctx context.Context, realm account.Realm, accountID, key string) error
+	// ListSessions returns every stored session of an account, oldest first.
+	ListSessions(ctx context.Context, realm account.Realm, accountID string) ([]Session, error)
+	// DeleteSessions removes every session of an account and returns how many.
+	DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error)
+}

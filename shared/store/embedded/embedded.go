@@ -1,0 +1,383 @@
+// Package embedded is the store in one bbolt file, for `make run`, the
+// operator CLI on a laptop, and fast tests. It keeps the same contract as the
+// DynamoDB store; one conformance suite runs against both.
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/store"
+)
+
+// FileName is the store's file inside the data directory.
+const FileName = "ekolek.db"
+
+// ErrLocked means another process holds the data file.
+var ErrLocked = errors.New("embedded: the data file is in use by another process")
+
+var (
+	bAccounts = []byte("accounts") // realm/id → account JSON
+	bIdents   = []byte("idents")   // realm/kind/value → account id
+	bList     = []byte("list")     // realm/status#/created/id → account id
+	bSessions = []byte("sessions") // realm/account/key → session JSON
+)
+
+// Store is the bbolt-backed store.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens (creating if needed) the store file in dir. When another process
+// holds the file it gives up after a second with ErrLocked rather than waiting.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s (is `make run` running? stop it or use another EKOLEK_DATA_DIR)", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close releases the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// view and update run fn in a transaction, turning bbolt's own failures into
+// store.ErrUnavailable while passing the domain's sentinel errors through.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error   { return wrap(s.db.View(fn)) }
+func (s *Store) update(fn func(tx *bolt.Tx) error) error { return wrap(s.db.Update(fn)) }
+
+func wrap(err error) error {
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
+		errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrInvalidCursor) {
+		return err
+	}
+	return fmt.Errorf("%w: embedded: %v", store.ErrUnavailable, err)
+}
+
+func key(parts ...string) []byte {
+	var b bytes.Buffer
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p)
+	}
+	return b.Bytes()
+}
+
+// prefix is key(parts...) followed by the separator, for scanning everything under it.
+func prefix(parts ...string) []byte { return append(key(parts...), 0) }
+
+func listKey(a account.Account) []byte {
+	idx := 99
+	for i, st := range account.StatusesOf(a.Realm) {
+		if st == a.Status {
+			idx = i
+		}
+	}
+	return key(string(a.Realm), fmt.Sprintf("%02d", idx), fmt.Sprintf("%020d", a.CreatedAt.UnixNano()), a.ID)
+}
+
+// CreateAccount implements account.Store.
+func (s *Store) CreateAccount(_ context.Context, a account.Account) error {
+	a.Version = 1
+	return s.update(func(tx *bolt.Tx) error {
+		accts, idents := tx.Bucket(bAccounts), tx.Bucket(bIdents)
+		ak := key(string(a.Realm), a.ID)
+		if accts.Get(ak) != nil {
+			return store.ErrConflict
+		}
+		for _, id := range a.Identifiers() {
+			ik := key(string(a.Realm), string(id.Kind), id.Value)
+			if idents.Get(ik) != nil {
+				return store.ErrConflict
+			}
+			if err := idents.Put(ik, []byte(a.ID)); err != nil {
+				return err
+			}
+		}
+		return putAccount(tx, a)
+	})
+}
+
+func putAccount(tx *bolt.Tx, a account.Account) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bAccounts).Put(key(string(a.Realm), a.ID), data); err != nil {
+		return err
+	}
+	return tx.Bucket(bList).Put(listKey(a), []byte(a.ID))
+}
+
+func getAccount(tx *bolt.Tx, realm account.Realm, id string) (account.Account, error) {
+	data := tx.Bucket(bAccounts).Get(key(string(realm), id))
+	if data == nil {
+		return account.Account{}, store.ErrNotFound
+	}
+	var a account.Account
+	err := json.Unmarshal(data, &a)
+	return a, err
+}
+
+// GetAccount implements account.Store.
+func (s *Store) GetAccount(_ context.Context, realm account.Realm, id string) (account.Account, error) {
+	var a account.Account
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		a, err = getAccount(tx, realm, id)
+		return err
+	})
+	return a, err
+}
+
+// LookupIdentifier implements account.Store.
+func (s *Store) LookupIdentifier(_ context.Context, realm account.Realm, id account.Identifier) (string, error) {
+	var out string
+	err := s.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bIdents).Get(key(string(realm), string(id.Kind), id.Value))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		out = string(v)
+		return nil
+	})
+	return out, err
+}
+
+func updateAccount(tx *bolt.Tx, a account.Account) error {
+	old, err := getAccount(tx, a.Realm, a.ID)
+	if err != nil {
+		return err
+	}
+	if old.Version != a.Version {
+		return store.ErrConflict
+	}
+	if err := tx.Bucket(bList).Delete(listKey(old)); err != nil {
+		return err
+	}
+	a.Version++
+	return putAccount(tx, a)
+}
+
+// UpdateAccount implements account.Store.
+func (s *Store) UpdateAccount(_ context.Context, a account.Account) error {
+	return s.update(func(tx *bolt.Tx) error { return updateAccount(tx, a) })
+}
+
+// UpdateAccountEndSessions implements account.Store.
+func (s *Store) UpdateAccountEndSessions(_ context.Context, a account.Account) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) (err error) {
+		if err := updateAccount(tx, a); err != nil {
+			return err
+		}
+		n, err = deleteSessions(tx, a.Realm, a.ID)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// ListAccounts implements account.Store.
+func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.Account, string, error) {
+	scan := prefix(string(q.Realm))
+	if q.Status != "" {
+		idx := -1
+		for i, st := range account.StatusesOf(q.Realm) {
+			if st == q.Status {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			return nil, "", nil
+		}
+		scan = prefix(string(q.Realm), fmt.Sprintf("%02d", idx))
+	}
+	var after []byte
+	if q.Cursor != "" {
+		c, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+		if err != nil || !bytes.HasPrefix(c, scan) {
+			return nil, "", store.ErrInvalidCursor
+		}
+		after = c
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var out []account.Account
+	var next string
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bList).Cursor()
+		k, v := c.Seek(scan)
+		if after != nil {
+			k, v = c.Seek(after)
+			if bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, scan); k, v = c.Next() {
+			if len(out) == limit {
+				next = base64.RawURLEncoding.EncodeToString(listKeyOf(out[len(out)-1]))
+				return nil
+			}
+			a, err := getAccount(tx, q.Realm, string(v))
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+func listKeyOf(a account.Account) []byte { return listKey(a) }
+
+// CreateSession implements session.Store.
+func (s *Store) CreateSession(_ context.Context, ss session.Session) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSessions)
+		k := key(string(ss.Realm), ss.AccountID, ss.Key)
+		if b.Get(k) != nil {
+			return store.ErrConflict
+		}
+		return putSession(b, ss)
+	})
+}
+
+func putSession(b *bolt.Bucket, ss session.Session) error {
+	data, err := json.Marshal(ss)
+	if err != nil {
+		return err
+	}
+	return b.Put(key(string(ss.Realm), ss.AccountID, ss.Key), data)
+}
+
+func getSession(b *bolt.Bucket, realm account.Realm, accountID, k string) (session.Session, error) {
+	data := b.Get(key(string(realm), accountID, k))
+	if data == nil {
+		return session.Session{}, store.ErrNotFound
+	}
+	var ss session.Session
+	err := json.Unmarshal(data, &ss)
+	return ss, err
+}
+
+// GetSession implements session.Store.
+func (s *Store) GetSession(_ context.Context, realm account.Realm, accountID, k string) (session.Session, account.Account, error) {
+	var ss session.Session
+	var a account.Account
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		if ss, err = getSession(tx.Bucket(bSessions), realm, accountID, k); err != nil {
+			return err
+		}
+		a, err = getAccount(tx, realm, accountID)
+		return err
+	})
+	return ss, a, err
+}
+
+// TouchSession implements session.Store.
+func (s *Store) TouchSession(_ context.Context, ss session.Session, lastSeen, idleExpires time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSessions)
+		cur, err := getSession(b, ss.Realm, ss.AccountID, ss.Key)
+		if err != nil {
+			return err
+		}
+		if !cur.IdleExpiresAt.Equal(ss.IdleExpiresAt) {
+			return store.ErrConflict
+		}
+		cur.LastSeenAt, cur.IdleExpiresAt = lastSeen, idleExpires
+		return putSession(b, cur)
+	})
+}
+
+// DeleteSession implements session.Store.
+func (s *Store) DeleteSession(_ context.Context, realm account.Realm, accountID, k string) error {
+	return s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bSessions).Delete(key(string(realm), accountID, k))
+	})
+}
+
+// ListSessions implements session.Store.
+func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID string) ([]session.Session, error) {
+	var out []session.Session
+	err := s.view(func(tx *bolt.Tx) error {
+		p := prefix(string(realm), accountID)
+		c := tx.Bucket(bSessions).Cursor()
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			var ss session.Session
+			if err := json.Unmarshal(v, &ss); err != nil {
+				return err
+			}
+			out = append(out, ss)
+		}
+		return nil
+	})
+	sortSessions(out)
+	return out, err
+}
+
+// DeleteSessions implements session.Store.
+func (s *Store) DeleteSessions(_ context.Context, realm account.Realm, accountID string) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) (err error) {
+		n, err = deleteSessions(tx, realm, accountID)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func deleteSessions(tx *bolt.Tx, realm account.Realm, accountID string) (int, error) {
+	p := prefix(string(realm), accountID)
+	c := tx.Bucket(bSessions).Cursor()
+	n := 0
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
+		if err := c.Delete(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
