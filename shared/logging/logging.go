@@ -13,18 +13,14 @@ func New(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// MaskEmail keeps the first two characters of the local part and the domain:
-// juan@example.com → ju***@example.com.
+// MaskEmail keeps the first two characters of the local part (fewer when it
+// is that short) and the domain: juan@example.com → ju***@example.com.
 func MaskEmail(s string) string {
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return MaskOther(s)
 	}
-	local := []rune(s[:at])
-	if len(local) > 2 {
-		local = local[:2]
-	}
-	return string(local) + "***" + s[at:]
+	return head(s[:at]) + "***" + s[at:]
 }
 
 // MaskPhone keeps the last three digits: +639171234567 → *********567.
@@ -41,14 +37,17 @@ func MaskPhone(s string) string {
 	return strings.Repeat("*", len(digits)-3) + digits[len(digits)-3:]
 }
 
-// MaskOther keeps the first two characters of anything else (a username, or
-// something that was typed into a login box).
+// MaskOther keeps the first two characters (fewer when it is that short) of
+// anything else: a username, or something that was typed into a login box.
 func MaskOther(s string) string {
+	return head(s) + "***"
+}
+
+// head is what a mask may keep of s: its first two characters, but never
+// all of it, so "ab@example.com" does not log the whole address.
+func head(s string) string {
 	r := []rune(s)
-	if len(r) > 2 {
-		r = r[:2]
-	}
-	return string(r) + "***"
+	return string(r[:min(2, max(len(r)-1, 0))])
 }
 
 // MaskIdentifier masks whatever someone typed as a login identifier.

@@ -2,6 +2,7 @@ package password
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn"
@@ -36,23 +37,7 @@ func Check(pw string, userInputs []string) error {
 	case n > MaxLength:
 		return &WeakError{Reasons: []string{"too_long"}}
 	}
-	inputs := make([]string, 0, len(userInputs)*2)
-	for _, in := range userInputs {
-		in = strings.ToLower(strings.TrimSpace(in))
-		if in == "" {
-			continue
-		}
-		inputs = append(inputs, in)
-		// The local part of an email and the national digits of a phone are
-		// what people actually reuse.
-		if at := strings.IndexByte(in, '@'); at > 0 {
-			inputs = append(inputs, in[:at])
-		}
-		if strings.HasPrefix(in, "+63") {
-			inputs = append(inputs, "0"+in[3:], in[3:])
-		}
-	}
-	res := zxcvbn.PasswordStrength(pw, inputs)
+	res := zxcvbn.PasswordStrength(pw, personalWords(userInputs))
 	if res.Score >= MinScore {
 		return nil
 	}
@@ -80,4 +65,48 @@ func Check(pw string, userInputs []string) error {
 		}
 	}
 	return &WeakError{Reasons: reasons}
+}
+
+// personalWords turns the account's details into the words zxcvbn should
+// treat as known to an attacker.
+func personalWords(userInputs []string) []string {
+	words := make([]string, 0, len(userInputs)*4)
+	seen := map[string]bool{}
+	add := func(w string) {
+		if w != "" && !seen[w] {
+			seen[w] = true
+			words = append(words, w)
+		}
+	}
+	for _, in := range userInputs {
+		in = strings.ToLower(strings.TrimSpace(in))
+		if in == "" {
+			continue
+		}
+		add(in)
+		// The local part of an email and the national digits of a phone are
+		// what people actually reuse.
+		base := in
+		if at := strings.IndexByte(in, '@'); at > 0 {
+			base = in[:at]
+			add(base)
+		}
+		if strings.HasPrefix(in, "+63") {
+			add("0" + in[3:])
+			add(in[3:])
+		}
+		// Names of several words ("Dela Cruz") and dotted local parts
+		// ("juan.delacruz") get typed run together or one word at a time;
+		// zxcvbn only matches an input verbatim.
+		parts := strings.FieldsFunc(base, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if len(parts) > 1 {
+			add(strings.Join(parts, ""))
+			for _, p := range parts {
+				if utf8.RuneCountInString(p) >= 3 {
+					add(p)
+				}
+			}
+		}
+	}
+	return words
 }

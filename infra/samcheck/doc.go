@@ -1,0 +1,2 @@
+// Package samcheck checks that template.yaml and events/ agree with the route table.
+package samcheck

@@ -1,0 +1,327 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/logging"
+)
+
+// Passwords the tests use; the log scan checks none of them leaks.
+const (
+	residentPassword = "mango tricycle umbrella 42"
+	adminPassword    = "correct horse battery staple"
+)
+
+// syncBuffer collects log lines from concurrent requests.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// env is one running system: the handler the Lambda runs, served over HTTP
+// on loopback, on an embedded store in a temp dir, with a clock tests move.
+type env struct {
+	t     *testing.T
+	app   *app.App
+	srv   *httptest.Server
+	clock *clock.Manual
+	logs  *syncBuffer
+}
+
+type envOption func(*config.Config, *app.Options)
+
+func production() envOption {
+	return func(c *config.Config, _ *app.Options) { c.Env = config.Production }
+}
+
+func withStore(s app.Store) envOption {
+	return func(_ *config.Config, o *app.Options) { o.Store = s }
+}
+
+func testConfig(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string {
+		if k == "EKOLEK_DATA_DIR" {
+			return t.TempDir()
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	cfg := testConfig(t)
+	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
+	o := app.Options{Clock: c}
+	for _, f := range opts {
+		f(&cfg, &o)
+	}
+	logs := &syncBuffer{}
+	a, err := app.Open(context.Background(), cfg, logging.New(logs, slog.LevelDebug), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	h, err := a.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, app: a, clock: c, logs: logs}
+	if cfg.Env == config.Production {
+		// Secure cookies travel over HTTPS only, as in a browser.
+		e.srv = httptest.NewTLSServer(h)
+	} else {
+		e.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(e.srv.Close)
+	t.Cleanup(func() { checkLogs(t, logs.String()) })
+	return e
+}
+
+// checkLogs fails when a log line holds a password, a token or a raw
+// identifier that should have been masked.
+func checkLogs(t *testing.T, logs string) {
+	t.Helper()
+	for _, secret := range []string{residentPassword, adminPassword, "eyJ", "juan@example.com", "+639171234567", "09171234567"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+}
+
+// browser is one cookie jar: one person's browser.
+type browser struct {
+	e      *env
+	client *http.Client
+	// header is sent with every request (a User-Agent, say).
+	header http.Header
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, client: &http.Client{Jar: jar, Transport: e.srv.Client().Transport}, header: http.Header{}}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	json   map[string]any
+}
+
+// errCode is the error code of an error response, or "".
+func (r *response) errCode() string {
+	if e, ok := r.json["error"].(map[string]any); ok {
+		s, _ := e["code"].(string)
+		return s
+	}
+	return ""
+}
+
+// get walks r.json along keys: get("account", "status").
+func (r *response) get(keys ...string) any {
+	var v any = r.json
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func (r *response) str(keys ...string) string {
+	s, _ := r.get(keys...).(string)
+	return s
+}
+
+// do sends a request. body is JSON-encoded unless it is a string (sent as is).
+// Unsafe methods get Content-Type application/json and, when the jar has
+// one, the X-CSRF-Token header, like the web client does.
+func (b *browser) do(method, path string, body any, hdr ...string) *response {
+	b.e.t.Helper()
+	var rd io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(v)
+	default:
+		data, _ := json.Marshal(v)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, b.e.srv.URL+path, rd)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+		for _, name := range []string{"ekolek_csrftoken", "__Host-ekolek_csrftoken"} {
+			if tok := b.cookie(name); tok != "" {
+				req.Header.Set("X-CSRF-Token", tok)
+			}
+		}
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+		} else {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := &response{status: res.StatusCode, header: res.Header}
+	out.body, _ = io.ReadAll(res.Body)
+	if len(out.body) > 0 {
+		if err := json.Unmarshal(out.body, &out.json); err != nil {
+			b.e.t.Fatalf("%s %s: response is not JSON: %q", method, path, out.body)
+		}
+	}
+	return out
+}
+
+func (b *browser) cookie(name string) string {
+	u, _ := url.Parse(b.e.srv.URL)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// setCookie puts a cookie into the jar as if the server (or an attacker on a
+// sibling site) had set it.
+func (b *browser) setCookie(name, value string) {
+	u, _ := url.Parse(b.e.srv.URL)
+	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}
+
+func (b *browser) deleteCookie(name string) {
+	u, _ := url.Parse(b.e.srv.URL)
+	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: "", Path: "/", MaxAge: -1}})
+}
+
+func (b *browser) login(realm, identifier, pw string) *response {
+	b.e.t.Helper()
+	return b.do(http.MethodPost, "/v1/"+realm+"/login", map[string]string{"identifier": identifier, "password": pw})
+}
+
+func (b *browser) mustLogin(realm, identifier, pw string) *response {
+	b.e.t.Helper()
+	r := b.login(realm, identifier, pw)
+	if r.status != http.StatusOK {
+		b.e.t.Fatalf("login %s %s: %d %s", realm, identifier, r.status, r.body)
+	}
+	return r
+}
+
+func (b *browser) session(realm string) *response {
+	return b.do(http.MethodGet, "/v1/"+realm+"/session", nil)
+}
+
+func (b *browser) logout(realm string) *response {
+	return b.do(http.MethodPost, "/v1/"+realm+"/logout", nil)
+}
+
+// createAdmin makes an admin the way the operator CLI does.
+func (e *env) createAdmin(username string, role account.Role, barangays ...string) account.Account {
+	e.t.Helper()
+	a, err := e.app.Accounts.CreateAdmin(context.Background(), account.NewAdmin{
+		Username: username, Email: username + "@city.example.gov.ph", FullName: "Admin " + username,
+		Role: string(role), Barangays: barangays, Password: adminPassword,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// resident registers a resident through the API; approve it with e.setStatus.
+func (e *env) register(b *browser, email, phone string) string {
+	e.t.Helper()
+	r := b.do(http.MethodPost, "/v1/resident/register", map[string]string{
+		"first_name": "Juan", "last_name": "Dela Cruz", "email": email, "phone": phone,
+		"barangay": "San Isidro", "password": residentPassword,
+	})
+	if r.status != http.StatusCreated {
+		e.t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	return r.str("account", "id")
+}
+
+// approvedResident registers juan@example.com and approves him through the admin API.
+func (e *env) approvedResident() string {
+	e.t.Helper()
+	id := e.register(e.browser(), "juan@example.com", "0917 123 4567")
+	e.changeStatus(id, "approve")
+	return id
+}
+
+func (e *env) changeStatus(id, action string) *response {
+	e.t.Helper()
+	if _, err := e.app.Accounts.Get(context.Background(), account.Admin, e.superID()); err != nil {
+		e.createAdmin("boss", account.RoleSuperAdmin)
+	}
+	b := e.browser()
+	b.mustLogin("admin", "boss", adminPassword)
+	r := b.do(http.MethodPost, "/v1/admin/residents/"+id+"/"+action, nil)
+	if r.status != http.StatusOK {
+		e.t.Fatalf("%s %s: %d %s", action, id, r.status, r.body)
+	}
+	return r
+}
+
+func (e *env) superID() string {
+	id, err := e.app.Store.LookupIdentifier(context.Background(), account.Admin, account.Identifier{Kind: account.KindUsername, Value: "boss"})
+	if err != nil {
+		return "none"
+	}
+	return id
+}
+
+func wantStatus(t *testing.T, what string, r *response, status int, code string) {
+	t.Helper()
+	if r.status != status || r.errCode() != code {
+		t.Fatalf("%s: got %d %q (%s), want %d %q", what, r.status, r.errCode(), r.body, status, code)
+	}
+}

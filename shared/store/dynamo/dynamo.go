@@ -1,0 +1,353 @@
+// Package dynamo is the DynamoDB implementation of the store ports, on one
+// table with a GSI (see TableDefinition):
+//
+//	account           PK=ACCT#<realm>#<id>            SK=PROFILE          GSI1PK=LIST#<realm>#<status>  GSI1SK=<created>#<id>
+//	identifier claim  PK=IDENT#<realm>#<kind>#<value>  SK=CLAIM            account_id
+//	session           PK=ACCT#<realm>#<account id>     SK=SESSION#<key>    expires_at (TTL)
+//
+// Sessions live in their account's partition so that listing or ending them
+// is one strongly consistent Query.
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/store"
+)
+
+// API is the part of *dynamodb.Client the store uses.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+// Store keeps accounts, identifier claims and sessions in one DynamoDB table.
+type Store struct {
+	api   API
+	table *string
+}
+
+var (
+	_ account.Store = (*Store)(nil)
+	_ session.Store = (*Store)(nil)
+)
+
+// New returns a store on table, talking through api (usually a *dynamodb.Client).
+func New(api API, table string) *Store {
+	return &Store{api: api, table: aws.String(table)}
+}
+
+// maxTransactItems is DynamoDB's limit of items in one TransactWriteItems.
+const maxTransactItems = 100
+
+// defaultListLimit is the page size when ListQuery.Limit is not set.
+const defaultListLimit = 50
+
+// unavailable wraps any error that is not a decided outcome. The SDK error is
+// kept as text only: callers must not depend on it.
+func unavailable(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w: dynamodb %s: %w", store.ErrUnavailable, op, ctxErr)
+	}
+	return fmt.Errorf("%w: dynamodb %s: %v", store.ErrUnavailable, op, err)
+}
+
+// conditionFailed maps a failed "exists and unchanged" condition: the old
+// item (ALL_OLD) tells a changed item from a missing one.
+func conditionFailed(old map[string]types.AttributeValue) error {
+	if len(old) == 0 {
+		return store.ErrNotFound
+	}
+	return store.ErrConflict
+}
+
+// transact runs a transaction. A cancellation caused by a condition is
+// reported through onCondition with the index and old item of the failed
+// operation. A cancellation only because another transaction held an item is
+// retried a few times; if it keeps losing, the caller lost a race: ErrConflict.
+func (s *Store) transact(ctx context.Context, op string, items []types.TransactWriteItem, onCondition func(i int, old map[string]types.AttributeValue) error) error {
+	const attempts = 4
+	for attempt := 1; ; attempt++ {
+		_, err := s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
+		}
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return unavailable(ctx, op, err)
+		}
+		busy := false
+		for i, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "", "None":
+			case "ConditionalCheckFailed":
+				return onCondition(i, r.Item)
+			case "TransactionConflict":
+				busy = true
+			default:
+				return unavailable(ctx, op, err)
+			}
+		}
+		if !busy {
+			return unavailable(ctx, op, err)
+		}
+		if attempt == attempts {
+			return store.ErrConflict
+		}
+		select {
+		case <-ctx.Done():
+			return unavailable(ctx, op, ctx.Err())
+		case <-time.After(time.Duration(attempt*10+rand.IntN(20)) * time.Millisecond):
+		}
+	}
+}
+
+// CreateAccount implements account.Store: the account and its identifier
+// claims are written in one transaction, each on condition it is new.
+func (s *Store) CreateAccount(ctx context.Context, a account.Account) error {
+	a.Version = 1
+	notExists := aws.String("attribute_not_exists(PK)")
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: s.table, Item: accountItem(a), ConditionExpression: notExists,
+	}}}
+	for _, id := range a.Identifiers() {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: s.table, Item: claimItem(a.Realm, id, a.ID), ConditionExpression: notExists,
+		}})
+	}
+	return s.transact(ctx, "CreateAccount", items, func(int, map[string]types.AttributeValue) error {
+		return store.ErrConflict
+	})
+}
+
+// GetAccount implements account.Store.
+func (s *Store) GetAccount(ctx context.Context, realm account.Realm, id string) (account.Account, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.table, Key: key(accountPK(realm, id), skProfile), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return account.Account{}, unavailable(ctx, "GetAccount", err)
+	}
+	if len(out.Item) == 0 {
+		return account.Account{}, store.ErrNotFound
+	}
+	return accountFrom(out.Item), nil
+}
+
+// LookupIdentifier implements account.Store. The read is strongly
+// consistent, so an account can log in right after it registers.
+func (s *Store) LookupIdentifier(ctx context.Context, realm account.Realm, id account.Identifier) (string, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.table, Key: key(claimPK(realm, id), skClaim), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", unavailable(ctx, "LookupIdentifier", err)
+	}
+	if len(out.Item) == 0 {
+		return "", store.ErrNotFound
+	}
+	return item(out.Item).getS("account_id"), nil
+}
+
+// versionCondition holds when the stored account exists with a.Version.
+const versionCondition = "attribute_exists(PK) AND version = :v"
+
+func versionValues(a account.Account) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{":v": num(a.Version)}
+}
+
+// UpdateAccount implements account.Store.
+func (s *Store) UpdateAccount(ctx context.Context, a account.Account) error {
+	next := a
+	next.Version++
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           s.table,
+		Item:                                accountItem(next),
+		ConditionExpression:                 aws.String(versionCondition),
+		ExpressionAttributeValues:           versionValues(a),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		return conditionFailed(ccf.Item)
+	default:
+		return unavailable(ctx, "UpdateAccount", err)
+	}
+}
+
+// UpdateAccountEndSessions implements account.Store: the account update and
+// the session deletions are one transaction. An account with more sessions
+// than fit in a transaction (99) first has the surplus deleted in batches,
+// after a consistent read has checked the version; only that surplus can be
+// lost to a race with another update. A session created after the sessions
+// are read survives.
+func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account) (int, error) {
+	keys, err := s.sessionKeys(ctx, "UpdateAccountEndSessions", a.Realm, a.ID)
+	if err != nil {
+		return 0, err
+	}
+	total := len(keys)
+	if surplus := len(keys) - (maxTransactItems - 1); surplus > 0 {
+		cur, err := s.GetAccount(ctx, a.Realm, a.ID)
+		if err != nil {
+			return 0, err
+		}
+		if cur.Version != a.Version {
+			return 0, store.ErrConflict
+		}
+		if err := s.batchDelete(ctx, "UpdateAccountEndSessions", keys[:surplus]); err != nil {
+			return 0, err
+		}
+		keys = keys[surplus:]
+	}
+	next := a
+	next.Version++
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName:                           s.table,
+		Item:                                accountItem(next),
+		ConditionExpression:                 aws.String(versionCondition),
+		ExpressionAttributeValues:           versionValues(a),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}}
+	for _, k := range keys {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: k}})
+	}
+	err = s.transact(ctx, "UpdateAccountEndSessions", items, func(_ int, old map[string]types.AttributeValue) error {
+		return conditionFailed(old)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// listCursor is the decoded ListAccounts cursor: the status partition to
+// continue in and DynamoDB's LastEvaluatedKey in it (nil: from its start).
+type listCursor struct {
+	Realm  account.Realm     `json:"r"`
+	Status account.Status    `json:"s"`
+	Key    map[string]string `json:"k,omitempty"`
+}
+
+func encodeCursor(realm account.Realm, status account.Status, lek map[string]types.AttributeValue) string {
+	c := listCursor{Realm: realm, Status: status}
+	if len(lek) > 0 {
+		c.Key = make(map[string]string, len(lek))
+		for k := range lek {
+			c.Key[k] = item(lek).getS(k)
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(realm account.Realm, statuses []account.Status, s string) (int, map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, nil, store.ErrInvalidCursor
+	}
+	var c listCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Realm != realm {
+		return 0, nil, store.ErrInvalidCursor
+	}
+	idx := -1
+	for i, st := range statuses {
+		if st == c.Status {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return 0, nil, store.ErrInvalidCursor
+	}
+	if c.Key == nil {
+		return idx, nil, nil
+	}
+	if len(c.Key) != 4 || c.Key[attrGSI1PK] != listPK(realm, c.Status) ||
+		c.Key[attrPK] == "" || c.Key[attrSK] == "" || c.Key[attrGSI1SK] == "" {
+		return 0, nil, store.ErrInvalidCursor
+	}
+	lek := make(map[string]types.AttributeValue, len(c.Key))
+	for k, v := range c.Key {
+		lek[k] = str(v)
+	}
+	return idx, lek, nil
+}
+
+// ListAccounts implements account.Store by querying GSI1 one status
+// partition at a time. GSI reads are eventually consistent: an account
+// written a moment ago may be missing from, or listed under its old status
+// in, a page.
+func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]account.Account, string, error) {
+	statuses := account.StatusesOf(q.Realm)
+	if q.Status != "" {
+		found := false
+		for _, st := range statuses {
+			found = found || st == q.Status
+		}
+		if !found {
+			return nil, "", nil
+		}
+		statuses = []account.Status{q.Status}
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	idx, start := 0, map[string]types.AttributeValue(nil)
+	if q.Cursor != "" {
+		var err error
+		if idx, start, err = decodeCursor(q.Realm, statuses, q.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []account.Account
+	for idx < len(statuses) {
+		st := statuses[idx]
+		res, err := s.api.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 s.table,
+			IndexName:                 aws.String(IndexGSI1),
+			KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(listPK(q.Realm, st))},
+			ExclusiveStartKey:         start,
+			Limit:                     aws.Int32(int32(min(limit-len(out), 1000))),
+		})
+		if err != nil {
+			return nil, "", unavailable(ctx, "ListAccounts", err)
+		}
+		for _, it := range res.Items {
+			out = append(out, accountFrom(it))
+		}
+		start = res.LastEvaluatedKey
+		if len(start) == 0 {
+			idx++
+		}
+		if len(out) >= limit {
+			if idx == len(statuses) {
+				return out, "", nil
+			}
+			return out, encodeCursor(q.Realm, statuses[idx], start), nil
+		}
+	}
+	return out, "", nil
+}

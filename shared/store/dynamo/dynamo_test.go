@@ -1,0 +1,225 @@
+package dynamo_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/store/dynamo"
+	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
+	"github.com/ekolek/identity/shared/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+func TestConformance(t *testing.T) {
+	client := dynamotest.Client(t)
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		return dynamo.New(client, dynamotest.NewTable(t, client))
+	})
+}
+
+func TestCreateTableIsIdempotent(t *testing.T) {
+	client := dynamotest.Client(t)
+	name := dynamotest.NewTable(t, client)
+	if err := dynamo.CreateTable(t.Context(), client, name); err != nil {
+		t.Fatalf("CreateTable on an existing table: %v", err)
+	}
+	ttl, err := client.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		t.Fatalf("DescribeTimeToLive: %v", err)
+	}
+	if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "expires_at" ||
+		d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL = %+v, want enabled on expires_at", ttl.TimeToLiveDescription)
+	}
+}
+
+// TestSessionTTL checks the TTL attribute is epoch seconds no earlier than
+// the absolute expiry, so DynamoDB never removes a live session.
+func TestSessionTTL(t *testing.T) {
+	client := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, client)
+	s := dynamo.New(client, table)
+	exp := time.Date(2025, 3, 1, 16, 0, 0, 500_000_000, time.UTC)
+	x := session.Session{Realm: account.Resident, AccountID: "r1", Key: "k1",
+		CreatedAt: exp.Add(-8 * time.Hour), LastSeenAt: exp.Add(-8 * time.Hour),
+		IdleExpiresAt: exp.Add(-7 * time.Hour), ExpiresAt: exp}
+	if err := s.CreateSession(t.Context(), x); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	out, err := client.GetItem(t.Context(), &dynamodb.GetItemInput{
+		TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "ACCT#resident#r1"},
+			"SK": &types.AttributeValueMemberS{Value: "SESSION#k1"},
+		},
+	})
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	n, ok := out.Item["expires_at"].(*types.AttributeValueMemberN)
+	if !ok || n.Value != "1740844801" {
+		t.Errorf("expires_at = %#v, want N 1740844801 (%d rounded up)", out.Item["expires_at"], exp.Unix())
+	}
+}
+
+// TestAuthenticatedReadIsOneCall pins the budget the HTTP layer relies on:
+// reading a session with its account is a single read and no write.
+func TestAuthenticatedReadIsOneCall(t *testing.T) {
+	client := dynamotest.Client(t)
+	api := &dynamo.CountingAPI{API: client}
+	s := dynamo.New(api, dynamotest.NewTable(t, client))
+	a := account.Account{Realm: account.Resident, ID: "r1", Status: account.StatusApproved, Email: "juan@example.com",
+		CreatedAt: time.Now()}
+	if err := s.CreateAccount(t.Context(), a); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	now := time.Now()
+	x := session.Session{Realm: account.Resident, AccountID: "r1", Key: "k1", CreatedAt: now, LastSeenAt: now,
+		IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(8 * time.Hour)}
+	if err := s.CreateSession(t.Context(), x); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	if r, w := api.Reads.Load(), api.Writes.Load(); r != 0 || w != 2 {
+		t.Fatalf("after two creates: %d reads, %d writes; want 0, 2", r, w)
+	}
+	api.Reads.Store(0)
+	api.Writes.Store(0)
+	if _, _, err := s.GetSession(t.Context(), account.Resident, "r1", "k1"); err != nil {
+		t.Fatalf("GetSession: %v", err)
+	}
+	if r, w := api.Reads.Load(), api.Writes.Load(); r != 1 || w != 0 {
+		t.Errorf("GetSession made %d reads and %d writes; want 1 and 0", r, w)
+	}
+}
+
+// TestUnavailable points the store at a port nothing listens on: every
+// method must say ErrUnavailable, and nothing else.
+func TestUnavailable(t *testing.T) {
+	client := dynamotest.NewClient("http://127.0.0.1:1", func(o *dynamodb.Options) {
+		o.RetryMaxAttempts = 1
+		o.HTTPClient = &http.Client{Timeout: 2 * time.Second}
+	})
+	checkAllUnavailable(t, dynamo.New(client, "no-such-table"))
+	if err := dynamo.CreateTable(t.Context(), client, "no-such-table"); err == nil {
+		t.Error("CreateTable against a closed port succeeded")
+	}
+}
+
+// TestServiceErrorsAreUnavailable feeds an error DynamoDB itself returns
+// (not a condition failure) through every method: it must come out as
+// ErrUnavailable with the SDK error hidden.
+func TestServiceErrorsAreUnavailable(t *testing.T) {
+	checkAllUnavailable(t, dynamo.New(failingAPI{}, "table"))
+}
+
+func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
+	t.Helper()
+	a := account.Account{Realm: account.Resident, ID: "r1", Status: account.StatusPending,
+		Email: "juan@example.com", CreatedAt: time.Now(), Version: 1}
+	x := session.Session{Realm: account.Resident, AccountID: "r1", Key: "k1", CreatedAt: time.Now(),
+		LastSeenAt: time.Now(), IdleExpiresAt: time.Now().Add(time.Hour), ExpiresAt: time.Now().Add(time.Hour)}
+	calls := map[string]func(ctx context.Context) error{
+		"CreateAccount": func(ctx context.Context) error { return s.CreateAccount(ctx, a) },
+		"GetAccount": func(ctx context.Context) error {
+			_, err := s.GetAccount(ctx, account.Resident, "r1")
+			return err
+		},
+		"LookupIdentifier": func(ctx context.Context) error {
+			_, err := s.LookupIdentifier(ctx, account.Resident, account.Identifier{Kind: account.KindEmail, Value: "juan@example.com"})
+			return err
+		},
+		"UpdateAccount": func(ctx context.Context) error { return s.UpdateAccount(ctx, a) },
+		"UpdateAccountEndSessions": func(ctx context.Context) error {
+			_, err := s.UpdateAccountEndSessions(ctx, a)
+			return err
+		},
+		"ListAccounts": func(ctx context.Context) error {
+			_, _, err := s.ListAccounts(ctx, account.ListQuery{Realm: account.Resident, Limit: 10})
+			return err
+		},
+		"CreateSession": func(ctx context.Context) error { return s.CreateSession(ctx, x) },
+		"GetSession": func(ctx context.Context) error {
+			_, _, err := s.GetSession(ctx, account.Resident, "r1", "k1")
+			return err
+		},
+		"TouchSession": func(ctx context.Context) error {
+			return s.TouchSession(ctx, x, time.Now(), time.Now().Add(time.Hour))
+		},
+		"DeleteSession": func(ctx context.Context) error { return s.DeleteSession(ctx, account.Resident, "r1", "k1") },
+		"ListSessions": func(ctx context.Context) error {
+			_, err := s.ListSessions(ctx, account.Resident, "r1")
+			return err
+		},
+		"DeleteSessions": func(ctx context.Context) error {
+			_, err := s.DeleteSessions(ctx, account.Resident, "r1")
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			err := call(ctx)
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Fatalf("got %v, want ErrUnavailable", err)
+			}
+			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+				t.Errorf("%v also matches a decided outcome", err)
+			}
+			var apiErr smithy.APIError
+			if errors.As(err, &apiErr) {
+				t.Errorf("SDK error %T reachable through %v", apiErr, err)
+			}
+		})
+	}
+}
+
+// failingAPI answers every call the way DynamoDB does when it fails inside.
+type failingAPI struct{ dynamo.API }
+
+var errInternal = &types.InternalServerError{Message: aws.String("boom")}
+
+func (failingAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, errInternal
+}
+
+func (failingAPI) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return nil, errInternal
+}

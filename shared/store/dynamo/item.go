@@ -1,0 +1,237 @@
+package dynamo
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/session"
+)
+
+// Attribute names of the table's keys and of the TTL attribute.
+const (
+	attrPK      = "PK"
+	attrSK      = "SK"
+	attrGSI1PK  = "GSI1PK"
+	attrGSI1SK  = "GSI1SK"
+	attrExpires = "expires_at"
+
+	// IndexGSI1 is the name of the table's one global secondary index.
+	IndexGSI1 = "GSI1"
+
+	skProfile       = "PROFILE"
+	skClaim         = "CLAIM"
+	skSessionPrefix = "SESSION#"
+)
+
+func accountPK(realm account.Realm, id string) string { return "ACCT#" + string(realm) + "#" + id }
+
+func claimPK(realm account.Realm, id account.Identifier) string {
+	// The value is the last segment, so a '#' inside an email cannot be
+	// confused with a separator.
+	return "IDENT#" + string(realm) + "#" + string(id.Kind) + "#" + id.Value
+}
+
+func listPK(realm account.Realm, status account.Status) string {
+	return "LIST#" + string(realm) + "#" + string(status)
+}
+
+// sortableTime is fixed-width, so string order is time order (for years 0-9999).
+const sortableTime = "2006-01-02T15:04:05.000000000Z"
+
+func listSK(a account.Account) string {
+	return a.CreatedAt.UTC().Format(sortableTime) + "#" + a.ID
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(pk), attrSK: str(sk)}
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// item builds an attribute map, leaving out empty values so items stay small
+// and absent fields read back as zero values.
+type item map[string]types.AttributeValue
+
+func (it item) s(name, v string) {
+	if v != "" {
+		it[name] = str(v)
+	}
+}
+
+func (it item) b(name string, v bool) {
+	if v {
+		it[name] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+}
+
+func (it item) n(name string, v int64) { it[name] = num(v) }
+
+// t stores a time as Unix nanoseconds, so it round-trips exactly; the zero
+// time (outside int64 nanoseconds) is left out.
+func (it item) t(name string, v time.Time) {
+	if !v.IsZero() {
+		it[name] = num(v.UnixNano())
+	}
+}
+
+func (it item) list(name string, v []string) {
+	if len(v) == 0 {
+		return
+	}
+	l := make([]types.AttributeValue, len(v))
+	for i, s := range v {
+		l[i] = str(s)
+	}
+	it[name] = &types.AttributeValueMemberL{Value: l}
+}
+
+func (it item) getS(name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func (it item) getB(name string) bool {
+	v, ok := it[name].(*types.AttributeValueMemberBOOL)
+	return ok && v.Value
+}
+
+func (it item) getN(name string) int64 {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func (it item) getT(name string) time.Time {
+	if _, ok := it[name]; !ok {
+		return time.Time{}
+	}
+	return time.Unix(0, it.getN(name)).UTC()
+}
+
+func (it item) getList(name string) []string {
+	v, ok := it[name].(*types.AttributeValueMemberL)
+	if !ok || len(v.Value) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(v.Value))
+	for _, e := range v.Value {
+		if s, ok := e.(*types.AttributeValueMemberS); ok {
+			out = append(out, s.Value)
+		}
+	}
+	return out
+}
+
+func accountItem(a account.Account) item {
+	it := item{
+		attrPK:     str(accountPK(a.Realm, a.ID)),
+		attrSK:     str(skProfile),
+		attrGSI1PK: str(listPK(a.Realm, a.Status)),
+		attrGSI1SK: str(listSK(a)),
+	}
+	it.s("realm", string(a.Realm))
+	it.s("id", a.ID)
+	it.s("status", string(a.Status))
+	it.s("email", a.Email)
+	it.b("email_verified", a.EmailVerified)
+	it.s("language", a.Language)
+	it.s("first_name", a.FirstName)
+	it.s("last_name", a.LastName)
+	it.s("phone", a.Phone)
+	it.b("phone_verified", a.PhoneVerified)
+	it.s("barangay", a.Barangay)
+	it.s("username", a.Username)
+	it.s("full_name", a.FullName)
+	it.s("role", string(a.Role))
+	it.list("barangays", a.Barangays)
+	it.s("password_hash", a.PasswordHash)
+	it.t("created_at", a.CreatedAt)
+	it.t("updated_at", a.UpdatedAt)
+	it.n("version", a.Version)
+	return it
+}
+
+func accountFrom(it item) account.Account {
+	return account.Account{
+		Realm:         account.Realm(it.getS("realm")),
+		ID:            it.getS("id"),
+		Status:        account.Status(it.getS("status")),
+		Email:         it.getS("email"),
+		EmailVerified: it.getB("email_verified"),
+		Language:      it.getS("language"),
+		FirstName:     it.getS("first_name"),
+		LastName:      it.getS("last_name"),
+		Phone:         it.getS("phone"),
+		PhoneVerified: it.getB("phone_verified"),
+		Barangay:      it.getS("barangay"),
+		Username:      it.getS("username"),
+		FullName:      it.getS("full_name"),
+		Role:          account.Role(it.getS("role")),
+		Barangays:     it.getList("barangays"),
+		PasswordHash:  it.getS("password_hash"),
+		CreatedAt:     it.getT("created_at"),
+		UpdatedAt:     it.getT("updated_at"),
+		Version:       it.getN("version"),
+	}
+}
+
+func claimItem(realm account.Realm, id account.Identifier, accountID string) item {
+	it := item{attrPK: str(claimPK(realm, id)), attrSK: str(skClaim)}
+	it.s("account_id", accountID)
+	return it
+}
+
+func sessionKey(realm account.Realm, accountID, k string) map[string]types.AttributeValue {
+	return key(accountPK(realm, accountID), skSessionPrefix+k)
+}
+
+func sessionItem(s session.Session) item {
+	it := item{
+		attrPK: str(accountPK(s.Realm, s.AccountID)),
+		attrSK: str(skSessionPrefix + s.Key),
+	}
+	it.s("realm", string(s.Realm))
+	it.s("account_id", s.AccountID)
+	it.s("key", s.Key)
+	it.t("created_at", s.CreatedAt)
+	it.t("last_seen_at", s.LastSeenAt)
+	it.t("idle_expires_at", s.IdleExpiresAt)
+	it.t("session_expires_at", s.ExpiresAt)
+	it.s("ip", s.IP)
+	it.s("user_agent", s.UserAgent)
+	// TTL only cleans up; expiry is checked on read from session_expires_at.
+	// Rounded up so DynamoDB never deletes a session that is still valid.
+	if !s.ExpiresAt.IsZero() {
+		secs := s.ExpiresAt.Unix()
+		if s.ExpiresAt.Nanosecond() > 0 {
+			secs++
+		}
+		it.n(attrExpires, secs)
+	}
+	return it
+}
+
+func sessionFrom(it item) session.Session {
+	return session.Session{
+		Realm:         account.Realm(it.getS("realm")),
+		AccountID:     it.getS("account_id"),
+		Key:           it.getS("key"),
+		CreatedAt:     it.getT("created_at"),
+		LastSeenAt:    it.getT("last_seen_at"),
+		IdleExpiresAt: it.getT("idle_expires_at"),
+		ExpiresAt:     it.getT("session_expires_at"),
+		IP:            it.getS("ip"),
+		UserAgent:     it.getS("user_agent"),
+	}
+}
