@@ -31,7 +31,7 @@ const usage = `usage:
   ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
   ekolekctl create-table
 
-Configuration comes from the same EKOLEK_* environment variables as the functions.`
+Configuration comes from the same EKOLEK_* environment variables as the functions`
 
 func main() {
 	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout)
@@ -49,7 +49,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errors.New(strings.TrimSpace(usage))
 	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {

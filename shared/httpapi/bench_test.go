@@ -1,0 +1,93 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/password"
+)
+
+// benchApp is the full handler on the embedded store with an approved resident.
+func benchApp(b *testing.B, hash *password.Params) (http.Handler, *app.App) {
+	cfg := testConfig(b)
+	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
+	a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: c, Hash: hash})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = a.Close() })
+	acct, err := a.Accounts.Register(context.Background(), account.Registration{
+		FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "San Isidro", Password: residentPassword,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, _, err := a.Accounts.ChangeResidentStatus(context.Background(), acct.ID, account.ActionApprove); err != nil {
+		b.Fatal(err)
+	}
+	h, err := a.Handler()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h, a
+}
+
+func loginRequest() *http.Request {
+	r := httptest.NewRequest("POST", "/v1/resident/login", strings.NewReader(`{"identifier":"juan@example.com","password":"`+residentPassword+`"}`))
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
+// BenchmarkSessionRequest is GET /v1/resident/session through the whole handler.
+func BenchmarkSessionRequest(b *testing.B) {
+	h, _ := benchApp(b, nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, loginRequest())
+	cookie := w.Header().Values("Set-Cookie")[0]
+	cookie = cookie[:strings.IndexByte(cookie, ';')]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r := httptest.NewRequest("GET", "/v1/resident/session", nil)
+		r.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkLogin is a successful login through the whole handler with the
+// production argon2id parameters; BenchmarkLoginCheapHash is the same with a
+// nearly free hash, so the difference is the argon2id time and the cheap
+// run is the login's own cost.
+func BenchmarkLogin(b *testing.B) { benchLogin(b, nil) }
+
+// BenchmarkLoginCheapHash: see BenchmarkLogin.
+func BenchmarkLoginCheapHash(b *testing.B) {
+	benchLogin(b, &password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+}
+
+func benchLogin(b *testing.B, hash *password.Params) {
+	h, _ := benchApp(b, hash)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, loginRequest())
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}
