@@ -98,11 +98,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	a.setSession(w, realm, token, s.ExpiresAt)
 	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
 	a.Log.Info("login succeeded", "request_id", ri.id, "realm", realm, "account_id", acct.ID, "ip", ri.ip)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"account":    accountView(acct),
-		"session":    sessionView(s, true),
-		"csrf_token": csrf,
-	})
+	writeJSON(w, http.StatusOK, struct {
+		Account   any         `json:"account"`
+		Session   sessionJSON `json:"session"`
+		CSRFToken string      `json:"csrf_token"`
+	}{accountView(acct), sessionView(s, true), csrf})
 	return nil
 }
 
@@ -138,9 +138,9 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request, p params) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"account": accountView(c.account),
-		"session": sessionView(c.session, true),
-	})
+	writeJSON(w, http.StatusOK, struct {
+		Account any         `json:"account"`
+		Session sessionJSON `json:"session"`
+	}{accountView(c.account), sessionView(c.session, true)})
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,8 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/store/dynamo"
+	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 )
 
 // Passwords the tests use; the log scan checks none of them leaks.
@@ -324,4 +327,16 @@ func wantStatus(t *testing.T, what string, r *response, status int, code string)
 	if r.status != status || r.errCode() != code {
 		t.Fatalf("%s: got %d %q (%s), want %d %q", what, r.status, r.errCode(), r.body, status, code)
 	}
+}
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+// forEachStore runs a behaviour test on the embedded store and on DynamoDB Local.
+func forEachStore(t *testing.T, test func(t *testing.T, store envOption)) {
+	t.Run("embedded", func(t *testing.T) { test(t, func(*config.Config, *app.Options) {}) })
+	t.Run("dynamodb", func(t *testing.T) {
+		client := dynamotest.Client(t)
+		table := dynamotest.NewTable(t, client)
+		test(t, withStore(dynamo.New(client, table)))
+	})
 }

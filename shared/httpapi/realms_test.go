@@ -21,106 +21,110 @@ func setCookieNames(r *response) []string {
 // The old system kept both logins in one server session: logging out of one
 // logged the browser out of the other. These are its failure cases.
 func TestBothRealmsInOneBrowserAreIndependent(t *testing.T) {
-	e := newEnv(t)
-	e.approvedResident()
-	e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
-	b := e.browser()
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.approvedResident()
+		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		b := e.browser()
 
-	b.mustLogin("resident", "juan@example.com", residentPassword)
-	b.mustLogin("admin", "ops", adminPassword)
-	if r := b.session("resident"); r.status != 200 || r.str("account", "realm") != "resident" {
-		t.Fatalf("resident session: %d %s", r.status, r.body)
-	}
-	if r := b.session("admin"); r.status != 200 || r.str("account", "username") != "ops" {
-		t.Fatalf("admin session: %d %s", r.status, r.body)
-	}
-
-	t.Run("resident logout leaves admin", func(t *testing.T) {
-		r := b.logout("resident")
-		if r.status != http.StatusNoContent {
-			t.Fatalf("logout: %d %s", r.status, r.body)
-		}
-		if got := setCookieNames(r); len(got) != 1 || got[0] != "ekolek_session" {
-			t.Fatalf("logout touched cookies %v, want only ekolek_session", got)
-		}
-		wantStatus(t, "resident after logout", b.session("resident"), 401, "unauthenticated")
-		if r := b.session("admin"); r.status != 200 {
-			t.Fatalf("admin after resident logout: %d %s", r.status, r.body)
-		}
-	})
-
-	t.Run("admin logout leaves resident", func(t *testing.T) {
-		b.mustLogin("resident", "+639171234567", residentPassword)
-		r := b.logout("admin")
-		if got := setCookieNames(r); len(got) != 1 || got[0] != "ekolek_admin_session" {
-			t.Fatalf("logout touched cookies %v, want only ekolek_admin_session", got)
-		}
-		wantStatus(t, "admin after logout", b.session("admin"), 401, "unauthenticated")
-		if r := b.session("resident"); r.status != 200 {
-			t.Fatalf("resident after admin logout: %d %s", r.status, r.body)
-		}
-	})
-
-	t.Run("admin idle expiry leaves resident", func(t *testing.T) {
-		b.mustLogin("admin", "ops", adminPassword)
-		e.clock.Advance(31 * time.Minute) // admin idle 30m, resident idle 2h
-		r := b.session("admin")
-		wantStatus(t, "admin after idle", r, 401, "session_expired")
-		if got := setCookieNames(r); len(got) != 1 || got[0] != "ekolek_admin_session" {
-			t.Fatalf("expiry touched cookies %v, want only ekolek_admin_session", got)
-		}
-		if r := b.session("resident"); r.status != 200 {
-			t.Fatalf("resident after admin expiry: %d %s", r.status, r.body)
-		}
-	})
-
-	t.Run("losing one realm's cookie never touches the other", func(t *testing.T) {
-		b.mustLogin("admin", "ops", adminPassword)
-		b.deleteCookie("ekolek_session")
-		wantStatus(t, "resident without cookie", b.session("resident"), 401, "unauthenticated")
-		if r := b.session("admin"); r.status != 200 {
-			t.Fatalf("admin after resident cookie reset: %d %s", r.status, r.body)
-		}
 		b.mustLogin("resident", "juan@example.com", residentPassword)
-		b.deleteCookie("ekolek_admin_session")
-		if r := b.session("resident"); r.status != 200 {
-			t.Fatalf("resident after admin cookie reset: %d %s", r.status, r.body)
-		}
-	})
-
-	t.Run("logging in to one realm keeps the other's CSRF token working", func(t *testing.T) {
 		b.mustLogin("admin", "ops", adminPassword)
-		before := b.cookie("ekolek_csrftoken")
-		r := b.mustLogin("resident", "juan@example.com", residentPassword)
-		if r.str("csrf_token") != before || b.cookie("ekolek_csrftoken") != before {
-			t.Fatalf("resident login changed the shared CSRF token")
+		if r := b.session("resident"); r.status != 200 || r.str("account", "realm") != "resident" {
+			t.Fatalf("resident session: %d %s", r.status, r.body)
 		}
-		if r := b.logout("admin"); r.status != http.StatusNoContent {
-			t.Fatalf("admin logout with the token from before the resident login: %d %s", r.status, r.body)
+		if r := b.session("admin"); r.status != 200 || r.str("account", "username") != "ops" {
+			t.Fatalf("admin session: %d %s", r.status, r.body)
 		}
+
+		t.Run("resident logout leaves admin", func(t *testing.T) {
+			r := b.logout("resident")
+			if r.status != http.StatusNoContent {
+				t.Fatalf("logout: %d %s", r.status, r.body)
+			}
+			if got := setCookieNames(r); len(got) != 1 || got[0] != "ekolek_session" {
+				t.Fatalf("logout touched cookies %v, want only ekolek_session", got)
+			}
+			wantStatus(t, "resident after logout", b.session("resident"), 401, "unauthenticated")
+			if r := b.session("admin"); r.status != 200 {
+				t.Fatalf("admin after resident logout: %d %s", r.status, r.body)
+			}
+		})
+
+		t.Run("admin logout leaves resident", func(t *testing.T) {
+			b.mustLogin("resident", "+639171234567", residentPassword)
+			r := b.logout("admin")
+			if got := setCookieNames(r); len(got) != 1 || got[0] != "ekolek_admin_session" {
+				t.Fatalf("logout touched cookies %v, want only ekolek_admin_session", got)
+			}
+			wantStatus(t, "admin after logout", b.session("admin"), 401, "unauthenticated")
+			if r := b.session("resident"); r.status != 200 {
+				t.Fatalf("resident after admin logout: %d %s", r.status, r.body)
+			}
+		})
+
+		t.Run("admin idle expiry leaves resident", func(t *testing.T) {
+			b.mustLogin("admin", "ops", adminPassword)
+			e.clock.Advance(31 * time.Minute) // admin idle 30m, resident idle 2h
+			r := b.session("admin")
+			wantStatus(t, "admin after idle", r, 401, "session_expired")
+			if got := setCookieNames(r); len(got) != 1 || got[0] != "ekolek_admin_session" {
+				t.Fatalf("expiry touched cookies %v, want only ekolek_admin_session", got)
+			}
+			if r := b.session("resident"); r.status != 200 {
+				t.Fatalf("resident after admin expiry: %d %s", r.status, r.body)
+			}
+		})
+
+		t.Run("losing one realm's cookie never touches the other", func(t *testing.T) {
+			b.mustLogin("admin", "ops", adminPassword)
+			b.deleteCookie("ekolek_session")
+			wantStatus(t, "resident without cookie", b.session("resident"), 401, "unauthenticated")
+			if r := b.session("admin"); r.status != 200 {
+				t.Fatalf("admin after resident cookie reset: %d %s", r.status, r.body)
+			}
+			b.mustLogin("resident", "juan@example.com", residentPassword)
+			b.deleteCookie("ekolek_admin_session")
+			if r := b.session("resident"); r.status != 200 {
+				t.Fatalf("resident after admin cookie reset: %d %s", r.status, r.body)
+			}
+		})
+
+		t.Run("logging in to one realm keeps the other's CSRF token working", func(t *testing.T) {
+			b.mustLogin("admin", "ops", adminPassword)
+			before := b.cookie("ekolek_csrftoken")
+			r := b.mustLogin("resident", "juan@example.com", residentPassword)
+			if r.str("csrf_token") != before || b.cookie("ekolek_csrftoken") != before {
+				t.Fatalf("resident login changed the shared CSRF token")
+			}
+			if r := b.logout("admin"); r.status != http.StatusNoContent {
+				t.Fatalf("admin logout with the token from before the resident login: %d %s", r.status, r.body)
+			}
+		})
 	})
 }
 
 func TestRealmConfusionIsRefused(t *testing.T) {
-	e := newEnv(t)
-	e.approvedResident()
-	e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
-	b := e.browser()
-	b.mustLogin("resident", "juan@example.com", residentPassword)
-	b.mustLogin("admin", "ops", adminPassword)
-	resTok, admTok := b.cookie("ekolek_session"), b.cookie("ekolek_admin_session")
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.approvedResident()
+		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		b := e.browser()
+		b.mustLogin("resident", "juan@example.com", residentPassword)
+		b.mustLogin("admin", "ops", adminPassword)
+		resTok, admTok := b.cookie("ekolek_session"), b.cookie("ekolek_admin_session")
 
-	swapped := e.browser()
-	swapped.setCookie("ekolek_admin_session", resTok)
-	swapped.setCookie("ekolek_session", admTok)
-	wantStatus(t, "resident token as admin", swapped.session("admin"), 401, "unauthenticated")
-	wantStatus(t, "admin token as resident", swapped.session("resident"), 401, "unauthenticated")
-	wantStatus(t, "resident token on an admin route", swapped.do("GET", "/v1/admin/residents", nil), 401, "unauthenticated")
+		swapped := e.browser()
+		swapped.setCookie("ekolek_admin_session", resTok)
+		swapped.setCookie("ekolek_session", admTok)
+		wantStatus(t, "resident token as admin", swapped.session("admin"), 401, "unauthenticated")
+		wantStatus(t, "admin token as resident", swapped.session("resident"), 401, "unauthenticated")
+		wantStatus(t, "resident token on an admin route", swapped.do("GET", "/v1/admin/residents", nil), 401, "unauthenticated")
 
-	// A resident's own cookie on admin routes is simply not an admin login.
-	res := e.browser()
-	res.mustLogin("resident", "juan@example.com", residentPassword)
-	wantStatus(t, "resident cookie on admin route", res.do("GET", "/v1/admin/residents", nil), 401, "unauthenticated")
+		// A resident's own cookie on admin routes is simply not an admin login.
+		res := e.browser()
+		res.mustLogin("resident", "juan@example.com", residentPassword)
+		wantStatus(t, "resident cookie on admin route", res.do("GET", "/v1/admin/residents", nil), 401, "unauthenticated")
+	})
 }
 
 func TestForgedTokensAreRefused(t *testing.T) {
@@ -165,96 +169,102 @@ func TestForgedTokensAreRefused(t *testing.T) {
 }
 
 func TestReplayAfterLogoutAndRevocation(t *testing.T) {
-	e := newEnv(t)
-	id := e.approvedResident()
-	b := e.browser()
-	b.mustLogin("resident", "juan@example.com", residentPassword)
-	stolen := b.cookie("ekolek_session")
-	b.logout("resident")
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		id := e.approvedResident()
+		b := e.browser()
+		b.mustLogin("resident", "juan@example.com", residentPassword)
+		stolen := b.cookie("ekolek_session")
+		b.logout("resident")
 
-	thief := e.browser()
-	thief.setCookie("ekolek_session", stolen)
-	wantStatus(t, "replay after logout", thief.session("resident"), 401, "unauthenticated")
+		thief := e.browser()
+		thief.setCookie("ekolek_session", stolen)
+		wantStatus(t, "replay after logout", thief.session("resident"), 401, "unauthenticated")
 
-	b.mustLogin("resident", "juan@example.com", residentPassword)
-	stolen = b.cookie("ekolek_session")
-	e.changeStatus(id, "suspend")
-	thief.setCookie("ekolek_session", stolen)
-	wantStatus(t, "replay after suspension", thief.session("resident"), 401, "unauthenticated")
-	wantStatus(t, "suspended owner", b.session("resident"), 401, "unauthenticated")
+		b.mustLogin("resident", "juan@example.com", residentPassword)
+		stolen = b.cookie("ekolek_session")
+		e.changeStatus(id, "suspend")
+		thief.setCookie("ekolek_session", stolen)
+		wantStatus(t, "replay after suspension", thief.session("resident"), 401, "unauthenticated")
+		wantStatus(t, "suspended owner", b.session("resident"), 401, "unauthenticated")
+	})
 }
 
 func TestLoginIssuesNewSessionAndEndsPresentedOne(t *testing.T) {
-	e := newEnv(t)
-	e.approvedResident()
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.approvedResident()
 
-	// An attacker logs in and plants their session cookie in the victim's browser.
-	attacker := e.browser()
-	attacker.mustLogin("resident", "juan@example.com", residentPassword)
-	planted := attacker.cookie("ekolek_session")
+		// An attacker logs in and plants their session cookie in the victim's browser.
+		attacker := e.browser()
+		attacker.mustLogin("resident", "juan@example.com", residentPassword)
+		planted := attacker.cookie("ekolek_session")
 
-	victim := e.browser()
-	victim.setCookie("ekolek_session", planted)
-	r := victim.mustLogin("resident", "juan@example.com", residentPassword)
-	fresh := victim.cookie("ekolek_session")
-	if fresh == planted || fresh == "" {
-		t.Fatal("login kept the presented session id")
-	}
-	if r.str("session", "id") == "" {
-		t.Fatal("no session in login response")
-	}
-	wantStatus(t, "planted session after victim login", attacker.session("resident"), 401, "unauthenticated")
-	if r := victim.session("resident"); r.status != 200 {
-		t.Fatalf("fresh session: %d", r.status)
-	}
+		victim := e.browser()
+		victim.setCookie("ekolek_session", planted)
+		r := victim.mustLogin("resident", "juan@example.com", residentPassword)
+		fresh := victim.cookie("ekolek_session")
+		if fresh == planted || fresh == "" {
+			t.Fatal("login kept the presented session id")
+		}
+		if r.str("session", "id") == "" {
+			t.Fatal("no session in login response")
+		}
+		wantStatus(t, "planted session after victim login", attacker.session("resident"), 401, "unauthenticated")
+		if r := victim.session("resident"); r.status != 200 {
+			t.Fatalf("fresh session: %d", r.status)
+		}
 
-	// Logging in twice from one browser also rotates.
-	victim.mustLogin("resident", "juan@example.com", residentPassword)
-	if victim.cookie("ekolek_session") == fresh {
-		t.Fatal("second login reused the session id")
-	}
-	stale := e.browser()
-	stale.setCookie("ekolek_session", fresh)
-	wantStatus(t, "previous session after re-login", stale.session("resident"), 401, "unauthenticated")
+		// Logging in twice from one browser also rotates.
+		victim.mustLogin("resident", "juan@example.com", residentPassword)
+		if victim.cookie("ekolek_session") == fresh {
+			t.Fatal("second login reused the session id")
+		}
+		stale := e.browser()
+		stale.setCookie("ekolek_session", fresh)
+		wantStatus(t, "previous session after re-login", stale.session("resident"), 401, "unauthenticated")
+	})
 }
 
 func TestIdleAndAbsoluteExpiry(t *testing.T) {
-	e := newEnv(t)
-	e.approvedResident()
-	b := e.browser()
-	r := b.mustLogin("resident", "juan@example.com", residentPassword)
-	idle0 := r.str("session", "idle_expires_at")
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.approvedResident()
+		b := e.browser()
+		r := b.mustLogin("resident", "juan@example.com", residentPassword)
+		idle0 := r.str("session", "idle_expires_at")
 
-	// Early in the window: no refresh, the deadline stays.
-	e.clock.Advance(30 * time.Minute)
-	if r := b.session("resident"); r.str("session", "idle_expires_at") != idle0 {
-		t.Fatalf("idle deadline moved with more than half the window left: %s → %s", idle0, r.str("session", "idle_expires_at"))
-	}
-	// Past half the window: refreshed to now + 2h.
-	e.clock.Advance(31 * time.Minute)
-	r = b.session("resident")
-	want := e.clock.Now().Add(2 * time.Hour).Format(time.RFC3339)
-	if got := r.str("session", "idle_expires_at"); got != want {
-		t.Fatalf("idle deadline after refresh = %s, want %s", got, want)
-	}
-	// Busy all day: the absolute 24h limit still ends it.
-	for i := 0; i < 30; i++ {
-		e.clock.Advance(55 * time.Minute)
-		if r := b.session("resident"); r.status != 200 {
-			if r.errCode() != "session_expired" {
-				t.Fatalf("got %d %s", r.status, r.body)
-			}
-			elapsed := time.Duration(i+1)*55*time.Minute + 61*time.Minute
-			if elapsed < 24*time.Hour {
-				t.Fatalf("expired after %v, before the absolute limit", elapsed)
-			}
-			if b.cookie("ekolek_session") != "" {
-				t.Fatal("expired session cookie not cleared")
-			}
-			return
+		// Early in the window: no refresh, the deadline stays.
+		e.clock.Advance(30 * time.Minute)
+		if r := b.session("resident"); r.str("session", "idle_expires_at") != idle0 {
+			t.Fatalf("idle deadline moved with more than half the window left: %s → %s", idle0, r.str("session", "idle_expires_at"))
 		}
-	}
-	t.Fatal("session outlived its absolute lifetime")
+		// Past half the window: refreshed to now + 2h.
+		e.clock.Advance(31 * time.Minute)
+		r = b.session("resident")
+		want := e.clock.Now().Add(2 * time.Hour).Format(time.RFC3339)
+		if got := r.str("session", "idle_expires_at"); got != want {
+			t.Fatalf("idle deadline after refresh = %s, want %s", got, want)
+		}
+		// Busy all day: the absolute 24h limit still ends it.
+		for i := 0; i < 30; i++ {
+			e.clock.Advance(55 * time.Minute)
+			if r := b.session("resident"); r.status != 200 {
+				if r.errCode() != "session_expired" {
+					t.Fatalf("got %d %s", r.status, r.body)
+				}
+				elapsed := time.Duration(i+1)*55*time.Minute + 61*time.Minute
+				if elapsed < 24*time.Hour {
+					t.Fatalf("expired after %v, before the absolute limit", elapsed)
+				}
+				if b.cookie("ekolek_session") != "" {
+					t.Fatal("expired session cookie not cleared")
+				}
+				return
+			}
+		}
+		t.Fatal("session outlived its absolute lifetime")
+	})
 }
 
 func TestIdleExpiryWithoutActivity(t *testing.T) {

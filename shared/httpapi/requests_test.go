@@ -9,54 +9,56 @@ import (
 )
 
 func TestCSRFDoubleSubmit(t *testing.T) {
-	e := newEnv(t)
-	id := e.register(e.browser(), "juan@example.com", "09171234567")
-	e.createAdmin("boss", account.RoleSuperAdmin)
-	b := e.browser()
-	b.mustLogin("admin", "boss", adminPassword)
-	token := b.cookie("ekolek_csrftoken")
-	approve := "/v1/admin/residents/" + id + "/approve"
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		id := e.register(e.browser(), "juan@example.com", "09171234567")
+		e.createAdmin("boss", account.RoleSuperAdmin)
+		b := e.browser()
+		b.mustLogin("admin", "boss", adminPassword)
+		token := b.cookie("ekolek_csrftoken")
+		approve := "/v1/admin/residents/" + id + "/approve"
 
-	cases := []struct {
-		name   string
-		header string
-	}{
-		{"missing header", ""},
-		{"wrong header", strings.Repeat("A", len(token))},
-		{"truncated header", token[:20]},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			hdr := c.header
-			if hdr == "" {
-				wantStatus(t, "approve", b.do("POST", approve, nil, "X-CSRF-Token", ""), 403, "csrf_failed")
-			} else {
-				wantStatus(t, "approve", b.do("POST", approve, nil, "X-CSRF-Token", hdr), 403, "csrf_failed")
-			}
-			wantStatus(t, "logout", b.do("POST", "/v1/admin/logout", nil, "X-CSRF-Token", hdr), 403, "csrf_failed")
+		cases := []struct {
+			name   string
+			header string
+		}{
+			{"missing header", ""},
+			{"wrong header", strings.Repeat("A", len(token))},
+			{"truncated header", token[:20]},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				hdr := c.header
+				if hdr == "" {
+					wantStatus(t, "approve", b.do("POST", approve, nil, "X-CSRF-Token", ""), 403, "csrf_failed")
+				} else {
+					wantStatus(t, "approve", b.do("POST", approve, nil, "X-CSRF-Token", hdr), 403, "csrf_failed")
+				}
+				wantStatus(t, "logout", b.do("POST", "/v1/admin/logout", nil, "X-CSRF-Token", hdr), 403, "csrf_failed")
+			})
+		}
+		t.Run("header matching a cookie the attacker cannot read", func(t *testing.T) {
+			// A cross-site form cannot set the header at all; a forged cookie
+			// without the matching header is the same failure.
+			b.setCookie("ekolek_csrftoken", strings.Repeat("B", len(token)))
+			wantStatus(t, "approve", b.do("POST", approve, nil, "X-CSRF-Token", token), 403, "csrf_failed")
+			b.setCookie("ekolek_csrftoken", token)
 		})
-	}
-	t.Run("header matching a cookie the attacker cannot read", func(t *testing.T) {
-		// A cross-site form cannot set the header at all; a forged cookie
-		// without the matching header is the same failure.
-		b.setCookie("ekolek_csrftoken", strings.Repeat("B", len(token)))
-		wantStatus(t, "approve", b.do("POST", approve, nil, "X-CSRF-Token", token), 403, "csrf_failed")
-		b.setCookie("ekolek_csrftoken", token)
+		// Nothing changed and the session is still alive.
+		if r := b.session("admin"); r.status != 200 {
+			t.Fatalf("session after refused requests: %d", r.status)
+		}
+		if a, _ := e.app.Accounts.Get(t.Context(), account.Resident, id); a.Status != account.StatusPending {
+			t.Fatalf("status changed to %s by refused requests", a.Status)
+		}
+		if r := b.do("POST", approve, nil); r.status != 200 {
+			t.Fatalf("approve with the right header: %d %s", r.status, r.body)
+		}
+		// GET needs no header.
+		if r := b.do("GET", "/v1/admin/residents", nil); r.status != 200 {
+			t.Fatalf("list: %d", r.status)
+		}
 	})
-	// Nothing changed and the session is still alive.
-	if r := b.session("admin"); r.status != 200 {
-		t.Fatalf("session after refused requests: %d", r.status)
-	}
-	if a, _ := e.app.Accounts.Get(t.Context(), account.Resident, id); a.Status != account.StatusPending {
-		t.Fatalf("status changed to %s by refused requests", a.Status)
-	}
-	if r := b.do("POST", approve, nil); r.status != 200 {
-		t.Fatalf("approve with the right header: %d %s", r.status, r.body)
-	}
-	// GET needs no header.
-	if r := b.do("GET", "/v1/admin/residents", nil); r.status != 200 {
-		t.Fatalf("list: %d", r.status)
-	}
 }
 
 func TestBadRequestsGetClearJSONErrors(t *testing.T) {

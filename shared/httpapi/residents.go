@@ -80,7 +80,7 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, 0, len(page))
+	out := make([]any, 0, len(page))
 	for _, acct := range page {
 		out = append(out, accountView(acct))
 	}

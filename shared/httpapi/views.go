@@ -7,44 +7,71 @@ import (
 	"github.com/ekolek/identity/shared/session"
 )
 
-// accountView is an account as clients see it: never its password hash or version.
-func accountView(a account.Account) map[string]any {
-	v := map[string]any{
-		"id":             a.ID,
-		"realm":          a.Realm,
-		"status":         a.Status,
-		"email":          a.Email,
-		"email_verified": a.EmailVerified,
-		"language":       a.Language,
-		"created_at":     a.CreatedAt.Format(time.RFC3339),
-	}
-	if a.Realm == account.Admin {
-		v["username"] = a.Username
-		v["full_name"] = a.FullName
-		v["role"] = a.Role
-		v["barangays"] = nonNil(a.Barangays)
-		return v
-	}
-	v["first_name"] = a.FirstName
-	v["last_name"] = a.LastName
-	v["phone"] = a.Phone
-	v["phone_verified"] = a.PhoneVerified
-	v["barangay"] = a.Barangay
-	return v
+// accountBase is what residents and admins have in common in responses;
+// never the password hash or the store version.
+type accountBase struct {
+	ID            string         `json:"id"`
+	Realm         account.Realm  `json:"realm"`
+	Status        account.Status `json:"status"`
+	Email         string         `json:"email"`
+	EmailVerified bool           `json:"email_verified"`
+	Language      string         `json:"language"`
+	CreatedAt     string         `json:"created_at"`
 }
 
-// sessionView shows a session by its public handle (the hash of its id, which
+type residentView struct {
+	accountBase
+	FirstName     string `json:"first_name"`
+	LastName      string `json:"last_name"`
+	Phone         string `json:"phone"`
+	PhoneVerified bool   `json:"phone_verified"`
+	Barangay      string `json:"barangay"`
+}
+
+type adminView struct {
+	accountBase
+	Username  string       `json:"username"`
+	FullName  string       `json:"full_name"`
+	Role      account.Role `json:"role"`
+	Barangays []string     `json:"barangays"`
+}
+
+// accountView is an account as clients see it.
+func accountView(a account.Account) any {
+	base := accountBase{
+		ID: a.ID, Realm: a.Realm, Status: a.Status, Email: a.Email, EmailVerified: a.EmailVerified,
+		Language: a.Language, CreatedAt: a.CreatedAt.Format(time.RFC3339),
+	}
+	if a.Realm == account.Admin {
+		return adminView{accountBase: base, Username: a.Username, FullName: a.FullName, Role: a.Role, Barangays: nonNil(a.Barangays)}
+	}
+	return residentView{accountBase: base, FirstName: a.FirstName, LastName: a.LastName, Phone: a.Phone,
+		PhoneVerified: a.PhoneVerified, Barangay: a.Barangay}
+}
+
+// sessionJSON shows a session by its public handle (the hash of its id, which
 // cannot be turned back into a cookie).
-func sessionView(s session.Session, current bool) map[string]any {
-	return map[string]any{
-		"id":              s.Key,
-		"created_at":      s.CreatedAt.Format(time.RFC3339),
-		"last_seen_at":    s.LastSeenAt.Format(time.RFC3339),
-		"idle_expires_at": s.IdleExpiresAt.Format(time.RFC3339),
-		"expires_at":      s.ExpiresAt.Format(time.RFC3339),
-		"ip":              s.IP,
-		"user_agent":      s.UserAgent,
-		"current":         current,
+type sessionJSON struct {
+	ID            string `json:"id"`
+	CreatedAt     string `json:"created_at"`
+	LastSeenAt    string `json:"last_seen_at"`
+	IdleExpiresAt string `json:"idle_expires_at"`
+	ExpiresAt     string `json:"expires_at"`
+	IP            string `json:"ip"`
+	UserAgent     string `json:"user_agent"`
+	Current       bool   `json:"current"`
+}
+
+func sessionView(s session.Session, current bool) sessionJSON {
+	return sessionJSON{
+		ID:            s.Key,
+		CreatedAt:     s.CreatedAt.Format(time.RFC3339),
+		LastSeenAt:    s.LastSeenAt.Format(time.RFC3339),
+		IdleExpiresAt: s.IdleExpiresAt.Format(time.RFC3339),
+		ExpiresAt:     s.ExpiresAt.Format(time.RFC3339),
+		IP:            s.IP,
+		UserAgent:     s.UserAgent,
+		Current:       current,
 	}
 }
 
