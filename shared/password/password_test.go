@@ -266,7 +266,7 @@ func BenchmarkHash(b *testing.B) {
 	}
 }
 
-func BenchmarkCheck(b *testing.B) {
+func BenchmarkPolicyCheck(b *testing.B) {
 	inputs := []string{"Juan", "Dela Cruz", "juan.delacruz@example.com", "+639171234567"}
 	for b.Loop() {
 		_ = Check("mango tricycle umbrella 42", inputs)
