@@ -113,11 +113,20 @@ func (s *Service) Register(ctx context.Context, in Registration) (Account, error
 	if len(fields) > 0 {
 		return Account{}, &ValidationError{Fields: fields}
 	}
-	if err := password.Check(in.Password, []string{a.FirstName, a.LastName, a.Email, a.Phone, a.Barangay}); err != nil {
-		return Account{}, err
-	}
-	if a.PasswordHash, err = s.hasher.Hash(in.Password); err != nil {
-		return Account{}, err
+	return s.create(ctx, a, in.Password, []string{a.FirstName, a.LastName, a.Email, a.Phone, a.Barangay})
+}
+
+// create checks and hashes pw (when given) and stores a new account; a taken
+// identifier is ErrAlreadyRegistered.
+func (s *Service) create(ctx context.Context, a Account, pw string, userInputs []string) (Account, error) {
+	if pw != "" {
+		if err := password.Check(pw, userInputs); err != nil {
+			return Account{}, err
+		}
+		var err error
+		if a.PasswordHash, err = s.hasher.Hash(pw); err != nil {
+			return Account{}, err
+		}
 	}
 	a.CreatedAt = s.clock.Now()
 	a.UpdatedAt = a.CreatedAt
@@ -172,24 +181,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error)
 	if len(fields) > 0 {
 		return Account{}, &ValidationError{Fields: fields}
 	}
-	if in.Password != "" {
-		if err := password.Check(in.Password, []string{a.Username, a.Email, a.FullName}); err != nil {
-			return Account{}, err
-		}
-		if a.PasswordHash, err = s.hasher.Hash(in.Password); err != nil {
-			return Account{}, err
-		}
-	}
-	a.CreatedAt = s.clock.Now()
-	a.UpdatedAt = a.CreatedAt
-	if err := s.store.CreateAccount(ctx, a); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return Account{}, ErrAlreadyRegistered
-		}
-		return Account{}, err
-	}
-	a.Version = 1
-	return a, nil
+	return s.create(ctx, a, in.Password, []string{a.Username, a.Email, a.FullName})
 }
 
 // Authenticate checks a login. It always spends one password hash, whether

@@ -117,7 +117,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri.route = route.Method + " " + route.Path
-	if unsafe(r.Method) {
+	if changesState(r.Method) {
 		if !isJSON(r.Header.Get("Content-Type")) {
 			writeError(sw, errUnsupportedMedia)
 			return
@@ -205,7 +205,9 @@ func (rt *Route) matchPath(segs []string) (params, bool) {
 	return p, true
 }
 
-func unsafe(method string) bool {
+// changesState reports whether method is unsafe in the HTTP sense: it needs
+// a JSON body type and, with a session, the CSRF header.
+func changesState(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
@@ -275,6 +277,9 @@ func decode(r *http.Request, dst any, optional bool) error {
 		return errInvalid("A field has the wrong type.", map[string]string{typeErr.Field: "must be " + jsonType(typeErr.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if len(name) > 64 {
+			name = strings.ToValidUTF8(name[:64], "") + "…"
+		}
 		return errInvalid("The request has a field this route does not take.", map[string]string{name: "unknown field"})
 	}
 	return errInvalid("The request body is not valid JSON.", nil)

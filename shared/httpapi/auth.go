@@ -24,7 +24,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 	if token == "" {
 		return caller{}, errUnauthenticated
 	}
-	if unsafe(r.Method) && !a.checkCSRF(r) {
+	if changesState(r.Method) && !a.checkCSRF(r) {
 		a.Log.Warn("csrf check failed", "request_id", info(r).id, "realm", realm, "ip", info(r).ip)
 		return caller{}, errCSRF
 	}

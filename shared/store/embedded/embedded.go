@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -251,7 +253,7 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 		}
 		for ; k != nil && bytes.HasPrefix(k, scan); k, v = c.Next() {
 			if len(out) == limit {
-				next = base64.RawURLEncoding.EncodeToString(listKeyOf(out[len(out)-1]))
+				next = base64.RawURLEncoding.EncodeToString(listKey(out[len(out)-1]))
 				return nil
 			}
 			a, err := getAccount(tx, q.Realm, string(v))
@@ -267,8 +269,6 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 	}
 	return out, next, nil
 }
-
-func listKeyOf(a account.Account) []byte { return listKey(a) }
 
 // CreateSession implements session.Store.
 func (s *Store) CreateSession(_ context.Context, ss session.Session) error {
@@ -352,7 +352,13 @@ func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID s
 		}
 		return nil
 	})
-	sortSessions(out)
+	// Keys are hashes, not times: order oldest first as the contract says.
+	slices.SortStableFunc(out, func(a, b session.Session) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
 	return out, err
 }
 
