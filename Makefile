@@ -20,9 +20,8 @@ deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-## test: everything: unit, conformance on both stores, template and events
-test: deps
-	$(GO) vet ./...
+## test: everything: lint, unit, behaviour and conformance on both stores, template and events
+test: deps lint
 	$(GO) test -count=1 ./...
 
 ## test-unit: the fast tests only (embedded store; DynamoDB tests skip locally without the emulator)
@@ -51,7 +50,7 @@ $(foreach f,$(FUNCTIONS),$(eval $(call sam_target,$(call camel,$(f))Function,$(f
 
 ## lint: gofmt, go vet, staticcheck, cfn-lint
 lint:
-	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cfn-lint template.yaml
