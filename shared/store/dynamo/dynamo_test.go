@@ -223,3 +223,47 @@ func (failingAPI) TransactWriteItems(context.Context, *dynamodb.TransactWriteIte
 func (failingAPI) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	return nil, errInternal
 }
+
+// busyAPI cancels the first failures transactions the way DynamoDB does when
+// another transaction holds one of the items.
+type busyAPI struct {
+	failingAPI
+	failures, calls int
+}
+
+func (b *busyAPI) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	b.calls++
+	if b.calls <= b.failures {
+		return nil, &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			{Code: aws.String("None")}, {Code: aws.String("TransactionConflict")},
+		}}
+	}
+	return &dynamodb.TransactWriteItemsOutput{}, nil
+}
+
+// TestTransactionConflictRetried covers what DynamoDB Local never does (it
+// runs transactions one at a time): a transaction cancelled only because
+// another one was in flight is retried, and reported as a lost race if it
+// keeps happening.
+func TestTransactionConflictRetried(t *testing.T) {
+	a := account.Account{Realm: account.Resident, ID: "r1", Status: account.StatusPending,
+		Email: "juan@example.com", CreatedAt: time.Now()}
+	tests := []struct {
+		failures, wantCalls int
+		want                error
+	}{
+		{0, 1, nil},
+		{2, 3, nil},
+		{100, 4, store.ErrConflict},
+	}
+	for _, tc := range tests {
+		api := &busyAPI{failures: tc.failures}
+		err := dynamo.New(api, "table").CreateAccount(t.Context(), a)
+		if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+			t.Errorf("%d conflicts: got %v, want %v", tc.failures, err, tc.want)
+		}
+		if api.calls != tc.wantCalls {
+			t.Errorf("%d conflicts: %d calls, want %d", tc.failures, api.calls, tc.wantCalls)
+		}
+	}
+}

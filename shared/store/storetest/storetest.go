@@ -639,7 +639,10 @@ func testListInvalidCursor(t *testing.T, s Store) {
 	// Every page boundary of one listing, replayed on a listing it does not
 	// belong to: the other realm, or another status.
 	q := account.ListQuery{Realm: account.Resident, Status: account.StatusPending, Limit: 1}
-	for {
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("more than 100 pages: the cursor does not advance")
+		}
 		_, next, err := s.ListAccounts(ctx(t), q)
 		if err != nil {
 			t.Fatalf("ListAccounts: %v", err)
