@@ -91,3 +91,27 @@ func benchLogin(b *testing.B, hash *password.Params) {
 		}
 	}
 }
+
+// BenchmarkLoginRefused compares a wrong password for a real account with an
+// identifier no account has: both spend one argon2id verification, so their
+// times should match and timing tells nothing about who has an account.
+func BenchmarkLoginRefused(b *testing.B) {
+	h, _ := benchApp(b, nil)
+	for _, c := range []struct{ name, identifier string }{
+		{"known", "juan@example.com"},
+		{"unknown", "nobody@example.com"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			body := `{"identifier":"` + c.identifier + `","password":"not the right password"}`
+			for b.Loop() {
+				r := httptest.NewRequest("POST", "/v1/resident/login", strings.NewReader(body))
+				r.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 401 {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}

@@ -273,3 +273,10 @@ func (s *syncWriter) String() string {
 	defer s.mu.Unlock()
 	return s.buf.String()
 }
+
+// Endpoint returns the URL of the DynamoDB Local the tests use, for code
+// under test that builds its own client from AWS_ENDPOINT_URL_DYNAMODB.
+func Endpoint(t testing.TB) string {
+	t.Helper()
+	return aws.ToString(Client(t).Options().BaseEndpoint)
+}
