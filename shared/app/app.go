@@ -22,6 +22,7 @@ import (
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/token"
 )
 
 // Store is everything the system keeps.
@@ -89,7 +90,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		}
 		a.Config = cfg
 	}
-	keys, err := session.NewKeys(cfg.SigningKey, nonEmpty(cfg.PreviousSigningKey)...)
+	keys, err := token.NewKeys(cfg.SigningKey, nonEmpty(cfg.PreviousSigningKey)...)
 	if err != nil {
 		return nil, err
 	}

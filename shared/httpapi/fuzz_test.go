@@ -13,6 +13,7 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/token"
 )
 
 // FuzzDecode feeds request decoding any body: it must never panic, and must
@@ -48,7 +49,7 @@ func FuzzSessionCookie(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { _ = st.Close() })
-	keys, _ := session.NewKeys([]byte("fuzz-signing-key-0123456789abcdef012"))
+	keys, _ := token.NewKeys([]byte("fuzz-signing-key-0123456789abcdef012"))
 	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	mgr := session.NewManager(st, keys, c, map[account.Realm]session.Lifetimes{
 		account.Resident: {Idle: time.Hour, Absolute: 2 * time.Hour},

@@ -9,6 +9,7 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/token"
 )
 
 // BenchmarkCheck is the session check every authenticated request pays:
@@ -26,7 +27,7 @@ func BenchmarkCheck(b *testing.B) {
 	if err := st.CreateAccount(ctx, acct); err != nil {
 		b.Fatal(err)
 	}
-	keys, _ := session.NewKeys([]byte("bench-signing-key-0123456789abcdef01"))
+	keys, _ := token.NewKeys([]byte("bench-signing-key-0123456789abcdef01"))
 	m := session.NewManager(st, keys, clock.NewManual(now), map[account.Realm]session.Lifetimes{
 		account.Resident: {Idle: 2 * time.Hour, Absolute: 24 * time.Hour},
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/token"
 )
 
 // sidLen is the length of a raw session id: 32 random bytes, base64url without padding.
@@ -35,13 +36,13 @@ type Lifetimes struct {
 // Manager starts, checks and ends sessions.
 type Manager struct {
 	store Store
-	keys  *Keys
+	keys  *token.Keys
 	clock clock.Clock
 	life  map[account.Realm]Lifetimes
 }
 
 // NewManager returns a Manager; life gives each realm's lifetimes.
-func NewManager(s Store, keys *Keys, c clock.Clock, life map[account.Realm]Lifetimes) *Manager {
+func NewManager(s Store, keys *token.Keys, c clock.Clock, life map[account.Realm]Lifetimes) *Manager {
 	return &Manager{store: s, keys: keys, clock: c, life: life}
 }
 
@@ -69,14 +70,14 @@ func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip,
 		IP:            ip,
 		UserAgent:     truncate(userAgent, 256),
 	}
-	token, err := m.keys.sign(realm, accountID, sid, now, s.ExpiresAt)
+	tok, err := m.keys.Sign(token.Claims{Audience: string(realm), Subject: accountID, SessionID: sid, IssuedAt: now, ExpiresAt: s.ExpiresAt})
 	if err != nil {
 		return "", Session{}, fmt.Errorf("session: sign: %w", err)
 	}
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return "", Session{}, err
 	}
-	return token, s, nil
+	return tok, s, nil
 }
 
 // Check verifies token for realm and returns the live session it names and
@@ -87,7 +88,7 @@ func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip,
 // conditional write; otherwise Check costs exactly one read.
 func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) (Session, account.Account, error) {
 	now := m.clock.Now()
-	p, err := m.keys.parse(realm, token, now)
+	p, err := parse(m.keys, realm, token, now)
 	switch {
 	case errors.Is(err, errTokenExpired):
 		_ = m.store.DeleteSession(ctx, realm, p.sub, keyOf(p.sid))
@@ -132,7 +133,7 @@ func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) 
 // not). Anything else is ignored: logout is idempotent. It returns the session
 // key and account id it ended, when it could tell.
 func (m *Manager) End(ctx context.Context, realm account.Realm, token string) (accountID string, err error) {
-	p, perr := m.keys.parse(realm, token, m.clock.Now())
+	p, perr := parse(m.keys, realm, token, m.clock.Now())
 	if perr != nil && !errors.Is(perr, errTokenExpired) {
 		return "", nil
 	}
