@@ -28,7 +28,7 @@ test: deps lint
 test-unit:
 	$(GO) test ./...
 
-## bench: the benchmarks reported in docs/PERFORMANCE.md
+## bench: the benchmarks reported in docs/performance.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 

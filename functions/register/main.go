@@ -1,5 +1,5 @@
-// Command register is the register Lambda function: the routes of the "register" rows of the
-// route table (shared/httpapi/routes.go), served through API Gateway.
+// Command register is a Lambda function: it serves the "register" rows of the
+// route table (shared/httpapi/routes.go) behind API Gateway.
 package main
 
 import (
@@ -10,12 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/logging"
 )
 
 func main() {
 	h, err := app.LambdaHandler(context.Background(), "register")
 	if err != nil {
-		slog.Error("start-up failed", "function", "register", "error", err.Error())
+		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "register", "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(h)

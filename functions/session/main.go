@@ -1,5 +1,5 @@
-// Command session is the session Lambda function: the routes of the "session" rows of the
-// route table (shared/httpapi/routes.go), served through API Gateway.
+// Command session is a Lambda function: it serves the "session" rows of the
+// route table (shared/httpapi/routes.go) behind API Gateway.
 package main
 
 import (
@@ -10,12 +10,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/logging"
 )
 
 func main() {
 	h, err := app.LambdaHandler(context.Background(), "session")
 	if err != nil {
-		slog.Error("start-up failed", "function", "session", "error", err.Error())
+		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "session", "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(h)

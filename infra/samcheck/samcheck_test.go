@@ -199,6 +199,20 @@ func where(n *yaml.Node) string {
 
 func routeKey(method, path string) string { return strings.ToUpper(method) + " " + path }
 
+// lambdaRoutes is the route table without its LocalOnly rows: the routes
+// API Gateway serves through a function. Local-only routes (GET /dev/outbox)
+// have no function, template resource, Api event or event file, and a
+// template that gave them one would expose them in production.
+func lambdaRoutes() []httpapi.Route {
+	var out []httpapi.Route
+	for _, r := range httpapi.Table {
+		if !r.LocalOnly {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 var functionName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // TestRouteTable checks the table itself on what the rest of this package relies on.
@@ -210,6 +224,13 @@ func TestRouteTable(t *testing.T) {
 			t.Errorf("route %s appears twice in httpapi.Table", k)
 		}
 		seen[k] = true
+		if r.LocalOnly {
+			// Served by the local API only: no function, template resource or event.
+			if r.Function != "" {
+				t.Errorf("route %s is LocalOnly but names function %q; local-only routes have no Lambda function", k, r.Function)
+			}
+			continue
+		}
 		if !functionName.MatchString(r.Function) {
 			t.Errorf("route %s: function name %q must be lower-case words joined by '-' (it names functions/<name>, a template resource and event files)", k, r.Function)
 		}
@@ -315,7 +336,7 @@ func TestApiEvents(t *testing.T) {
 	}
 
 	routes := map[string]httpapi.Route{}
-	for _, r := range httpapi.Table {
+	for _, r := range lambdaRoutes() {
 		k := routeKey(r.Method, r.Path)
 		routes[k] = r
 		evs := byRoute[k]
@@ -334,7 +355,12 @@ func TestApiEvents(t *testing.T) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(byRoute)) {
 		if _, ok := routes[k]; !ok {
+			local := slices.ContainsFunc(httpapi.Table, func(r httpapi.Route) bool { return r.LocalOnly && routeKey(r.Method, r.Path) == k })
 			for _, e := range byRoute[k] {
+				if local {
+					t.Errorf("%s: %s event %s (%s) deploys a local-only route; it must not reach API Gateway", where(e.node), e.function, e.name, k)
+					continue
+				}
 				t.Errorf("%s: %s event %s (%s) is not a route of httpapi.Table", where(e.node), e.function, e.name, k)
 			}
 		}
@@ -358,7 +384,7 @@ func TestMethodSettings(t *testing.T) {
 			// In a stage setting's key "/" is written "~1" and "~" is "~0".
 			path := strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(rp, "/"), "~1", "/"), "~0", "~")
 			found := false
-			for _, r := range httpapi.Table {
+			for _, r := range lambdaRoutes() {
 				if r.Path == path && (m == "*" || r.Method == m) {
 					found = true
 				}
@@ -518,7 +544,7 @@ func TestEventFiles(t *testing.T) {
 			t.Errorf("function %q has no event file: add events/%s.<case>.json", f, f)
 		}
 	}
-	for _, r := range httpapi.Table {
+	for _, r := range lambdaRoutes() {
 		if k := routeKey(r.Method, r.Path); perRoute[k] == 0 {
 			t.Errorf("route %s has no event file: add events/%s.<case>.json for it", k, r.Function)
 		}
@@ -543,7 +569,7 @@ func checkEvent(fn string, data []byte) (*httpapi.Route, []error) {
 	var route *httpapi.Route
 	var others []string
 	for i, r := range httpapi.Table {
-		if r.Function != fn {
+		if r.LocalOnly || r.Function != fn {
 			continue
 		}
 		if r.Method == ev.HTTPMethod && r.Path == ev.Resource {

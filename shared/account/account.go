@@ -16,13 +16,18 @@ const (
 	Admin    Realm = "admin"
 )
 
-// ParseRealm returns the realm named s, or false for anything else.
-func ParseRealm(s string) (Realm, bool) {
-	switch Realm(s) {
-	case Resident, Admin:
-		return Realm(s), true
+// ValidID reports whether id has the shape of an account id (NewID), so
+// client input never reaches a store key unchecked.
+func ValidID(id string) bool {
+	if len(id) != 26 {
+		return false
 	}
-	return "", false
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '2' && r <= '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // Status is an account's lifecycle state.
@@ -117,14 +122,6 @@ func (a Account) Identifiers() []Identifier {
 		ids = append(ids, Identifier{Kind: KindUsername, Value: a.Username})
 	}
 	return ids
-}
-
-// DisplayName is the account's name for people.
-func (a Account) DisplayName() string {
-	if a.Realm == Admin {
-		return a.FullName
-	}
-	return a.FirstName + " " + a.LastName
 }
 
 // ListQuery selects a page of accounts of one realm.

@@ -184,54 +184,66 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error)
 	return s.create(ctx, a, in.Password, []string{a.Username, a.Email, a.FullName})
 }
 
-// Authenticate checks a login. It always spends one password hash, whether
-// or not the identifier names an account, and tells the account's status
+// Authenticate checks a login. Every attempt costs the same: two store reads
+// (identifier claim, account; unknown identifiers read a random absent
+// account instead) and one password hash, and the account's status is told
 // only after a correct password: a wrong password looks the same for every
-// account. When the stored hash used older parameters it is replaced.
-func (s *Service) Authenticate(ctx context.Context, realm Realm, identifier, pw string) (Account, error) {
+// account, real or not. rehash reports that the stored hash uses older
+// parameters; the caller upgrades it with UpgradeHash once the login is done.
+func (s *Service) Authenticate(ctx context.Context, realm Realm, identifier, pw string) (a Account, rehash bool, err error) {
 	id, ok := ParseLoginIdentifier(realm, identifier)
-	if !ok || pw == "" || len(pw) > 4*password.MaxLength {
-		s.hasher.Burn(pw)
-		return Account{}, ErrInvalidCredentials
+	if !ok {
+		// Unreadable: look up something that cannot exist, for equal cost.
+		id = Identifier{Kind: KindUsername, Value: "absent." + NewID()}
 	}
-	a, err := s.find(ctx, realm, id)
-	if errors.Is(err, store.ErrNotFound) {
+	a, err = s.find(ctx, realm, id)
+	if errors.Is(err, store.ErrNotFound) || !ok || pw == "" || len(pw) > 4*password.MaxLength {
 		s.hasher.Burn(pw)
-		return Account{}, ErrInvalidCredentials
+		return Account{}, false, ErrInvalidCredentials
 	}
 	if err != nil {
-		return Account{}, err
+		return Account{}, false, err
 	}
 	if a.PasswordHash == "" {
 		// An invited admin who has not set a password yet.
 		s.hasher.Burn(pw)
-		return Account{}, ErrInvalidCredentials
+		return Account{}, false, ErrInvalidCredentials
 	}
 	match, rehash, err := s.hasher.Verify(pw, a.PasswordHash)
 	if err != nil || !match {
-		return Account{}, ErrInvalidCredentials
+		return Account{}, false, ErrInvalidCredentials
 	}
 	switch a.Status {
 	case StatusPending, StatusRejected, StatusSuspended:
-		return Account{}, &StatusError{Status: a.Status}
+		return Account{}, false, &StatusError{Status: a.Status}
 	}
-	if rehash {
-		if a.PasswordHash, err = s.hasher.Hash(pw); err != nil {
-			return Account{}, err
-		}
-		a.UpdatedAt = s.clock.Now()
-		// A concurrent change wins; the old hash still verifies and is
-		// upgraded at the next login.
-		if err := s.store.UpdateAccount(ctx, a); err != nil && !errors.Is(err, store.ErrConflict) {
-			return Account{}, err
-		}
-		a.Version++
-	}
-	return a, nil
+	return a, rehash, nil
 }
 
+// UpgradeHash stores a new hash of pw made with the current parameters. A
+// concurrent change of the account wins (ErrConflict); the old hash still
+// verifies and is upgraded at a later login.
+func (s *Service) UpgradeHash(ctx context.Context, a Account, pw string) error {
+	h, err := s.hasher.Hash(pw)
+	if err != nil {
+		return err
+	}
+	a.PasswordHash = h
+	a.UpdatedAt = s.clock.Now()
+	return s.store.UpdateAccount(ctx, a)
+}
+
+// find reads the account holding id. When no account holds it, it still
+// reads an account (a random, absent one), so a lookup costs the same
+// whether or not the account exists.
 func (s *Service) find(ctx context.Context, realm Realm, id Identifier) (Account, error) {
 	accountID, err := s.store.LookupIdentifier(ctx, realm, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.store.GetAccount(ctx, realm, "absent."+NewID()); !errors.Is(err, store.ErrNotFound) {
+			return Account{}, err
+		}
+		return Account{}, store.ErrNotFound
+	}
 	if err != nil {
 		return Account{}, err
 	}

@@ -8,20 +8,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/httpapi"
+	"github.com/ekolek/identity/shared/notify"
+	sesnotify "github.com/ekolek/identity/shared/notify/ses"
+	snsnotify "github.com/ekolek/identity/shared/notify/sns"
+	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/throttle"
 	"github.com/ekolek/identity/shared/token"
 )
 
@@ -29,6 +40,11 @@ import (
 type Store interface {
 	account.Store
 	session.Store
+	throttle.Store
+	code.Store
+	outbox.Store
+	VerifyContact(ctx context.Context, a account.Account, r code.Record) error
+	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
 }
 
 // App is a built system.
@@ -37,9 +53,15 @@ type App struct {
 	Store    Store
 	Accounts *account.Service
 	Sessions *session.Manager
-	Clock    clock.Clock
-	Log      *slog.Logger
-	closers  []func() error
+	Contact  *contact.Service
+	Reset    *reset.Service
+	// Outbox is set when messages go to the local outbox instead of out.
+	Outbox  outbox.Store
+	Clock   clock.Clock
+	Log     *slog.Logger
+	closers []func() error
+	// resetFloor overrides httpapi.ResetRequestFloor (tests).
+	resetFloor time.Duration
 }
 
 // Options changes what Open builds; the zero value is production wiring.
@@ -52,6 +74,10 @@ type Options struct {
 	DynamoAPI func(dynamo.API) dynamo.API
 	// Hash sets the argon2id parameters (default password.DefaultParams).
 	Hash *password.Params
+	// Notifier replaces the notifier the config names (tests).
+	Notifier notify.Notifier
+	// ResetFloor overrides how long reset requests take at least (tests).
+	ResetFloor time.Duration
 }
 
 // Open builds the system for cfg. The caller must Close it.
@@ -88,6 +114,20 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		if err != nil {
 			return nil, err
 		}
+		// During a rotation the previous version still verifies the
+		// tokens other (warm) instances signed with it.
+		if cfg.PreviousSigningKey == nil {
+			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+				SecretId: aws.String(cfg.SigningKeySecretARN), VersionStage: aws.String("AWSPREVIOUS"),
+			})
+			if err == nil {
+				if k, err := config.DecodeKey(aws.ToString(out.SecretString)); err == nil {
+					cfg.PreviousSigningKey = k
+				} else if len(aws.ToString(out.SecretString)) >= token.MinKeyLen {
+					cfg.PreviousSigningKey = []byte(aws.ToString(out.SecretString))
+				}
+			}
+		}
 		a.Config = cfg
 	}
 	keys, err := token.NewKeys(cfg.SigningKey, nonEmpty(cfg.PreviousSigningKey)...)
@@ -119,15 +159,39 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		return nil, errors.New("EKOLEK_STORE: unknown store " + cfg.Store)
 	}
 
+	var notifier notify.Notifier
+	switch {
+	case opt.Notifier != nil:
+		notifier = opt.Notifier
+	case cfg.Notifier == "outbox":
+		notifier = outbox.New(a.Store, a.Clock)
+		a.Outbox = a.Store
+	default:
+		c, err := loadAWS()
+		if err != nil {
+			return nil, err
+		}
+		notifier = notify.Router{
+			Email: sesnotify.New(ses.NewFromConfig(c), cfg.EmailFrom),
+			SMS:   snsnotify.New(sns.NewFromConfig(c), snsnotify.Options{SenderID: "EKOLEK"}),
+		}
+	}
+
 	params := password.DefaultParams
 	if opt.Hash != nil {
 		params = *opt.Hash
 	}
-	a.Accounts = account.NewService(a.Store, password.NewHasher(params), a.Clock)
+	hasher := password.NewHasher(params)
+	a.Accounts = account.NewService(a.Store, hasher, a.Clock)
 	a.Sessions = session.NewManager(a.Store, keys, a.Clock, map[account.Realm]session.Lifetimes{
 		account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
 		account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},
 	})
+	codes := code.NewEngine(a.Store, a.Store, cfg.SigningKey, a.Clock)
+	sender := code.NewSender(notifier, a.Store, cfg.SMSDailyCap, a.Clock)
+	a.Contact = contact.NewService(a.Store, codes, sender, a.Clock, log)
+	a.Reset = reset.NewService(a.Store, codes, sender, hasher, keys, a.Clock, log)
+	a.resetFloor = opt.ResetFloor
 	return a, nil
 }
 
@@ -136,6 +200,10 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 	return httpapi.New(httpapi.Deps{
 		Accounts:   a.Accounts,
 		Sessions:   a.Sessions,
+		Contact:    a.Contact,
+		Reset:      a.Reset,
+		Outbox:     a.Outbox,
+		ResetFloor: a.resetFloor,
 		Clock:      a.Clock,
 		Log:        a.Log,
 		Production: a.Config.Env == config.Production,

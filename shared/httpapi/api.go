@@ -24,6 +24,9 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/outbox"
+	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 )
 
@@ -32,11 +35,18 @@ const MaxBodyBytes = 16 << 10
 
 // Deps is what the handler needs.
 type Deps struct {
-	Accounts   *account.Service
-	Sessions   *session.Manager
+	Accounts *account.Service
+	Sessions *session.Manager
+	Contact  *contact.Service
+	Reset    *reset.Service
+	// Outbox is the local outbox GET /dev/outbox shows; nil when messages
+	// really go out.
+	Outbox     outbox.Store
 	Clock      clock.Clock
 	Log        *slog.Logger
 	Production bool
+	// ResetFloor overrides ResetRequestFloor (tests).
+	ResetFloor time.Duration
 }
 
 // API serves the routes of the table it was built with.
@@ -51,6 +61,9 @@ type API struct {
 func New(d Deps, functions ...string) (*API, error) {
 	a := &API{Deps: d, cookies: namesFor(d.Production)}
 	for _, r := range Table {
+		if r.LocalOnly && (len(functions) > 0 || d.Production) {
+			continue
+		}
 		if len(functions) == 0 || slices.Contains(functions, r.Function) {
 			a.routes = append(a.routes, r)
 		}

@@ -24,9 +24,10 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 	if token == "" {
 		return caller{}, errUnauthenticated
 	}
-	if changesState(r.Method) && !a.checkCSRF(r) {
-		a.Log.Warn("csrf check failed", "request_id", info(r).id, "realm", realm, "ip", info(r).ip)
-		return caller{}, errCSRF
+	if changesState(r.Method) {
+		if err := a.requireCSRF(r, realm); err != nil {
+			return caller{}, err
+		}
 	}
 	s, acct, err := a.Sessions.Check(r.Context(), realm, token)
 	if errors.Is(err, session.ErrUnauthenticated) || errors.Is(err, session.ErrExpired) {
@@ -75,7 +76,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		return errInvalid("Identifier and password are required.", fields)
 	}
 	ri := info(r)
-	acct, err := a.Accounts.Authenticate(r.Context(), realm, *in.Identifier, *in.Password)
+	acct, rehash, err := a.Accounts.Authenticate(r.Context(), realm, *in.Identifier, *in.Password)
 	if err != nil {
 		a.Log.Info("login refused", "request_id", ri.id, "realm", realm, "identifier", logging.MaskIdentifier(*in.Identifier),
 			"ip", ri.ip, "reason", errorFor(err).Code)
@@ -92,6 +93,13 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 			// Undo the new session so a failed login changes nothing.
 			_, _ = a.Sessions.End(r.Context(), realm, token)
 			return err
+		}
+	}
+	if rehash {
+		// Best effort: the login stands either way, and a failed upgrade is
+		// retried at the next login.
+		if err := a.Accounts.UpgradeHash(r.Context(), acct, *in.Password); err != nil {
+			a.Log.Warn("password rehash failed", "request_id", ri.id, "realm", realm, "account_id", acct.ID, "error", err.Error())
 		}
 	}
 	csrf := a.csrfToken(r)
@@ -116,8 +124,8 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
 	token := a.sessionToken(r, realm)
 	if token != "" {
-		if !a.checkCSRF(r) {
-			return errCSRF
+		if err := a.requireCSRF(r, realm); err != nil {
+			return err
 		}
 		accountID, err := a.Sessions.End(r.Context(), realm, token)
 		if err != nil {

@@ -90,6 +90,16 @@ func (a *API) csrfToken(r *http.Request) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// requireCSRF refuses (and logs) an unsafe request with a session whose
+// CSRF header does not match.
+func (a *API) requireCSRF(r *http.Request, realm account.Realm) error {
+	if a.checkCSRF(r) {
+		return nil
+	}
+	a.Log.Warn("csrf check failed", "request_id", info(r).id, "realm", realm, "route", info(r).route, "ip", info(r).ip)
+	return errCSRF
+}
+
 // checkCSRF is the double-submit check for unsafe requests that carry a
 // session: the X-CSRF-Token header must equal the CSRF cookie. A cross-site
 // page can make the browser send the cookie but cannot read it to set the header.

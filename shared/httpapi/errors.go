@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
 )
@@ -64,6 +66,10 @@ func errorFor(err error) *apiError {
 		return &apiError{Status: http.StatusConflict, Code: "already_registered", Message: "An account with this email or mobile number already exists."}
 	case errors.Is(err, account.ErrInvalidTransition):
 		return &apiError{Status: http.StatusConflict, Code: "invalid_status_transition", Message: "That change is not possible from the account's current status."}
+	case errors.Is(err, code.ErrInvalid):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong, expired or already used. Ask for a new one if needed."}
+	case errors.Is(err, reset.ErrInvalidToken):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_token", Message: "The reset token is not valid (expired or already used). Start the reset again."}
 	case errors.Is(err, session.ErrExpired):
 		return errExpired
 	case errors.Is(err, session.ErrUnauthenticated):

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +59,12 @@ type env struct {
 	srv   *httptest.Server
 	clock *clock.Manual
 	logs  *syncBuffer
+	// codes holds every one-time code the outbox has shown, and secrets
+	// every token, CSRF token and raw session id handed out, for the log scan.
+	codes, secrets sync.Map
+	// armFailure, in store-failure scenarios, snapshots the store and arms
+	// the injected failure.
+	armFailure func()
 }
 
 type envOption func(*config.Config, *app.Options)
@@ -87,7 +95,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	cfg := testConfig(t)
 	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
-	o := app.Options{Clock: c}
+	// Reset requests wait out a floor so timing hides accounts; tests need not.
+	o := app.Options{Clock: c, ResetFloor: time.Millisecond}
 	for _, f := range opts {
 		f(&cfg, &o)
 	}
@@ -109,8 +118,40 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		e.srv = httptest.NewServer(h)
 	}
 	t.Cleanup(e.srv.Close)
-	t.Cleanup(func() { checkLogs(t, logs.String()) })
+	t.Cleanup(func() {
+		checkLogs(t, logs.String())
+		e.secrets.Range(func(v, _ any) bool {
+			if strings.Contains(logs.String(), v.(string)) {
+				t.Errorf("logs contain a token or session id the server handed out")
+			}
+			return true
+		})
+		e.codes.Range(func(c, _ any) bool {
+			if regexp.MustCompile(`(^|[^0-9.])` + c.(string) + `($|[^0-9])`).MatchString(logs.String()) {
+				t.Errorf("logs contain the code %s", c)
+			}
+			return true
+		})
+	})
 	return e
+}
+
+// noteSecret remembers a token the server handed out (and, for a session
+// JWT, the raw session id inside it) for the log scan.
+func (e *env) noteSecret(v string) {
+	if len(v) < 16 {
+		return
+	}
+	e.secrets.Store(v, true)
+	if parts := strings.Split(v, "."); len(parts) == 3 {
+		payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+		var c struct {
+			SID string `json:"sid"`
+		}
+		if err == nil && json.Unmarshal(payload, &c) == nil && c.SID != "" {
+			e.secrets.Store(c.SID, true)
+		}
+	}
 }
 
 // checkLogs fails when a log line holds a password, a token or a raw
@@ -212,12 +253,17 @@ func (b *browser) do(method, path string, body any, hdr ...string) *response {
 		b.e.t.Fatal(err)
 	}
 	defer res.Body.Close()
+	for _, c := range res.Cookies() {
+		b.e.noteSecret(c.Value)
+	}
 	out := &response{status: res.StatusCode, header: res.Header}
 	out.body, _ = io.ReadAll(res.Body)
 	if len(out.body) > 0 {
 		if err := json.Unmarshal(out.body, &out.json); err != nil {
 			b.e.t.Fatalf("%s %s: response is not JSON: %q", method, path, out.body)
 		}
+		b.e.noteSecret(out.str("csrf_token"))
+		b.e.noteSecret(out.str("reset_token"))
 	}
 	return out
 }

@@ -94,7 +94,7 @@ func TestBadRequestsGetClearJSONErrors(t *testing.T) {
 		{"root", "GET", "/", "", nil, 404, "not_found", ""},
 		{"wrong method", "GET", "/v1/resident/login", "", nil, 405, "method_not_allowed", ""},
 		{"wrong method on session", "DELETE", "/v1/admin/session", "", nil, 405, "method_not_allowed", ""},
-		{"bad action", "POST", "/v1/admin/residents/x/delete", `{}`, nil, 404, "not_found", ""},
+		{"admin route without a session", "POST", "/v1/admin/residents/x/delete", `{}`, nil, 401, "unauthenticated", ""},
 		{"register bad email", "POST", "/v1/resident/register", `{"first_name":"A","last_name":"B","email":"nope","phone":"09171234567","barangay":"X","password":"mango tricycle umbrella 42"}`, nil, 400, "invalid_request", "email"},
 	}
 	for _, c := range cases {

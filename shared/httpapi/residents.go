@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/ekolek/identity/shared/account"
 )
@@ -29,6 +30,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, _ params) error {
 		return err
 	}
 	a.Log.Info("account registered", "request_id", info(r).id, "realm", account.Resident, "account_id", acct.ID, "ip", info(r).ip)
+	a.Contact.SendAll(r.Context(), acct)
 	writeJSON(w, http.StatusCreated, map[string]any{"account": accountView(acct)})
 	return nil
 }
@@ -98,19 +100,19 @@ type statusChangeRequest struct {
 
 // changeResidentStatus is POST /v1/admin/residents/{id}/{approve|reject|suspend|reactivate}.
 func (a *API) changeResidentStatus(w http.ResponseWriter, r *http.Request, p params) error {
-	act, ok := account.ParseAction(p["action"])
-	if !ok {
-		return errNotFound
-	}
 	c, err := a.requireRole(w, r, canManageResidents)
 	if err != nil {
 		return err
+	}
+	act, ok := account.ParseAction(p["action"])
+	if !ok || !account.ValidID(p["id"]) {
+		return errNotFound
 	}
 	var in statusChangeRequest
 	if err := decode(r, &in, true); err != nil {
 		return err
 	}
-	if len(in.Reason) > 500 {
+	if utf8.RuneCountInString(in.Reason) > 500 {
 		return errInvalid("The reason is too long.", map[string]string{"reason": "at most 500 characters"})
 	}
 	acct, prev, ended, err := a.Accounts.ChangeResidentStatus(r.Context(), p["id"], act)

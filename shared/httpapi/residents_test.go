@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/ekolek/identity/shared/account"
@@ -159,7 +160,10 @@ func TestApprovalRolesAndEffects(t *testing.T) {
 		wantStatus(t, "bad limit", ops.do("GET", "/v1/admin/residents?limit=0", nil), 400, "invalid_request")
 		wantStatus(t, "bad cursor", ops.do("GET", "/v1/admin/residents?cursor=zzz", nil), 400, "invalid_request")
 		wantStatus(t, "suspend a pending resident", ops.do("POST", path("suspend"), nil), 409, "invalid_status_transition")
-		wantStatus(t, "unknown resident", ops.do("POST", "/v1/admin/residents/nope/approve", nil), 404, "not_found")
+		wantStatus(t, "unknown resident", ops.do("POST", "/v1/admin/residents/"+account.NewID()+"/approve", nil), 404, "not_found")
+		wantStatus(t, "malformed id", ops.do("POST", "/v1/admin/residents/nope/approve", nil), 404, "not_found")
+		wantStatus(t, "oversized id", ops.do("POST", "/v1/admin/residents/"+strings.Repeat("a", 3000)+"/approve", nil), 404, "not_found")
+		wantStatus(t, "unknown action", ops.do("POST", path("delete"), nil), 404, "not_found")
 		if r := ops.do("POST", path("approve"), map[string]string{"reason": "documents checked"}); r.status != 200 || r.str("account", "status") != "approved" {
 			t.Fatalf("approve: %d %s", r.status, r.body)
 		}

@@ -18,6 +18,9 @@ type Route struct {
 	Path string
 	// Realms lists the values the {realm} parameter may take; nil when Path has none.
 	Realms []account.Realm
+	// LocalOnly routes are served by the local API in local mode only; no
+	// Lambda function or template resource has them.
+	LocalOnly bool
 
 	handle func(a *API, w http.ResponseWriter, r *http.Request, p params) error
 }
@@ -32,6 +35,12 @@ var Table = []Route{
 	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", handle: (*API).register},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
 	{Function: "admin-residents", Method: http.MethodPost, Path: "/v1/admin/residents/{id}/{action}", handle: (*API).changeResidentStatus},
+	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/verify", handle: (*API).verifyContact},
+	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/resend", handle: (*API).resendContactCode},
+	{Function: "reset-request", Method: http.MethodPost, Path: "/v1/{realm}/password-reset", Realms: bothRealms, handle: (*API).requestReset},
+	{Function: "reset-verify", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/verify", Realms: bothRealms, handle: (*API).verifyReset},
+	{Function: "reset-confirm", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/confirm", Realms: bothRealms, handle: (*API).confirmReset},
+	{LocalOnly: true, Method: http.MethodGet, Path: "/dev/outbox", handle: (*API).devOutbox},
 }
 
 // Functions returns the names of the Lambda functions in the table, in table order.
@@ -39,7 +48,7 @@ func Functions() []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, r := range Table {
-		if !seen[r.Function] {
+		if !r.LocalOnly && !seen[r.Function] {
 			seen[r.Function] = true
 			names = append(names, r.Function)
 		}

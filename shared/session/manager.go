@@ -81,9 +81,9 @@ func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip,
 }
 
 // Check verifies token for realm and returns the live session it names and
-// its account. The
-// store item decides: a valid token whose item is gone is ErrUnauthenticated,
-// one past a deadline is ErrExpired (and its item is deleted). When less than
+// its account. The store item decides: a valid token whose item is gone is
+// ErrUnauthenticated, one past a deadline is ErrExpired (and its item is
+// deleted). When less than
 // half the idle window remains, the idle deadline is pushed forward with one
 // conditional write; otherwise Check costs exactly one read.
 func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) (Session, account.Account, error) {
@@ -130,8 +130,8 @@ func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) 
 }
 
 // End deletes the session token names, if it is a token of realm (expired or
-// not). Anything else is ignored: logout is idempotent. It returns the session
-// key and account id it ended, when it could tell.
+// not). Anything else is ignored: logout is idempotent. It returns the
+// account id of the session it ended, or "" when the token named none.
 func (m *Manager) End(ctx context.Context, realm account.Realm, token string) (accountID string, err error) {
 	p, perr := parse(m.keys, realm, token, m.clock.Now())
 	if perr != nil && !errors.Is(perr, errTokenExpired) {
@@ -156,4 +156,16 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// Identify returns the account and session key a token of realm names,
+// checking only the signature, not the store: the reset flow uses it to
+// spare the resetting browser's own session. ok is false for anything that
+// is not a well-signed token of this realm.
+func (m *Manager) Identify(realm account.Realm, token string) (accountID, key string, ok bool) {
+	p, err := parse(m.keys, realm, token, m.clock.Now())
+	if err != nil && !errors.Is(err, errTokenExpired) {
+		return "", "", false
+	}
+	return p.sub, keyOf(p.sid), true
 }

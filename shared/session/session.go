@@ -34,8 +34,7 @@ type Store interface {
 	// strongly consistent store call (DynamoDB: one BatchGetItem with
 	// ConsistentRead), so every authenticated request costs one read and
 	// always sees the account's current status and role. ErrNotFound when
-	// either is gone. (Interface changed by the lead: it used to return only
-	// the session.)
+	// either is gone.
 	GetSession(ctx context.Context, realm account.Realm, accountID, key string) (Session, account.Account, error)
 	// TouchSession sets LastSeenAt and IdleExpiresAt of s, on condition that
 	// the stored IdleExpiresAt still equals s.IdleExpiresAt (ErrConflict

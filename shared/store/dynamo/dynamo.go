@@ -4,9 +4,14 @@
 //	account           PK=ACCT#<realm>#<id>            SK=PROFILE          GSI1PK=LIST#<realm>#<status>  GSI1SK=<created>#<id>
 //	identifier claim  PK=IDENT#<realm>#<kind>#<value>  SK=CLAIM            account_id
 //	session           PK=ACCT#<realm>#<account id>     SK=SESSION#<key>    expires_at (TTL)
+//	one-time code     PK=ACCT#<realm>#<account id>     SK=CODE#<purpose>   expires_at (TTL)
+//	throttle counter  PK=THROTTLE#<key>                SK=COUNTER          n, ends, expires_at (TTL)
+//	outbox message    PK=OUTBOX                        SK=<sent nanos, 20 digits>#<id>  expires_at (TTL)
 //
-// Sessions live in their account's partition so that listing or ending them
-// is one strongly consistent Query.
+// Sessions and codes live in their account's partition so that listing or
+// ending the sessions is one strongly consistent Query, and so that a code
+// can be redeemed in the same transaction as the account write. TTL only
+// cleans up: every expiry that matters is checked on read.
 package dynamo
 
 import (
@@ -23,8 +28,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/outbox"
+	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // API is the part of *dynamodb.Client the store uses.
@@ -39,15 +49,21 @@ type API interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
-// Store keeps accounts, identifier claims and sessions in one DynamoDB table.
+// Store keeps accounts, identifier claims, sessions, one-time codes,
+// throttle counters and the local outbox in one DynamoDB table.
 type Store struct {
 	api   API
 	table *string
 }
 
 var (
-	_ account.Store = (*Store)(nil)
-	_ session.Store = (*Store)(nil)
+	_ account.Store  = (*Store)(nil)
+	_ session.Store  = (*Store)(nil)
+	_ throttle.Store = (*Store)(nil)
+	_ code.Store     = (*Store)(nil)
+	_ outbox.Store   = (*Store)(nil)
+	_ contact.Store  = (*Store)(nil)
+	_ reset.Store    = (*Store)(nil)
 )
 
 // New returns a store on table, talking through api (usually a *dynamodb.Client).
@@ -197,29 +213,41 @@ func (s *Store) UpdateAccount(ctx context.Context, a account.Account) error {
 }
 
 // UpdateAccountEndSessions implements account.Store: the account update and
-// the session deletions are one transaction. An account with more sessions
-// than fit in a transaction (99) first has the surplus deleted in batches,
-// after a consistent read has checked the version; only that surplus can be
-// lost to a race with another update. A session created after the sessions
+// the session deletions are one transaction (see writeAccount for accounts
+// with more sessions than fit in one). A session created after the sessions
 // are read survives.
 func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account) (int, error) {
 	keys, err := s.sessionKeys(ctx, "UpdateAccountEndSessions", a.Realm, a.ID)
 	if err != nil {
 		return 0, err
 	}
-	total := len(keys)
-	if surplus := len(keys) - (maxTransactItems - 1); surplus > 0 {
-		cur, err := s.GetAccount(ctx, a.Realm, a.ID)
-		if err != nil {
-			return 0, err
+	if err := s.writeAccount(ctx, "UpdateAccountEndSessions", a, nil, keys); err != nil {
+		return 0, err
+	}
+	return len(keys), nil
+}
+
+// writeAccount stores a with its version bumped, on condition the stored
+// account is still a.Version, together with the deletion of the code r (if
+// not nil; on condition it is still r.ID in state r.State) and of the items
+// keyed in sessions, in one transaction. Sessions beyond what fits in a
+// transaction (100 items) are first deleted in batches, after consistent
+// reads have checked the account's version and the code; only that surplus
+// can be lost to a race with another write. A failed condition is
+// ErrNotFound when its item is gone and ErrConflict when it changed.
+func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, r *code.Record, sessions []map[string]types.AttributeValue) error {
+	room := maxTransactItems - 1
+	if r != nil {
+		room--
+	}
+	if surplus := len(sessions) - room; surplus > 0 {
+		if err := s.checkBeforeSurplus(ctx, a, r); err != nil {
+			return err
 		}
-		if cur.Version != a.Version {
-			return 0, store.ErrConflict
+		if err := s.batchDelete(ctx, op, sessions[:surplus]); err != nil {
+			return err
 		}
-		if err := s.batchDelete(ctx, "UpdateAccountEndSessions", keys[:surplus]); err != nil {
-			return 0, err
-		}
-		keys = keys[surplus:]
+		sessions = sessions[surplus:]
 	}
 	next := a
 	next.Version++
@@ -230,16 +258,45 @@ func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account)
 		ExpressionAttributeValues:           versionValues(a),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}}
-	for _, k := range keys {
+	if r != nil {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                           s.table,
+			Key:                                 codeKey(r.Realm, r.AccountID, r.Purpose),
+			ConditionExpression:                 aws.String(codeIsCondition),
+			ExpressionAttributeValues:           codeIsValues(*r),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
+	}
+	for _, k := range sessions {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: k}})
 	}
-	err = s.transact(ctx, "UpdateAccountEndSessions", items, func(_ int, old map[string]types.AttributeValue) error {
+	// Only the account and the code carry conditions.
+	return s.transact(ctx, op, items, func(_ int, old map[string]types.AttributeValue) error {
 		return conditionFailed(old)
 	})
+}
+
+// checkBeforeSurplus reads (strongly consistent) what writeAccount's
+// transaction will check, before sessions are deleted outside it.
+func (s *Store) checkBeforeSurplus(ctx context.Context, a account.Account, r *code.Record) error {
+	cur, err := s.GetAccount(ctx, a.Realm, a.ID)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return total, nil
+	if cur.Version != a.Version {
+		return store.ErrConflict
+	}
+	if r == nil {
+		return nil
+	}
+	c, err := s.GetCode(ctx, r.Realm, r.AccountID, r.Purpose)
+	if err != nil {
+		return err
+	}
+	if c.ID != r.ID || c.State != r.State {
+		return store.ErrConflict
+	}
+	return nil
 }
 
 // listCursor is the decoded ListAccounts cursor: the status partition to

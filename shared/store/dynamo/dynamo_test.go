@@ -14,6 +14,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/store/dynamo"
@@ -131,6 +133,8 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 		Email: "juan@example.com", CreatedAt: time.Now(), Version: 1}
 	x := session.Session{Realm: account.Resident, AccountID: "r1", Key: "k1", CreatedAt: time.Now(),
 		LastSeenAt: time.Now(), IdleExpiresAt: time.Now().Add(time.Hour), ExpiresAt: time.Now().Add(time.Hour)}
+	c := code.Record{Realm: account.Resident, AccountID: "r1", Purpose: code.VerifyEmail, ID: "c1",
+		State: code.Pending, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(code.TTL)}
 	calls := map[string]func(ctx context.Context) error{
 		"CreateAccount": func(ctx context.Context) error { return s.CreateAccount(ctx, a) },
 		"GetAccount": func(ctx context.Context) error {
@@ -165,6 +169,38 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 		},
 		"DeleteSessions": func(ctx context.Context) error {
 			_, err := s.DeleteSessions(ctx, account.Resident, "r1")
+			return err
+		},
+		"Hit": func(ctx context.Context) error {
+			_, err := s.Hit(ctx, "k", 3, time.Minute, time.Now())
+			return err
+		},
+		"Peek": func(ctx context.Context) error {
+			_, err := s.Peek(ctx, "k", time.Now())
+			return err
+		},
+		"Clear":   func(ctx context.Context) error { return s.Clear(ctx, "k") },
+		"PutCode": func(ctx context.Context) error { return s.PutCode(ctx, c) },
+		"GetCode": func(ctx context.Context) error {
+			_, err := s.GetCode(ctx, account.Resident, "r1", code.VerifyEmail)
+			return err
+		},
+		"FailCode": func(ctx context.Context) error {
+			_, err := s.FailCode(ctx, c)
+			return err
+		},
+		"MarkCodeVerified": func(ctx context.Context) error { return s.MarkCodeVerified(ctx, c, time.Now().Add(time.Hour)) },
+		"DeleteCode":       func(ctx context.Context) error { return s.DeleteCode(ctx, c) },
+		"VerifyContact":    func(ctx context.Context) error { return s.VerifyContact(ctx, a, c) },
+		"ResetPassword": func(ctx context.Context) error {
+			_, err := s.ResetPassword(ctx, a, c, nil)
+			return err
+		},
+		"AppendOutbox": func(ctx context.Context) error {
+			return s.AppendOutbox(ctx, outbox.Entry{ID: "m1", SentAt: time.Now()}, time.Now().Add(time.Hour))
+		},
+		"ListOutbox": func(ctx context.Context) error {
+			_, err := s.ListOutbox(ctx)
 			return err
 		},
 	}

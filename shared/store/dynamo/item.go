@@ -1,12 +1,16 @@
 package dynamo
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/notify"
+	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/session"
 )
 
@@ -24,6 +28,9 @@ const (
 	skProfile       = "PROFILE"
 	skClaim         = "CLAIM"
 	skSessionPrefix = "SESSION#"
+	skCodePrefix    = "CODE#"
+	skCounter       = "COUNTER"
+	pkOutbox        = "OUTBOX"
 )
 
 func accountPK(realm account.Realm, id string) string { return "ACCT#" + string(realm) + "#" + id }
@@ -33,6 +40,8 @@ func claimPK(realm account.Realm, id account.Identifier) string {
 	// confused with a separator.
 	return "IDENT#" + string(realm) + "#" + string(id.Kind) + "#" + id.Value
 }
+
+func throttlePK(k string) string { return "THROTTLE#" + k }
 
 func listPK(realm account.Realm, status account.Status) string {
 	return "LIST#" + string(realm) + "#" + string(status)
@@ -79,6 +88,20 @@ func (it item) t(name string, v time.Time) {
 	if !v.IsZero() {
 		it[name] = num(v.UnixNano())
 	}
+}
+
+// ttl sets the TTL attribute to t in epoch seconds, rounded up so DynamoDB
+// never removes an item before t. TTL only cleans up: every expiry that
+// matters is checked on read from a nanosecond attribute.
+func (it item) ttl(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	secs := t.Unix()
+	if t.Nanosecond() > 0 {
+		secs++
+	}
+	it.n(attrExpires, secs)
 }
 
 func (it item) list(name string, v []string) {
@@ -210,15 +233,7 @@ func sessionItem(s session.Session) item {
 	it.t("session_expires_at", s.ExpiresAt)
 	it.s("ip", s.IP)
 	it.s("user_agent", s.UserAgent)
-	// TTL only cleans up; expiry is checked on read from session_expires_at.
-	// Rounded up so DynamoDB never deletes a session that is still valid.
-	if !s.ExpiresAt.IsZero() {
-		secs := s.ExpiresAt.Unix()
-		if s.ExpiresAt.Nanosecond() > 0 {
-			secs++
-		}
-		it.n(attrExpires, secs)
-	}
+	it.ttl(s.ExpiresAt) // expiry is checked on read from session_expires_at
 	return it
 }
 
@@ -233,5 +248,73 @@ func sessionFrom(it item) session.Session {
 		ExpiresAt:     it.getT("session_expires_at"),
 		IP:            it.getS("ip"),
 		UserAgent:     it.getS("user_agent"),
+	}
+}
+
+func codeKey(realm account.Realm, accountID string, p code.Purpose) map[string]types.AttributeValue {
+	return key(accountPK(realm, accountID), skCodePrefix+string(p))
+}
+
+// codeItem is a code in its account's partition. code_id and code_state
+// are always present (even empty), as the conditions compare them.
+func codeItem(r code.Record) item {
+	it := item{
+		attrPK:       str(accountPK(r.Realm, r.AccountID)),
+		attrSK:       str(skCodePrefix + string(r.Purpose)),
+		"code_id":    str(r.ID),
+		"code_state": str(string(r.State)),
+	}
+	it.s("realm", string(r.Realm))
+	it.s("account_id", r.AccountID)
+	it.s("purpose", string(r.Purpose))
+	it.s("mac", r.MAC)
+	it.n("attempts", int64(r.Attempts))
+	it.t("created_at", r.CreatedAt)
+	it.t("code_expires_at", r.ExpiresAt)
+	it.ttl(r.ExpiresAt)
+	return it
+}
+
+func codeFrom(it item) code.Record {
+	return code.Record{
+		Realm:     account.Realm(it.getS("realm")),
+		AccountID: it.getS("account_id"),
+		Purpose:   code.Purpose(it.getS("purpose")),
+		ID:        it.getS("code_id"),
+		MAC:       it.getS("mac"),
+		Attempts:  int(it.getN("attempts")),
+		State:     code.State(it.getS("code_state")),
+		CreatedAt: it.getT("created_at"),
+		ExpiresAt: it.getT("code_expires_at"),
+	}
+}
+
+// outboxSK sorts by send time (zero-padded Unix nanoseconds), then by id.
+func outboxSK(e outbox.Entry) string {
+	return fmt.Sprintf("%020d#%s", e.SentAt.UnixNano(), e.ID)
+}
+
+func outboxItem(e outbox.Entry, expires time.Time) item {
+	it := item{attrPK: str(pkOutbox), attrSK: str(outboxSK(e))}
+	it.s("id", e.ID)
+	it.s("channel", string(e.Channel))
+	it.s("to", e.To)
+	it.s("subject", e.Subject)
+	it.s("body", e.Body)
+	it.s("html", e.HTML)
+	it.t("sent_at", e.SentAt)
+	it.ttl(expires)
+	return it
+}
+
+func outboxFrom(it item) outbox.Entry {
+	return outbox.Entry{
+		ID:      it.getS("id"),
+		Channel: notify.Channel(it.getS("channel")),
+		To:      it.getS("to"),
+		Subject: it.getS("subject"),
+		Body:    it.getS("body"),
+		HTML:    it.getS("html"),
+		SentAt:  it.getT("sent_at"),
 	}
 }

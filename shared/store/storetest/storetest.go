@@ -1,6 +1,8 @@
 // Package storetest is the conformance suite every store implementation
-// passes: it checks the documented contract of account.Store and
-// session.Store, through those interfaces only.
+// passes: it checks the documented contract of the store ports
+// (account.Store, session.Store, throttle.Store, code.Store, outbox.Store
+// and the transactions of contact.Store and reset.Store), through those
+// interfaces only.
 package storetest
 
 import (
@@ -15,14 +17,24 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/outbox"
+	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
-// Store is what the suite tests: both store ports on one backing store.
+// Store is what the suite tests: every store port on one backing store.
+// reset.Store includes code.Store; contact.Store and reset.Store add the
+// two transactions VerifyContact and ResetPassword.
 type Store interface {
 	account.Store
 	session.Store
+	throttle.Store
+	outbox.Store
+	contact.Store
+	reset.Store
 }
 
 // Run runs the suite. newStore returns a fresh, empty store for each subtest
@@ -61,6 +73,29 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Session/ListOldestFirst", testListSessions},
 		{"Session/DeleteAll", testDeleteSessions},
 		{"Time/MillisecondRoundTrip", testTimePrecision},
+		{"Throttle/Window", testHitWindow},
+		{"Throttle/KeysIndependent", testHitKeys},
+		{"Throttle/Peek", testPeek},
+		{"Throttle/Clear", testClear},
+		{"Throttle/Concurrent", testHitConcurrent},
+		{"Code/RoundTrip", testCodeRoundTrip},
+		{"Code/Replace", testCodeReplace},
+		{"Code/FailCode", testFailCode},
+		{"Code/FailCodeConcurrent", testFailCodeConcurrent},
+		{"Code/MarkVerified", testMarkVerified},
+		{"Code/MarkVerifiedConcurrent", testMarkVerifiedConcurrent},
+		{"Code/MarkVerifiedBurned", testMarkVerifiedBurned},
+		{"Code/Delete", testDeleteCode},
+		{"Code/BesideSessions", testCodesBesideSessions},
+		{"VerifyContact", testVerifyContact},
+		{"VerifyContact/Refused", testVerifyContactRefused},
+		{"ResetPassword", testResetPassword},
+		{"ResetPassword/Refused", testResetPasswordRefused},
+		{"ResetPassword/ManySessions", testResetPasswordMany},
+		{"Outbox/Order", testOutboxOrder},
+		{"Outbox/SameInstant", testOutboxSameInstant},
+		{"Outbox/ManyPages", testOutboxPages},
+		{"Outbox/KeptUntilExpiry", testOutboxKept},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

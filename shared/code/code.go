@@ -1,0 +1,230 @@
+// Package code is the one-time code engine behind contact verification and
+// password reset, for both realms: 6 digits from crypto/rand, valid 10
+// minutes, stored only as an HMAC bound to realm, account, purpose and the
+// code's own id, compared in constant time, burned after 5 wrong tries, and
+// sent at most once a minute and 3 times an hour per account and purpose.
+package code
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
+)
+
+// Purpose is what a code is for.
+type Purpose string
+
+// Purposes.
+const (
+	VerifyEmail   Purpose = "verify_email"
+	VerifyPhone   Purpose = "verify_phone"
+	PasswordReset Purpose = "password_reset"
+)
+
+// State is where a code is in its life.
+type State string
+
+// States: a pending code waits for its owner; a verified reset code has been
+// exchanged for a reset token and waits for the new password.
+const (
+	Pending  State = "pending"
+	Verified State = "verified"
+)
+
+// Limits.
+const (
+	TTL             = 10 * time.Minute
+	MaxAttempts     = 5
+	ResendCooldown  = 60 * time.Second
+	MaxSendsPerHour = 3
+	Digits          = 6
+)
+
+// Record is a stored code. The code itself is never stored.
+type Record struct {
+	Realm     account.Realm
+	AccountID string
+	Purpose   Purpose
+	// ID names this code; a new code for the same account and purpose gets a
+	// new ID, and a reset token names the ID it redeems.
+	ID        string
+	MAC       string // hex HMAC-SHA256 of realm, account, purpose, ID and code
+	Attempts  int
+	State     State
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Store keeps at most one code per account and purpose.
+type Store interface {
+	// PutCode stores r, replacing any code of the same account and purpose.
+	PutCode(ctx context.Context, r Record) error
+	// GetCode reads the code of an account and purpose. ErrNotFound.
+	GetCode(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (Record, error)
+	// FailCode adds one to the attempts of the stored code if it is still
+	// r.ID, atomically, and returns the new count. ErrNotFound when the code
+	// is gone or was replaced.
+	FailCode(ctx context.Context, r Record) (int, error)
+	// MarkCodeVerified moves the stored code from pending to verified with a
+	// new expiry, on condition that it is still r.ID, pending, and below
+	// MaxAttempts: of concurrent verifications exactly one succeeds; the
+	// others get ErrConflict.
+	MarkCodeVerified(ctx context.Context, r Record, expires time.Time) error
+	// DeleteCode removes the stored code on condition that it is still r.ID
+	// in state r.State. ErrConflict (or ErrNotFound) otherwise.
+	DeleteCode(ctx context.Context, r Record) error
+}
+
+// Errors.
+var (
+	// ErrInvalid is every failed check: wrong, expired, burned, used or
+	// missing code look the same to the caller.
+	ErrInvalid = errors.New("code: invalid")
+)
+
+// LimitError refuses a send: too soon after the last one, or too many this hour.
+type LimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("code: send limit, retry after %v", e.RetryAfter)
+}
+
+// Engine issues and checks codes.
+type Engine struct {
+	store    Store
+	counters throttle.Store
+	key      []byte
+	clock    clock.Clock
+}
+
+// NewEngine returns an engine; secret is the key the HMACs are derived from.
+func NewEngine(s Store, counters throttle.Store, secret []byte, c clock.Clock) *Engine {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("ekolek/code/v1"))
+	return &Engine{store: s, counters: counters, key: m.Sum(nil), clock: c}
+}
+
+// Issue makes a new code for an account and purpose, replacing any earlier
+// one, after checking the resend cooldown and the hourly cap. It returns the
+// plain code for the message; only its HMAC is stored.
+func (e *Engine) Issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (string, Record, error) {
+	now := e.clock.Now()
+	scope := string(realm) + ":" + accountID + ":" + string(purpose)
+	c, err := e.counters.Hit(ctx, "code-cooldown:"+scope, 1, ResendCooldown, now)
+	if err != nil {
+		return "", Record{}, err
+	}
+	if !c.Allowed {
+		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
+	}
+	c, err = e.counters.Hit(ctx, "code-sends:"+scope, MaxSendsPerHour, time.Hour, now)
+	if err != nil {
+		return "", Record{}, err
+	}
+	if !c.Allowed {
+		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
+	}
+	code, err := newCode()
+	if err != nil {
+		return "", Record{}, err
+	}
+	r := Record{
+		Realm: realm, AccountID: accountID, Purpose: purpose, ID: newID(),
+		State: Pending, CreatedAt: now, ExpiresAt: now.Add(TTL),
+	}
+	r.MAC = e.mac(r, code)
+	if err := e.store.PutCode(ctx, r); err != nil {
+		return "", Record{}, err
+	}
+	return code, r, nil
+}
+
+// Check compares code with the account's pending code for purpose. A wrong
+// code counts an attempt (atomically) and the fifth burns it. It does not
+// consume the code: the caller redeems the returned record with a
+// conditional write, so two concurrent checks cannot both win.
+func (e *Engine) Check(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, code string) (Record, error) {
+	r, err := e.store.GetCode(ctx, realm, accountID, purpose)
+	if errors.Is(err, store.ErrNotFound) {
+		return Record{}, ErrInvalid
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	now := e.clock.Now()
+	if r.State != Pending || r.Attempts >= MaxAttempts || !now.Before(r.ExpiresAt) {
+		return Record{}, ErrInvalid
+	}
+	want, _ := hex.DecodeString(r.MAC)
+	got, _ := hex.DecodeString(e.mac(r, normalize(code)))
+	if hmac.Equal(want, got) && len(want) > 0 {
+		return r, nil
+	}
+	n, err := e.store.FailCode(ctx, r)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return Record{}, err
+	case n >= MaxAttempts:
+		// Burned: delete it so the next request sees nothing at all.
+		r.Attempts = n
+		if err := e.store.DeleteCode(ctx, r); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			return Record{}, err
+		}
+	}
+	return Record{}, ErrInvalid
+}
+
+// Valid reports whether a verified record may still be redeemed at now.
+func (e *Engine) Valid(r Record, id string) bool {
+	return r.State == Verified && r.ID == id && e.clock.Now().Before(r.ExpiresAt)
+}
+
+func (e *Engine) mac(r Record, code string) string {
+	m := hmac.New(sha256.New, e.key)
+	fmt.Fprintf(m, "%s\x00%s\x00%s\x00%s\x00%s", r.Realm, r.AccountID, r.Purpose, r.ID, code)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// normalize accepts what people type: spaces and dashes inside the code.
+func normalize(code string) string {
+	code = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, code)
+	if len(code) != Digits {
+		return ""
+	}
+	return code
+}
+
+func newCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("code: random: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}

@@ -1,0 +1,217 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/notify"
+)
+
+// ResetRequestFloor is the least time a reset request or a verification
+// resend takes to answer. Sending a message to a real account takes longer
+// than finding nothing; answering no sooner than this hides which one
+// happened.
+const ResetRequestFloor = 400 * time.Millisecond
+
+// accepted is the one answer to requests that must not reveal whether an
+// account exists.
+var accepted = map[string]string{
+	"status":  "accepted",
+	"message": "If an account matches and the contact is verified, a code is on its way. It is valid for 10 minutes.",
+}
+
+// answerNoSoonerThan waits until start+floor (or the client leaves).
+func answerNoSoonerThan(ctx context.Context, start time.Time, floor time.Duration) {
+	t := time.NewTimer(time.Until(start.Add(floor)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+type resetRequest struct {
+	Identifier *string `json:"identifier"`
+	Channel    *string `json:"channel"`
+}
+
+// requestReset is POST /v1/{realm}/password-reset: 202 in every case.
+func (a *API) requestReset(w http.ResponseWriter, r *http.Request, p params) error {
+	start := time.Now()
+	var in resetRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	if in.Identifier == nil || *in.Identifier == "" || len(*in.Identifier) > 254 {
+		fields["identifier"] = "required, at most 254 characters"
+	}
+	if in.Channel == nil || (*in.Channel != string(notify.Email) && *in.Channel != string(notify.SMS)) {
+		fields["channel"] = `must be "email" or "sms"`
+	}
+	if len(fields) > 0 {
+		return errInvalid("Give the identifier and a channel.", fields)
+	}
+	if p.realm() == account.Admin && *in.Channel == string(notify.SMS) {
+		// Admins have no phone on file; the answer stays the same.
+		answerNoSoonerThan(r.Context(), start, a.resetFloor())
+		writeJSON(w, http.StatusAccepted, accepted)
+		return nil
+	}
+	if err := a.Reset.Request(r.Context(), p.realm(), *in.Identifier, notify.Channel(*in.Channel)); err != nil {
+		return err
+	}
+	answerNoSoonerThan(r.Context(), start, a.resetFloor())
+	writeJSON(w, http.StatusAccepted, accepted)
+	return nil
+}
+
+func (a *API) resetFloor() time.Duration {
+	if a.ResetFloor > 0 {
+		return a.ResetFloor
+	}
+	return ResetRequestFloor
+}
+
+type codeRequest struct {
+	Identifier *string `json:"identifier"`
+	Code       *string `json:"code"`
+}
+
+func (in codeRequest) validate() error {
+	fields := map[string]string{}
+	if in.Identifier == nil || *in.Identifier == "" || len(*in.Identifier) > 254 {
+		fields["identifier"] = "required, at most 254 characters"
+	}
+	if in.Code == nil || *in.Code == "" || len(*in.Code) > 32 {
+		fields["code"] = "required"
+	}
+	if len(fields) > 0 {
+		return errInvalid("Give the identifier and the code.", fields)
+	}
+	return nil
+}
+
+// verifyReset is POST /v1/{realm}/password-reset/verify.
+func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) error {
+	var in codeRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	if err := in.validate(); err != nil {
+		return err
+	}
+	tok, exp, err := a.Reset.Verify(r.Context(), p.realm(), *in.Identifier, *in.Code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"reset_token": tok, "expires_at": exp.Format(time.RFC3339)})
+	return nil
+}
+
+type confirmRequest struct {
+	ResetToken  *string `json:"reset_token"`
+	NewPassword *string `json:"new_password"`
+}
+
+// confirmReset is POST /v1/{realm}/password-reset/confirm. The account's
+// other sessions in this realm end; the session this browser presents (if it
+// is the same account's) stays, and the other realm is never touched.
+func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) error {
+	var in confirmRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	if in.ResetToken == nil || *in.ResetToken == "" {
+		fields["reset_token"] = "required"
+	}
+	if in.NewPassword == nil || *in.NewPassword == "" {
+		fields["new_password"] = "required"
+	}
+	if len(fields) > 0 {
+		return errInvalid("Give the reset token and the new password.", fields)
+	}
+	realm := p.realm()
+	keep := func(accountID string) []string {
+		if owner, key, ok := a.Sessions.Identify(realm, a.sessionToken(r, realm)); ok && owner == accountID {
+			return []string{key}
+		}
+		return nil
+	}
+	acct, ended, err := a.Reset.Confirm(r.Context(), realm, *in.ResetToken, *in.NewPassword, keep)
+	if err != nil {
+		return err
+	}
+	a.Log.Info("password reset completed", "request_id", info(r).id, "realm", realm, "account_id", acct.ID, "sessions_ended", ended)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// verifyContact is POST /v1/resident/register/verify.
+func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) error {
+	var in codeRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	if err := in.validate(); err != nil {
+		return err
+	}
+	acct, kind, err := a.Contact.Verify(r.Context(), *in.Identifier, *in.Code)
+	if err != nil {
+		return err
+	}
+	a.Log.Info("contact verified", "request_id", info(r).id, "realm", account.Resident, "account_id", acct.ID, "contact", kind)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type resendRequest struct {
+	Identifier *string `json:"identifier"`
+}
+
+// resendContactCode is POST /v1/resident/register/resend: 202 in every case.
+func (a *API) resendContactCode(w http.ResponseWriter, r *http.Request, _ params) error {
+	start := time.Now()
+	var in resendRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	if in.Identifier == nil || *in.Identifier == "" || len(*in.Identifier) > 254 {
+		return errInvalid("Give the email address or mobile number to verify.", map[string]string{"identifier": "required, at most 254 characters"})
+	}
+	if err := a.Contact.Resend(r.Context(), *in.Identifier); err != nil {
+		return err
+	}
+	answerNoSoonerThan(r.Context(), start, a.resetFloor())
+	writeJSON(w, http.StatusAccepted, accepted)
+	return nil
+}
+
+type outboxMessage struct {
+	Channel notify.Channel `json:"channel"`
+	To      string         `json:"to"`
+	Subject string         `json:"subject"`
+	Body    string         `json:"body"`
+	SentAt  string         `json:"sent_at"`
+}
+
+// devOutbox is GET /dev/outbox, served only in local mode: the messages the
+// outbox notifier kept instead of sending, oldest first.
+func (a *API) devOutbox(w http.ResponseWriter, r *http.Request, _ params) error {
+	if a.Production || a.Outbox == nil {
+		return errNotFound
+	}
+	entries, err := a.Outbox.ListOutbox(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]outboxMessage, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, outboxMessage{Channel: e.Channel, To: e.To, Subject: e.Subject, Body: e.Body, SentAt: e.SentAt.Format(time.RFC3339Nano)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+	return nil
+}

@@ -1,0 +1,370 @@
+// Package mototest gives tests SES and SNS clients that talk to moto's
+// server, and reads back what moto recorded as sent. The clients use
+// AWS_ENDPOINT_URL_SES when it is set (a moto_server you started; it serves
+// SNS too); otherwise the package starts `moto_server` once per test binary,
+// on 127.0.0.1 and an unused port, and Main stops it when the tests are done:
+//
+//	func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+//
+// Moto keeps, per sent email, the source, destinations, subject and one body
+// (the HTML part when there is one, else the text part), and per SMS the
+// number and text; it does not keep message attributes. Recorder captures
+// the requests themselves for what moto drops.
+package mototest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+// EndpointEnv names the variable that points the tests at a running moto
+// server. It must be moto: Sent and Reset use moto's own /moto-api routes.
+const EndpointEnv = "AWS_ENDPOINT_URL_SES"
+
+var (
+	once     sync.Once
+	endpoint string
+	skipMsg  string // set when moto_server is not installed
+	startErr error  // set when it is installed but would not start
+	server   *exec.Cmd
+	exited   chan struct{} // closed once server has been waited for
+	mu       sync.Mutex    // guards server and exited against Main's stop
+)
+
+// Main runs the tests and then stops the moto_server this package started,
+// if any. Call it from TestMain.
+func Main(m *testing.M) int {
+	code := m.Run()
+	stop()
+	return code
+}
+
+// Endpoint returns the URL of the moto server, starting it on first use.
+// Without moto_server on PATH it skips the test, or fails it when CI=true so
+// a CI run cannot pass by testing nothing.
+func Endpoint(t testing.TB) string {
+	t.Helper()
+	once.Do(setup)
+	switch {
+	case skipMsg != "" && os.Getenv("CI") == "true":
+		t.Fatalf("moto_server not found (%s): run `pip install 'moto[server]'` or set %s", skipMsg, EndpointEnv)
+	case skipMsg != "":
+		t.Skipf("moto_server not found: run `pip install 'moto[server]'` or set %s [%s]", EndpointEnv, skipMsg)
+	case startErr != nil:
+		t.Fatalf("moto_server: %v", startErr)
+	}
+	return endpoint
+}
+
+// SESClient returns an SES client for the moto server; options may adjust it.
+func SESClient(t testing.TB, optFns ...func(*ses.Options)) *ses.Client {
+	t.Helper()
+	return NewSESClient(Endpoint(t), optFns...)
+}
+
+// SNSClient returns an SNS client for the moto server; options may adjust it.
+func SNSClient(t testing.TB, optFns ...func(*sns.Options)) *sns.Client {
+	t.Helper()
+	return NewSNSClient(Endpoint(t), optFns...)
+}
+
+// NewSESClient returns an SES client for endpoint with dummy credentials
+// (tests of an unreachable provider point it elsewhere and cut retries).
+func NewSESClient(endpoint string, optFns ...func(*ses.Options)) *ses.Client {
+	return ses.New(ses.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, optFns...)
+}
+
+// NewSNSClient returns an SNS client for endpoint with dummy credentials.
+func NewSNSClient(endpoint string, optFns ...func(*sns.Options)) *sns.Client {
+	return sns.New(sns.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, optFns...)
+}
+
+// VerifyIdentity verifies email as an SES sender; moto, like SES, rejects
+// mail from an address that is not verified.
+func VerifyIdentity(t testing.TB, email string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := SESClient(t).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(email)}); err != nil {
+		t.Fatalf("verify %s: %v", email, err)
+	}
+}
+
+// SentEmail is one email moto accepted.
+type SentEmail struct {
+	ID      string
+	Source  string
+	To      []string
+	Cc      []string
+	Bcc     []string
+	Subject string
+	// Body is the HTML part when the email had one, else the text part:
+	// moto keeps only one of them.
+	Body string
+}
+
+// SentSMS is one SMS moto accepted.
+type SentSMS struct {
+	ID          string
+	PhoneNumber string
+	Message     string
+}
+
+// motoData is the part of GET /moto-api/data.json read here: every tracked
+// model instance, by service and model class, oldest first, across all
+// accounts and regions.
+type motoData struct {
+	SES struct {
+		Message []struct {
+			ID           string `json:"id"`
+			Source       string `json:"source"`
+			Subject      string `json:"subject"`
+			Body         string `json:"body"`
+			Destinations struct {
+				ToAddresses  []string `json:"ToAddresses"`
+				CcAddresses  []string `json:"CcAddresses"`
+				BccAddresses []string `json:"BccAddresses"`
+			} `json:"destinations"`
+		} `json:"Message"`
+	} `json:"ses"`
+	SNS struct {
+		SMS []struct {
+			MessageID   string `json:"message_id"`
+			PhoneNumber string `json:"phone_number"`
+			Message     string `json:"message"`
+		} `json:"SMS"`
+	} `json:"sns"`
+}
+
+// Sent returns every email and SMS the moto server has accepted since it
+// started (or since Reset), oldest first. The server is shared by every test
+// in the binary (and by anything else using it), so tests should pick out
+// their own messages by a recipient no other test uses.
+func Sent(t testing.TB) (emails []SentEmail, sms []SentSMS) {
+	t.Helper()
+	ep := Endpoint(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+"/moto-api/data.json", nil)
+	if err != nil {
+		t.Fatalf("moto data: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("moto data: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("moto data: status %d, %v: %.200s", resp.StatusCode, err, raw)
+	}
+	var d motoData
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("moto data: %v", err)
+	}
+	for _, m := range d.SES.Message {
+		emails = append(emails, SentEmail{
+			ID: m.ID, Source: m.Source, Subject: m.Subject, Body: m.Body,
+			To: m.Destinations.ToAddresses, Cc: m.Destinations.CcAddresses, Bcc: m.Destinations.BccAddresses,
+		})
+	}
+	for _, m := range d.SNS.SMS {
+		sms = append(sms, SentSMS{ID: m.MessageID, PhoneNumber: m.PhoneNumber, Message: m.Message})
+	}
+	return emails, sms
+}
+
+// Reset clears everything the moto server holds: sent messages, verified
+// identities, every other service's state. It affects every test using the
+// server, so call it only where no test runs in parallel.
+func Reset(t testing.TB) {
+	t.Helper()
+	ep := Endpoint(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+"/moto-api/reset", nil)
+	if err != nil {
+		t.Fatalf("moto reset: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("moto reset: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("moto reset: status %d", resp.StatusCode)
+	}
+}
+
+// Recorder is an HTTP client for the SDK (Options.HTTPClient) that keeps the
+// form of every request before sending it on. SES and SNS use the AWS query
+// protocol, so the form is the whole request: this is how a test sees what
+// moto does not keep, such as SNS message attributes or an email's text part
+// next to its HTML part.
+type Recorder struct {
+	next interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+	mu    sync.Mutex
+	forms []url.Values
+}
+
+// NewRecorder returns a Recorder that sends through the SDK's default client.
+func NewRecorder() *Recorder {
+	return &Recorder{next: awshttp.NewBuildableClient()}
+}
+
+// Do records req's form and sends req.
+func (r *Recorder) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, fmt.Errorf("recorder: request body is not a form: %w", err)
+		}
+		r.mu.Lock()
+		r.forms = append(r.forms, form)
+		r.mu.Unlock()
+	}
+	return r.next.Do(req)
+}
+
+// Forms returns the forms of the requests sent so far, oldest first.
+func (r *Recorder) Forms() []url.Values {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]url.Values(nil), r.forms...)
+}
+
+func setup() {
+	if ep := os.Getenv(EndpointEnv); ep != "" {
+		endpoint = strings.TrimRight(ep, "/")
+		return
+	}
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		skipMsg = "moto_server is not on PATH"
+		return
+	}
+	ep, err := start(bin)
+	if err != nil {
+		startErr = err
+		return
+	}
+	endpoint = ep
+}
+
+// start runs moto_server and waits until it answers.
+func start(bin string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	out := &syncWriter{}
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Stdout, cmd.Stderr = out, out
+	setParentDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start moto_server: %w", err)
+	}
+	server = cmd
+	done := make(chan struct{})
+	exited = done
+	go func() { _ = cmd.Wait(); close(done) }()
+
+	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
+	probe := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := probe.Get(ep + "/moto-api/data.json")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return ep, nil
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		select {
+		case <-done:
+			return "", fmt.Errorf("exited before answering: %s", strings.TrimSpace(out.String()))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("no answer on %s within 30s: %v; output: %s", ep, err, strings.TrimSpace(out.String()))
+		}
+	}
+}
+
+func stop() {
+	mu.Lock()
+	defer mu.Unlock()
+	if server != nil && server.Process != nil {
+		_ = server.Process.Kill()
+		// Reap it, or it lingers as a zombie once this binary exits.
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+		}
+		server = nil
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncWriter collects the child's output while it runs.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}

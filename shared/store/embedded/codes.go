@@ -1,0 +1,275 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/outbox"
+	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
+)
+
+var (
+	bCodes    = []byte("codes")    // realm/account/purpose → code record JSON
+	bCounters = []byte("counters") // key → counter JSON
+	bOutbox   = []byte("outbox")   // sent_at/id → entry JSON
+)
+
+func codeKey(realm account.Realm, accountID string, p code.Purpose) []byte {
+	return key(string(realm), accountID, string(p))
+}
+
+func getCode(tx *bolt.Tx, realm account.Realm, accountID string, p code.Purpose) (code.Record, error) {
+	data := tx.Bucket(bCodes).Get(codeKey(realm, accountID, p))
+	if data == nil {
+		return code.Record{}, store.ErrNotFound
+	}
+	var r code.Record
+	err := json.Unmarshal(data, &r)
+	return r, err
+}
+
+func putCode(tx *bolt.Tx, r code.Record) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bCodes).Put(codeKey(r.Realm, r.AccountID, r.Purpose), data)
+}
+
+// PutCode implements code.Store.
+func (s *Store) PutCode(_ context.Context, r code.Record) error {
+	return s.update(func(tx *bolt.Tx) error { return putCode(tx, r) })
+}
+
+// GetCode implements code.Store.
+func (s *Store) GetCode(_ context.Context, realm account.Realm, accountID string, p code.Purpose) (code.Record, error) {
+	var r code.Record
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		r, err = getCode(tx, realm, accountID, p)
+		return err
+	})
+	return r, err
+}
+
+// FailCode implements code.Store.
+func (s *Store) FailCode(_ context.Context, r code.Record) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) error {
+		cur, err := getCode(tx, r.Realm, r.AccountID, r.Purpose)
+		if err != nil {
+			return err
+		}
+		if cur.ID != r.ID {
+			return store.ErrNotFound
+		}
+		cur.Attempts++
+		n = cur.Attempts
+		return putCode(tx, cur)
+	})
+	return n, err
+}
+
+// MarkCodeVerified implements code.Store.
+func (s *Store) MarkCodeVerified(_ context.Context, r code.Record, expires time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		cur, err := getCode(tx, r.Realm, r.AccountID, r.Purpose)
+		if err != nil {
+			return err
+		}
+		if cur.ID != r.ID || cur.State != code.Pending || cur.Attempts >= code.MaxAttempts {
+			return store.ErrConflict
+		}
+		cur.State, cur.ExpiresAt = code.Verified, expires
+		return putCode(tx, cur)
+	})
+}
+
+func deleteCode(tx *bolt.Tx, r code.Record) error {
+	cur, err := getCode(tx, r.Realm, r.AccountID, r.Purpose)
+	if err != nil {
+		return err
+	}
+	if cur.ID != r.ID || cur.State != r.State {
+		return store.ErrConflict
+	}
+	return tx.Bucket(bCodes).Delete(codeKey(r.Realm, r.AccountID, r.Purpose))
+}
+
+// DeleteCode implements code.Store.
+func (s *Store) DeleteCode(_ context.Context, r code.Record) error {
+	return s.update(func(tx *bolt.Tx) error { return deleteCode(tx, r) })
+}
+
+// VerifyContact implements contact.Store.
+func (s *Store) VerifyContact(_ context.Context, a account.Account, r code.Record) error {
+	return s.update(func(tx *bolt.Tx) error {
+		if err := deleteCode(tx, r); err != nil {
+			return err
+		}
+		return updateAccount(tx, a)
+	})
+}
+
+// ResetPassword implements reset.Store.
+func (s *Store) ResetPassword(_ context.Context, a account.Account, r code.Record, keep []string) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) error {
+		if err := deleteCode(tx, r); err != nil {
+			return err
+		}
+		if err := updateAccount(tx, a); err != nil {
+			return err
+		}
+		p := prefix(string(a.Realm), a.ID)
+		c := tx.Bucket(bSessions).Cursor()
+		var doomed [][]byte
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			var ss struct{ Key string }
+			if err := json.Unmarshal(v, &ss); err != nil {
+				return err
+			}
+			if !slices.Contains(keep, ss.Key) {
+				doomed = append(doomed, slices.Clone(k))
+			}
+		}
+		for _, k := range doomed {
+			if err := tx.Bucket(bSessions).Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(doomed)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+type counterRecord struct {
+	Count int
+	Ends  time.Time
+}
+
+// Hit implements throttle.Store.
+func (s *Store) Hit(_ context.Context, k string, limit int, window time.Duration, now time.Time) (throttle.Counter, error) {
+	var c throttle.Counter
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCounters)
+		var rec counterRecord
+		if data := b.Get([]byte(k)); data != nil {
+			if err := json.Unmarshal(data, &rec); err != nil {
+				return err
+			}
+		}
+		switch {
+		case !now.Before(rec.Ends) || rec.Count == 0:
+			rec = counterRecord{Count: 1, Ends: now.Add(window)}
+		case rec.Count >= limit:
+			c = throttle.Counter{Count: rec.Count, Allowed: false, ResetAt: rec.Ends}
+			return nil
+		default:
+			rec.Count++
+		}
+		c = throttle.Counter{Count: rec.Count, Allowed: rec.Count <= limit, ResetAt: rec.Ends}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(k), data)
+	})
+	return c, err
+}
+
+// Peek implements throttle.Store.
+func (s *Store) Peek(_ context.Context, k string, now time.Time) (throttle.Counter, error) {
+	var c throttle.Counter
+	err := s.view(func(tx *bolt.Tx) error {
+		data := tx.Bucket(bCounters).Get([]byte(k))
+		if data == nil {
+			return nil
+		}
+		var rec counterRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		if now.Before(rec.Ends) {
+			c = throttle.Counter{Count: rec.Count, Allowed: true, ResetAt: rec.Ends}
+		}
+		return nil
+	})
+	return c, err
+}
+
+// Clear implements throttle.Store.
+func (s *Store) Clear(_ context.Context, k string) error {
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bCounters).Delete([]byte(k)) })
+}
+
+// outboxRecord is a kept message with its expiry. (Records written before
+// the expiry was kept have none: they expire Retention after SentAt.)
+type outboxRecord struct {
+	outbox.Entry
+	Expires time.Time `json:",omitzero"`
+}
+
+func (r outboxRecord) expires() time.Time {
+	if r.Expires.IsZero() {
+		return r.SentAt.Add(outbox.Retention)
+	}
+	return r.Expires
+}
+
+// AppendOutbox implements outbox.Store. Messages past their expiry are
+// dropped as new ones arrive (taking the new message's SentAt as now), as
+// DynamoDB's TTL would: oldest first, stopping at the first one still kept,
+// so one that outlives a later one may keep that one a little longer.
+func (s *Store) AppendOutbox(_ context.Context, e outbox.Entry, expires time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOutbox)
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.First() {
+			var old outboxRecord
+			if err := json.Unmarshal(v, &old); err != nil {
+				return err
+			}
+			if old.expires().After(e.SentAt) {
+				break
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		data, err := json.Marshal(outboxRecord{Entry: e, Expires: expires})
+		if err != nil {
+			return err
+		}
+		return b.Put(key(fmt.Sprintf("%020d", e.SentAt.UnixNano()), e.ID), data)
+	})
+}
+
+// ListOutbox implements outbox.Store. Like DynamoDB's, the list may include
+// messages past their expiry that no append has dropped yet.
+func (s *Store) ListOutbox(_ context.Context) ([]outbox.Entry, error) {
+	var out []outbox.Entry
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutbox).ForEach(func(_, v []byte) error {
+			var e outbox.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	return out, err
+}

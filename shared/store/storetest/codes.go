@@ -1,0 +1,566 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/store"
+)
+
+func codeRecord(realm account.Realm, accountID string, p code.Purpose, id string, now time.Time) code.Record {
+	return code.Record{
+		Realm: realm, AccountID: accountID, Purpose: p, ID: id,
+		MAC:   fmt.Sprintf("%064x", len(id)*7919+len(accountID)),
+		State: code.Pending, CreatedAt: now, ExpiresAt: now.Add(code.TTL),
+	}
+}
+
+func normCode(r code.Record) code.Record {
+	r.CreatedAt, r.ExpiresAt = ms(r.CreatedAt), ms(r.ExpiresAt)
+	return r
+}
+
+func sameCode(t *testing.T, what string, got, want code.Record) {
+	t.Helper()
+	if g, w := normCode(got), normCode(want); !reflect.DeepEqual(g, w) {
+		t.Errorf("%s:\n got %+v\nwant %+v", what, g, w)
+	}
+}
+
+func mustPutCode(t *testing.T, s Store, rs ...code.Record) {
+	t.Helper()
+	for _, r := range rs {
+		if err := s.PutCode(ctx(t), r); err != nil {
+			t.Fatalf("PutCode(%s/%s/%s): %v", r.Realm, r.AccountID, r.Purpose, err)
+		}
+	}
+}
+
+func mustGetCode(t *testing.T, s Store, r code.Record) code.Record {
+	t.Helper()
+	got, err := s.GetCode(ctx(t), r.Realm, r.AccountID, r.Purpose)
+	if err != nil {
+		t.Fatalf("GetCode(%s/%s/%s): %v", r.Realm, r.AccountID, r.Purpose, err)
+	}
+	return got
+}
+
+// wantCode checks the stored code of r's account and purpose is want.
+func wantCode(t *testing.T, s Store, what string, want code.Record) {
+	t.Helper()
+	sameCode(t, what, mustGetCode(t, s, want), want)
+}
+
+func wantNoCode(t *testing.T, s Store, what string, r code.Record) {
+	t.Helper()
+	_, err := s.GetCode(ctx(t), r.Realm, r.AccountID, r.Purpose)
+	wantErr(t, what, err, store.ErrNotFound)
+}
+
+// wantGoneOrConflict accepts either answer a condition on a missing item
+// may give (the code port's "ErrConflict (or ErrNotFound)").
+func wantGoneOrConflict(t *testing.T, what string, err error) {
+	t.Helper()
+	if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("%s: got error %v, want ErrConflict or ErrNotFound", what, err)
+	}
+}
+
+func testCodeRoundTrip(t *testing.T, s Store) {
+	now := wall()
+	r := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
+	r.Attempts = 2
+	others := []code.Record{
+		codeRecord(account.Resident, "r1", code.VerifyPhone, "c2", now.Add(time.Second)),
+		codeRecord(account.Resident, "r2", code.VerifyEmail, "c3", now),
+		codeRecord(account.Admin, "r1", code.PasswordReset, "c4", now),
+	}
+	others[2].State = code.Verified
+	mustPutCode(t, s, r)
+	mustPutCode(t, s, others...)
+	wantCode(t, s, "code", r)
+	for _, o := range others {
+		wantCode(t, s, "code of another account or purpose", o)
+	}
+	for _, miss := range []code.Record{
+		codeRecord(account.Resident, "r1", code.PasswordReset, "", now),
+		codeRecord(account.Admin, "r1", code.VerifyEmail, "", now),
+		codeRecord(account.Resident, "nobody", code.VerifyEmail, "", now),
+	} {
+		wantNoCode(t, s, fmt.Sprintf("GetCode(%s/%s/%s)", miss.Realm, miss.AccountID, miss.Purpose), miss)
+	}
+}
+
+func testCodeReplace(t *testing.T, s Store) {
+	now := wall()
+	old := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
+	mustPutCode(t, s, old)
+	if n, err := s.FailCode(ctx(t), old); err != nil || n != 1 {
+		t.Fatalf("FailCode = %d, %v; want 1", n, err)
+	}
+	repl := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now.Add(time.Minute))
+	mustPutCode(t, s, repl)
+	wantCode(t, s, "after replacement", repl)
+
+	_, err := s.FailCode(ctx(t), old)
+	wantErr(t, "FailCode of the replaced code", err, store.ErrNotFound)
+	wantErr(t, "MarkCodeVerified of the replaced code", s.MarkCodeVerified(ctx(t), old, now.Add(time.Hour)), store.ErrConflict)
+	wantErr(t, "DeleteCode of the replaced code", s.DeleteCode(ctx(t), old), store.ErrConflict)
+	wantCode(t, s, "new code after the old one was used", repl)
+}
+
+func testFailCode(t *testing.T, s Store) {
+	now := wall()
+	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	other := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now)
+	mustPutCode(t, s, r, other)
+	for want := 1; want <= code.MaxAttempts+1; want++ {
+		// The record as first read: FailCode counts on the stored code.
+		n, err := s.FailCode(ctx(t), r)
+		if err != nil || n != want {
+			t.Fatalf("FailCode #%d = %d, %v; want %d", want, n, err, want)
+		}
+	}
+	want := r
+	want.Attempts = code.MaxAttempts + 1
+	wantCode(t, s, "after failures", want)
+	wantCode(t, s, "other purpose", other)
+
+	_, err := s.FailCode(ctx(t), codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now))
+	wantErr(t, "FailCode with no code stored", err, store.ErrNotFound)
+	wantNoCode(t, s, "FailCode created a code", codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now))
+}
+
+func testFailCodeConcurrent(t *testing.T, s Store) {
+	const n = 20
+	r := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", wall())
+	mustPutCode(t, s, r)
+	got := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = s.FailCode(ctx(t), r)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("FailCode %d: %v", i, err)
+		}
+	}
+	slices.Sort(got)
+	want := make([]int, n)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("counts returned = %v, want each of 1..%d once", got, n)
+	}
+	if a := mustGetCode(t, s, r).Attempts; a != n {
+		t.Errorf("attempts stored = %d, want %d", a, n)
+	}
+}
+
+func testMarkVerified(t *testing.T, s Store) {
+	now := wall()
+	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	mustPutCode(t, s, r)
+	if _, err := s.FailCode(ctx(t), r); err != nil {
+		t.Fatalf("FailCode: %v", err)
+	}
+	exp := now.Add(15 * time.Minute)
+	if err := s.MarkCodeVerified(ctx(t), r, exp); err != nil {
+		t.Fatalf("MarkCodeVerified: %v", err)
+	}
+	want := r
+	want.State, want.ExpiresAt, want.Attempts = code.Verified, exp, 1
+	wantCode(t, s, "after MarkCodeVerified", want)
+
+	wantErr(t, "MarkCodeVerified twice", s.MarkCodeVerified(ctx(t), r, exp.Add(time.Minute)), store.ErrConflict)
+	wantErr(t, "MarkCodeVerified with the verified record", s.MarkCodeVerified(ctx(t), want, exp.Add(time.Minute)), store.ErrConflict)
+	wantCode(t, s, "after refused MarkCodeVerified", want)
+
+	missing := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
+	wantErr(t, "MarkCodeVerified with no code stored", s.MarkCodeVerified(ctx(t), missing, exp), store.ErrNotFound)
+	wantNoCode(t, s, "MarkCodeVerified created a code", missing)
+}
+
+func testMarkVerifiedConcurrent(t *testing.T, s Store) {
+	const n = 20
+	now := wall()
+	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	mustPutCode(t, s, r)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.MarkCodeVerified(ctx(t), r, now.Add(time.Duration(i+1)*time.Minute))
+		})
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("verifications %d and %d both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Errorf("verification %d: got %v, want ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no MarkCodeVerified succeeded")
+	}
+	want := r
+	want.State, want.ExpiresAt = code.Verified, now.Add(time.Duration(winner+1)*time.Minute)
+	wantCode(t, s, "the winner's write", want)
+}
+
+func testMarkVerifiedBurned(t *testing.T, s Store) {
+	now := wall()
+	burned := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	last := codeRecord(account.Admin, "a1", code.PasswordReset, "c2", now)
+	mustPutCode(t, s, burned, last)
+	for range code.MaxAttempts {
+		if _, err := s.FailCode(ctx(t), burned); err != nil {
+			t.Fatalf("FailCode: %v", err)
+		}
+	}
+	for range code.MaxAttempts - 1 {
+		if _, err := s.FailCode(ctx(t), last); err != nil {
+			t.Fatalf("FailCode: %v", err)
+		}
+	}
+	// The record as read before the failures still says 0 attempts: the
+	// store checks its own count.
+	wantErr(t, "MarkCodeVerified of a burned code", s.MarkCodeVerified(ctx(t), burned, now.Add(time.Hour)), store.ErrConflict)
+	if got := mustGetCode(t, s, burned); got.State != code.Pending {
+		t.Errorf("burned code state = %s, want pending", got.State)
+	}
+	if err := s.MarkCodeVerified(ctx(t), last, now.Add(time.Hour)); err != nil {
+		t.Errorf("MarkCodeVerified with one attempt left: %v", err)
+	}
+}
+
+func testDeleteCode(t *testing.T, s Store) {
+	now := wall()
+	r := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
+	other := codeRecord(account.Resident, "r1", code.VerifyPhone, "c2", now)
+	mustPutCode(t, s, r, other)
+	if _, err := s.FailCode(ctx(t), r); err != nil {
+		t.Fatalf("FailCode: %v", err)
+	}
+	stored := mustGetCode(t, s, r)
+
+	wrongState := r
+	wrongState.State = code.Verified
+	wantErr(t, "DeleteCode in the wrong state", s.DeleteCode(ctx(t), wrongState), store.ErrConflict)
+	wrongID := r
+	wrongID.ID = "c9"
+	wantErr(t, "DeleteCode of another id", s.DeleteCode(ctx(t), wrongID), store.ErrConflict)
+	wantCode(t, s, "after refused deletes", stored)
+
+	// The condition is the id and state: attempts counted since the record
+	// was read do not matter.
+	if err := s.DeleteCode(ctx(t), r); err != nil {
+		t.Fatalf("DeleteCode: %v", err)
+	}
+	wantNoCode(t, s, "after DeleteCode", r)
+	wantGoneOrConflict(t, "DeleteCode again", s.DeleteCode(ctx(t), r))
+	wantCode(t, s, "other purpose", other)
+
+	v := codeRecord(account.Admin, "a1", code.PasswordReset, "c3", now)
+	mustPutCode(t, s, v)
+	if err := s.MarkCodeVerified(ctx(t), v, now.Add(time.Hour)); err != nil {
+		t.Fatalf("MarkCodeVerified: %v", err)
+	}
+	wantErr(t, "DeleteCode of a verified code as pending", s.DeleteCode(ctx(t), v), store.ErrConflict)
+	v.State = code.Verified
+	if err := s.DeleteCode(ctx(t), v); err != nil {
+		t.Fatalf("DeleteCode of the verified code: %v", err)
+	}
+	wantNoCode(t, s, "after deleting the verified code", v)
+}
+
+// testCodesBesideSessions: codes share their account's partition in some
+// stores; listing and ending sessions must not see or touch them.
+func testCodesBesideSessions(t *testing.T, s Store) {
+	a := endSessionsFixture(t, s, 3)
+	now := wall()
+	codes := []code.Record{
+		codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now),
+		codeRecord(account.Resident, "r1", code.VerifyPhone, "c2", now),
+		codeRecord(account.Resident, "r1", code.PasswordReset, "c3", now),
+		codeRecord(account.Admin, "r1", code.PasswordReset, "c4", now),
+	}
+	mustPutCode(t, s, codes...)
+	ss, err := s.ListSessions(ctx(t), account.Resident, "r1")
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if got, want := sessionKeys(ss), []string{"k1-000", "k1-001", "k1-002"}; !slices.Equal(got, want) {
+		t.Fatalf("ListSessions = %v, want %v", got, want)
+	}
+	if n, err := s.UpdateAccountEndSessions(ctx(t), a); err != nil || n != 3 {
+		t.Fatalf("UpdateAccountEndSessions = %d, %v; want 3", n, err)
+	}
+	if n, err := s.DeleteSessions(ctx(t), account.Resident, "r1"); err != nil || n != 0 {
+		t.Fatalf("DeleteSessions = %d, %v; want 0", n, err)
+	}
+	if n, err := s.DeleteSessions(ctx(t), account.Admin, "r1"); err != nil || n != 1 {
+		t.Fatalf("DeleteSessions(admin) = %d, %v; want 1", n, err)
+	}
+	for _, c := range codes {
+		wantCode(t, s, "code after ending sessions", c)
+	}
+	if got := mustGet(t, s, account.Resident, "r1"); got.Version != 2 {
+		t.Errorf("account version = %d, want 2", got.Version)
+	}
+}
+
+func testVerifyContact(t *testing.T, s Store) {
+	r1 := resident("r1", "juan@example.com", "+639171234567", account.StatusApproved, at(0))
+	r1.PhoneVerified = false
+	mustCreate(t, s, r1)
+	now := wall()
+	c := codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now)
+	email := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now)
+	mustPutCode(t, s, c, email)
+	if _, err := s.FailCode(ctx(t), c); err != nil {
+		t.Fatalf("FailCode: %v", err)
+	}
+
+	a := mustGet(t, s, account.Resident, "r1")
+	a.PhoneVerified, a.UpdatedAt = true, at(5)
+	if err := s.VerifyContact(ctx(t), a, c); err != nil {
+		t.Fatalf("VerifyContact: %v", err)
+	}
+	want := a
+	want.Version = 2
+	sameAccount(t, "account after VerifyContact", mustGet(t, s, account.Resident, "r1"), want)
+	wantNoCode(t, s, "code after VerifyContact", c)
+	wantCode(t, s, "the other purpose's code", email)
+
+	// The same code a second time (a concurrent verification that lost).
+	again := want
+	again.FirstName = "Again"
+	wantGoneOrConflict(t, "VerifyContact with a used code", s.VerifyContact(ctx(t), again, c))
+	sameAccount(t, "account after a refused VerifyContact", mustGet(t, s, account.Resident, "r1"), want)
+}
+
+func testVerifyContactRefused(t *testing.T, s Store) {
+	mustCreate(t, s, resident("r1", "juan@example.com", "", account.StatusApproved, at(0)))
+	now := wall()
+	c := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
+	mustPutCode(t, s, c)
+	stale := mustGet(t, s, account.Resident, "r1")
+	cur := stale
+	cur.Barangay = "Bagong Silang"
+	if err := s.UpdateAccount(ctx(t), cur); err != nil {
+		t.Fatalf("UpdateAccount: %v", err)
+	}
+	cur.Version = 2
+
+	verified := stale
+	verified.EmailVerified = true
+	wantErr(t, "VerifyContact from a stale version", s.VerifyContact(ctx(t), verified, c), store.ErrConflict)
+	sameAccount(t, "account after the stale VerifyContact", mustGet(t, s, account.Resident, "r1"), cur)
+	wantCode(t, s, "code after the stale VerifyContact", c)
+
+	// A new code replaced the one checked.
+	repl := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now.Add(time.Minute))
+	mustPutCode(t, s, repl)
+	next := cur
+	next.EmailVerified = true
+	wantErr(t, "VerifyContact with a replaced code", s.VerifyContact(ctx(t), next, c), store.ErrConflict)
+	sameAccount(t, "account after VerifyContact with a replaced code", mustGet(t, s, account.Resident, "r1"), cur)
+	wantCode(t, s, "the replacing code", repl)
+
+	// The code is in another state than the record says.
+	if err := s.MarkCodeVerified(ctx(t), repl, now.Add(time.Hour)); err != nil {
+		t.Fatalf("MarkCodeVerified: %v", err)
+	}
+	wantErr(t, "VerifyContact in the wrong state", s.VerifyContact(ctx(t), next, repl), store.ErrConflict)
+	sameAccount(t, "account after VerifyContact in the wrong state", mustGet(t, s, account.Resident, "r1"), cur)
+
+	// No code at all.
+	none := codeRecord(account.Resident, "r1", code.VerifyPhone, "c3", now)
+	wantGoneOrConflict(t, "VerifyContact without a code", s.VerifyContact(ctx(t), next, none))
+	sameAccount(t, "account after VerifyContact without a code", mustGet(t, s, account.Resident, "r1"), cur)
+
+	// The account is gone (here: never was) while its code is there.
+	ghost := resident("ghost", "ghost@example.com", "", account.StatusApproved, at(0))
+	ghost.Version = 1
+	gc := codeRecord(account.Resident, "ghost", code.VerifyEmail, "c4", now)
+	mustPutCode(t, s, gc)
+	wantErr(t, "VerifyContact of a missing account", s.VerifyContact(ctx(t), ghost, gc), store.ErrNotFound)
+	wantCode(t, s, "code of the missing account", gc)
+	_, err := s.GetAccount(ctx(t), account.Resident, "ghost")
+	wantErr(t, "GetAccount after VerifyContact of a missing account", err, store.ErrNotFound)
+}
+
+// resetFixture is endSessionsFixture with a verified reset code for the
+// resident r1 and other codes beside it.
+func resetFixture(t *testing.T, s Store, sessions int) (account.Account, code.Record, []code.Record) {
+	t.Helper()
+	a := endSessionsFixture(t, s, sessions)
+	now := wall()
+	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	mustPutCode(t, s, r)
+	if err := s.MarkCodeVerified(ctx(t), r, now.Add(15*time.Minute)); err != nil {
+		t.Fatalf("MarkCodeVerified: %v", err)
+	}
+	r = mustGetCode(t, s, r)
+	others := []code.Record{
+		codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now),
+		codeRecord(account.Admin, "r1", code.PasswordReset, "c3", now),
+	}
+	mustPutCode(t, s, others...)
+	return a, r, others
+}
+
+func testResetPassword(t *testing.T, s Store) {
+	a, r, others := resetFixture(t, s, 5)
+	a.PasswordHash, a.UpdatedAt = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3", at(60)
+	// Keys that are not sessions of the account keep nothing else alive.
+	keep := []string{"k1-001", "k1-003", "no-such-session", "k2", "ka"}
+	n, err := s.ResetPassword(ctx(t), a, r, keep)
+	if err != nil || n != 3 {
+		t.Fatalf("ResetPassword = %d, %v; want 3, nil", n, err)
+	}
+	want := a
+	want.Version = 2
+	sameAccount(t, "account after ResetPassword", mustGet(t, s, account.Resident, "r1"), want)
+	left, err := s.ListSessions(ctx(t), account.Resident, "r1")
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if got := sessionKeys(left); !slices.Equal(got, []string{"k1-001", "k1-003"}) {
+		t.Errorf("sessions left = %v, want [k1-001 k1-003]", got)
+	}
+	checkOthersKept(t, s)
+	wantNoCode(t, s, "reset code after ResetPassword", r)
+	for _, o := range others {
+		wantCode(t, s, "other code after ResetPassword", o)
+	}
+
+	// No keep: every session ends.
+	r2 := codeRecord(account.Resident, "r1", code.PasswordReset, "c5", wall())
+	mustPutCode(t, s, r2)
+	if n, err := s.ResetPassword(ctx(t), want, r2, nil); err != nil || n != 2 {
+		t.Fatalf("ResetPassword keeping nothing = %d, %v; want 2, nil", n, err)
+	}
+	if left, err := s.ListSessions(ctx(t), account.Resident, "r1"); err != nil || len(left) != 0 {
+		t.Errorf("sessions left: %v, %v", sessionKeys(left), err)
+	}
+	if v := mustGet(t, s, account.Resident, "r1").Version; v != 3 {
+		t.Errorf("version = %d, want 3", v)
+	}
+}
+
+// checkResetRefused checks a refused ResetPassword changed nothing.
+func checkResetRefused(t *testing.T, s Store, a account.Account, r code.Record, sessions int) {
+	t.Helper()
+	sameAccount(t, "account after a refused ResetPassword", mustGet(t, s, account.Resident, "r1"), a)
+	if left, err := s.ListSessions(ctx(t), account.Resident, "r1"); err != nil || len(left) != sessions {
+		t.Errorf("sessions after a refused ResetPassword: %d, %v; want all %d", len(left), err, sessions)
+	}
+	checkOthersKept(t, s)
+	wantCode(t, s, "reset code after a refused ResetPassword", r)
+}
+
+func resetRefusals(t *testing.T, s Store, a account.Account, r code.Record, sessions int) {
+	t.Helper()
+	changed := a
+	changed.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3"
+	stale, ahead := changed, changed
+	stale.Version, ahead.Version = a.Version-1, a.Version+1
+	wrongID, wrongState := r, r
+	wrongID.ID, wrongState.State = "other", code.Pending
+	for _, tc := range []struct {
+		name string
+		a    account.Account
+		r    code.Record
+		want error // nil: ErrConflict or ErrNotFound
+	}{
+		{"stale version", stale, r, store.ErrConflict},
+		{"version never stored", ahead, r, store.ErrConflict},
+		{"replaced code", changed, wrongID, store.ErrConflict},
+		{"code in another state", changed, wrongState, store.ErrConflict},
+		{"no code", changed, codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", wall()), nil},
+	} {
+		n, err := s.ResetPassword(ctx(t), tc.a, tc.r, []string{"k1-001"})
+		if tc.want == nil {
+			wantGoneOrConflict(t, tc.name, err)
+		} else {
+			wantErr(t, tc.name, err, tc.want)
+		}
+		if n != 0 {
+			t.Errorf("%s: count %d, want 0", tc.name, n)
+		}
+		checkResetRefused(t, s, a, r, sessions)
+	}
+}
+
+func testResetPasswordRefused(t *testing.T, s Store) {
+	a, r, _ := resetFixture(t, s, 5)
+	resetRefusals(t, s, a, r, 5)
+
+	// The account is gone (here: never was) while its code and sessions are there.
+	ghost := resident("ghost", "ghost@example.com", "", account.StatusApproved, at(0))
+	ghost.Version = 1
+	gc := codeRecord(account.Resident, "ghost", code.PasswordReset, "c9", wall())
+	gc.State = code.Verified
+	mustPutCode(t, s, gc)
+	mustCreateSessions(t, s, sess(account.Resident, "ghost", "kg", at(0)))
+	_, err := s.ResetPassword(ctx(t), ghost, gc, nil)
+	wantErr(t, "ResetPassword of a missing account", err, store.ErrNotFound)
+	wantCode(t, s, "code of the missing account", gc)
+	if left, err := s.ListSessions(ctx(t), account.Resident, "ghost"); err != nil || len(left) != 1 {
+		t.Errorf("sessions of the missing account: %d, %v; want 1", len(left), err)
+	}
+}
+
+// testResetPasswordMany goes past what fits in one DynamoDB transaction.
+func testResetPasswordMany(t *testing.T, s Store) {
+	const n = 130
+	a, r, others := resetFixture(t, s, n)
+	resetRefusals(t, s, a, r, n)
+
+	a.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3"
+	keep := []string{"k1-000", "k1-129"}
+	got, err := s.ResetPassword(ctx(t), a, r, keep)
+	if err != nil || got != n-2 {
+		t.Fatalf("ResetPassword = %d, %v; want %d, nil", got, err, n-2)
+	}
+	left, err := s.ListSessions(ctx(t), account.Resident, "r1")
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if g := sessionKeys(left); !slices.Equal(g, keep) {
+		t.Errorf("sessions left = %v, want %v", g, keep)
+	}
+	if v := mustGet(t, s, account.Resident, "r1"); v.Version != 2 || v.PasswordHash != a.PasswordHash {
+		t.Errorf("account after ResetPassword: version %d hash %q", v.Version, v.PasswordHash)
+	}
+	checkOthersKept(t, s)
+	wantNoCode(t, s, "reset code after ResetPassword", r)
+	for _, o := range others {
+		wantCode(t, s, "other code after ResetPassword", o)
+	}
+}

@@ -1,0 +1,38 @@
+// Package throttle counts events in windows on the store, so limits hold
+// across every Lambda instance, and answers whether one more is allowed.
+package throttle
+
+import (
+	"context"
+	"time"
+)
+
+// Counter is a counter's state after a hit.
+type Counter struct {
+	Count   int
+	Allowed bool
+	// ResetAt is when the window ends and the count starts again.
+	ResetAt time.Time
+}
+
+// RetryAfter is how long until a refused hit could succeed.
+func (c Counter) RetryAfter(now time.Time) time.Duration {
+	if d := c.ResetAt.Sub(now); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// Store keeps counters.
+type Store interface {
+	// Hit counts one event against key. When key has no live window (none,
+	// or one that ended at or before now) a new window [now, now+window)
+	// starts with count 1. Otherwise the count goes up by one unless it has
+	// reached limit, in which case nothing changes and Allowed is false.
+	// Atomic: concurrent hits never lose a count or pass the limit.
+	Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Counter, error)
+	// Peek returns key's live counter without counting (Count 0 when none).
+	Peek(ctx context.Context, key string, now time.Time) (Counter, error)
+	// Clear removes key's counter.
+	Clear(ctx context.Context, key string) error
+}
