@@ -285,11 +285,6 @@ func (b *browser) setCookie(name, value string) {
 	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }
 
-func (b *browser) deleteCookie(name string) {
-	u, _ := url.Parse(b.e.srv.URL)
-	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: "", Path: "/", MaxAge: -1}})
-}
-
 func (b *browser) login(realm, identifier, pw string) *response {
 	b.e.t.Helper()
 	return b.do(http.MethodPost, "/v1/"+realm+"/login", map[string]string{"identifier": identifier, "password": pw})
