@@ -83,17 +83,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		return err
 	}
 	// A new id every time; the session this browser presented for the same
-	// realm (if any) ends, so a planted cookie cannot become a logged-in one.
-	token, s, err := a.Sessions.Start(r.Context(), realm, acct.ID, ri.ip, ri.ua)
+	// realm (if any) ends in the same write, so a planted cookie cannot
+	// become a logged-in one.
+	token, s, err := a.Sessions.Start(r.Context(), realm, acct.ID, ri.ip, ri.ua, a.sessionToken(r, realm))
 	if err != nil {
 		return err
-	}
-	if old := a.sessionToken(r, realm); old != "" {
-		if _, err := a.Sessions.End(r.Context(), realm, old); err != nil {
-			// Undo the new session so a failed login changes nothing.
-			_, _ = a.Sessions.End(r.Context(), realm, token)
-			return err
-		}
 	}
 	if rehash {
 		// Best effort: the login stands either way, and a failed upgrade is

@@ -28,8 +28,11 @@ type flakyStore struct {
 	app.Store
 	mu     sync.Mutex
 	calls  int
-	failAt int    // 0: never
-	failed string // the method that failed, "" if none
+	failAt int // 0: never
+	// down keeps failing every call from failAt on, as a store that stays
+	// down does (so nothing can be undone after the first failure).
+	down   bool
+	failed string // the first method that failed, "" if none
 }
 
 func (f *flakyStore) arm(n int) {
@@ -50,10 +53,12 @@ func (f *flakyStore) check() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	if f.failAt > 0 && f.calls == f.failAt {
-		pc, _, _, _ := runtime.Caller(1)
-		name := runtime.FuncForPC(pc).Name()
-		f.failed = name[strings.LastIndexByte(name, '.')+1:]
+	if f.failAt > 0 && (f.calls == f.failAt || f.down && f.calls > f.failAt) {
+		if f.failed == "" {
+			pc, _, _, _ := runtime.Caller(1)
+			name := runtime.FuncForPC(pc).Name()
+			f.failed = name[strings.LastIndexByte(name, '.')+1:]
+		}
 		return fmt.Errorf("%w: injected failure", store.ErrUnavailable)
 	}
 	return nil
@@ -185,6 +190,13 @@ func (f *flakyStore) CreateSession(ctx context.Context, s session.Session) error
 	return f.Store.CreateSession(ctx, s)
 }
 
+func (f *flakyStore) ReplaceSession(ctx context.Context, s session.Session, oldAccountID, oldKey string) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	return f.Store.ReplaceSession(ctx, s, oldAccountID, oldKey)
+}
+
 func (f *flakyStore) GetSession(ctx context.Context, r account.Realm, id, key string) (session.Session, account.Account, error) {
 	if err := f.check(); err != nil {
 		return session.Session{}, account.Account{}, err
@@ -254,21 +266,23 @@ func snapshot(t *testing.T, s app.Store) string {
 	return string(data)
 }
 
+// scenario is one request under a failing store.
+type scenario struct {
+	name string
+	// act is the request under test, after a healthy set-up.
+	act    func(e *env, b *browser, id string) *response
+	status int
+	// bestEffort names store calls whose failure the route survives by
+	// design (sending a message): it still answers status.
+	bestEffort []string
+	// selfArm scenarios make set-up requests of their own and call
+	// e.armFailure just before the request under test.
+	selfArm bool
+}
+
 // Every route, with its store failing at each of its calls in turn, answers
 // 503 and leaves the store exactly as it was.
 func TestStoreFailureChangesNothing(t *testing.T) {
-	type scenario struct {
-		name string
-		// act is the request under test, after a healthy set-up.
-		act    func(e *env, b *browser, id string) *response
-		status int
-		// bestEffort names store calls whose failure the route survives by
-		// design (sending a message): it still answers status.
-		bestEffort []string
-		// selfArm scenarios make set-up requests of their own and call
-		// e.armFailure just before the request under test.
-		selfArm bool
-	}
 	scenarios := []scenario{
 		{"register", func(e *env, b *browser, _ string) *response {
 			return b.do("POST", "/v1/resident/register", map[string]string{"first_name": "Maria", "last_name": "Santos",
@@ -317,51 +331,61 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 		}, 200, nil, false},
 	}
 	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			for n := 1; ; n++ {
-				dir := t.TempDir()
-				real, err := embedded.Open(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				flaky := &flakyStore{Store: real}
-				e := newEnv(t, withStore(flaky))
-				id := e.verifiedResident(false)
-				b := e.browser()
-				b.mustLogin("resident", "juan@example.com", residentPassword)
-				b.mustLogin("admin", "boss", adminPassword)
-				var before string
-				e.armFailure = func() {
-					before = snapshot(t, real)
-					flaky.arm(n)
-				}
-				if !sc.selfArm {
-					e.armFailure()
-				}
-				r := sc.act(e, b, id)
-				failed := flaky.disarm()
-				if failed != "" && slices.Contains(sc.bestEffort, failed) {
-					if r.status != sc.status {
-						t.Fatalf("%s failed (best effort): got %d %s, want %d", failed, r.status, r.body, sc.status)
-					}
-					_ = real.Close()
-					continue
-				}
-				if failed == "" {
-					if r.status != sc.status {
-						t.Fatalf("healthy store: %d %s, want %d", r.status, r.body, sc.status)
-					}
-					_ = real.Close()
-					return
-				}
-				if r.status != 503 || r.errCode() != "unavailable" || r.header.Get("Retry-After") == "" {
-					t.Fatalf("store call %d (%s) failed: got %d %s, want 503 unavailable with Retry-After", n, failed, r.status, r.body)
-				}
-				if after := snapshot(t, real); after != before {
-					t.Fatalf("store call %d (%s) failed and the store changed:\nbefore %s\nafter  %s", n, failed, before, after)
-				}
-				_ = real.Close()
+		for _, down := range []bool{false, true} {
+			mode := "blip"
+			if down {
+				mode = "down"
 			}
-		})
+			t.Run(sc.name+"/"+mode, func(t *testing.T) { runScenario(t, sc, down) })
+		}
+	}
+}
+
+// runScenario fails the store at each call of the request in turn (once, or
+// from then on) and checks the answer and the store.
+func runScenario(t *testing.T, sc scenario, down bool) {
+	for n := 1; ; n++ {
+		dir := t.TempDir()
+		real, err := embedded.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flaky := &flakyStore{Store: real, down: down}
+		e := newEnv(t, withStore(flaky))
+		id := e.verifiedResident(false)
+		b := e.browser()
+		b.mustLogin("resident", "juan@example.com", residentPassword)
+		b.mustLogin("admin", "boss", adminPassword)
+		var before string
+		e.armFailure = func() {
+			before = snapshot(t, real)
+			flaky.arm(n)
+		}
+		if !sc.selfArm {
+			e.armFailure()
+		}
+		r := sc.act(e, b, id)
+		failed := flaky.disarm()
+		if failed != "" && slices.Contains(sc.bestEffort, failed) {
+			if r.status != sc.status {
+				t.Fatalf("%s failed (best effort): got %d %s, want %d", failed, r.status, r.body, sc.status)
+			}
+			_ = real.Close()
+			continue
+		}
+		if failed == "" {
+			if r.status != sc.status {
+				t.Fatalf("healthy store: %d %s, want %d", r.status, r.body, sc.status)
+			}
+			_ = real.Close()
+			return
+		}
+		if r.status != 503 || r.errCode() != "unavailable" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("store call %d (%s) failed: got %d %s, want 503 unavailable with Retry-After", n, failed, r.status, r.body)
+		}
+		if after := snapshot(t, real); after != before {
+			t.Fatalf("store call %d (%s) failed and the store changed:\nbefore %s\nafter  %s", n, failed, before, after)
+		}
+		_ = real.Close()
 	}
 }

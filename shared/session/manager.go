@@ -50,8 +50,11 @@ func NewManager(s Store, keys *token.Keys, c clock.Clock, life map[account.Realm
 func (m *Manager) Lifetimes(realm account.Realm) Lifetimes { return m.life[realm] }
 
 // Start creates a new session for an account and returns its token (the cookie
-// value) and the stored session. Every call makes a fresh random id.
-func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip, userAgent string) (string, Session, error) {
+// value) and the stored session. Every call makes a fresh random id. When the
+// browser presented a session token of this realm (presented, may be ""),
+// that session ends in the same store change, so a planted cookie can never
+// become a logged-in session and a failed login changes nothing.
+func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip, userAgent, presented string) (string, Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", Session{}, fmt.Errorf("session: random id: %w", err)
@@ -74,7 +77,12 @@ func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip,
 	if err != nil {
 		return "", Session{}, fmt.Errorf("session: sign: %w", err)
 	}
-	if err := m.store.CreateSession(ctx, s); err != nil {
+	if old, perr := parse(m.keys, realm, presented, now); perr == nil || errors.Is(perr, errTokenExpired) {
+		err = m.store.ReplaceSession(ctx, s, old.sub, keyOf(old.sid))
+	} else {
+		err = m.store.CreateSession(ctx, s)
+	}
+	if err != nil {
 		return "", Session{}, err
 	}
 	return tok, s, nil

@@ -30,6 +30,11 @@ type Session struct {
 type Store interface {
 	// CreateSession stores a new session. ErrConflict when the key exists.
 	CreateSession(ctx context.Context, s Session) error
+	// ReplaceSession stores a new session and deletes another session of the
+	// same realm (oldAccountID, oldKey; a missing one is fine) as one change:
+	// a login that ends the session its browser presented does both or
+	// neither. ErrConflict when s's key exists.
+	ReplaceSession(ctx context.Context, s Session, oldAccountID, oldKey string) error
 	// GetSession reads one session together with its account in a single
 	// strongly consistent store call (DynamoDB: one BatchGetItem with
 	// ConsistentRead), so every authenticated request costs one read and

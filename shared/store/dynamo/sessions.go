@@ -34,6 +34,15 @@ func (s *Store) CreateSession(ctx context.Context, ss session.Session) error {
 	}
 }
 
+// ReplaceSession implements session.Store: one transaction puts the new
+// session (on condition it is new) and deletes the old one.
+func (s *Store) ReplaceSession(ctx context.Context, ss session.Session, oldAccountID, oldKey string) error {
+	return s.transact(ctx, "ReplaceSession", []types.TransactWriteItem{
+		{Put: &types.Put{TableName: s.table, Item: sessionItem(ss), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Delete: &types.Delete{TableName: s.table, Key: sessionKey(ss.Realm, oldAccountID, oldKey)}},
+	}, func(int, map[string]types.AttributeValue) error { return store.ErrConflict })
+}
+
 // GetSession implements session.Store: the session and its account come
 // from one strongly consistent BatchGetItem, so an authenticated request
 // costs one read (more only when DynamoDB returns keys unprocessed).

@@ -283,6 +283,20 @@ func (s *Store) CreateSession(_ context.Context, ss session.Session) error {
 	})
 }
 
+// ReplaceSession implements session.Store.
+func (s *Store) ReplaceSession(_ context.Context, ss session.Session, oldAccountID, oldKey string) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSessions)
+		if b.Get(key(string(ss.Realm), ss.AccountID, ss.Key)) != nil {
+			return store.ErrConflict
+		}
+		if err := b.Delete(key(string(ss.Realm), oldAccountID, oldKey)); err != nil {
+			return err
+		}
+		return putSession(b, ss)
+	})
+}
+
 func putSession(b *bolt.Bucket, ss session.Session) error {
 	data, err := json.Marshal(ss)
 	if err != nil {

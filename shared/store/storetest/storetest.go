@@ -64,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListAccounts/InvalidCursor", testListInvalidCursor},
 		{"Session/RoundTrip", testSessionRoundTrip},
 		{"Session/DuplicateKey", testSessionDuplicate},
+		{"Session/Replace", testSessionReplace},
 		{"Session/GetNotFound", testSessionNotFound},
 		{"Session/GetSeesCurrentAccount", testSessionSeesAccount},
 		{"Session/Touch", testTouch},
@@ -723,6 +724,42 @@ func testSessionDuplicate(t *testing.T, s Store) {
 		t.Fatalf("GetSession: %v", err)
 	}
 	sameSession(t, "first session kept", got, first)
+}
+
+func testSessionReplace(t *testing.T, s Store) {
+	mustCreate(t, s,
+		resident("r1", "juan@example.com", "", account.StatusApproved, at(0)),
+		resident("r2", "maria@example.com", "", account.StatusApproved, at(0)))
+	planted := sess(account.Resident, "r2", "k-planted", at(1))
+	other := sess(account.Resident, "r1", "k-other", at(1))
+	mustCreateSessions(t, s, planted, other)
+
+	// A login by r1 over r2's planted session: the new one in, the planted one out.
+	fresh := sess(account.Resident, "r1", "k-fresh", at(2))
+	if err := s.ReplaceSession(ctx(t), fresh, "r2", "k-planted"); err != nil {
+		t.Fatalf("ReplaceSession: %v", err)
+	}
+	if _, _, err := s.GetSession(ctx(t), account.Resident, "r2", "k-planted"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("replaced session still there: %v", err)
+	}
+	got, _, err := s.GetSession(ctx(t), account.Resident, "r1", "k-fresh")
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	sameSession(t, "new session", got, fresh)
+	if _, _, err := s.GetSession(ctx(t), account.Resident, "r1", "k-other"); err != nil {
+		t.Fatalf("an unrelated session went: %v", err)
+	}
+	// Replacing a session that is already gone is fine.
+	if err := s.ReplaceSession(ctx(t), sess(account.Resident, "r1", "k-third", at(3)), "r2", "k-planted"); err != nil {
+		t.Fatalf("ReplaceSession of a missing session: %v", err)
+	}
+	// A taken key changes nothing: the old session stays.
+	dup := sess(account.Resident, "r1", "k-fresh", at(4))
+	wantErr(t, "ReplaceSession with a taken key", s.ReplaceSession(ctx(t), dup, "r1", "k-other"), store.ErrConflict)
+	if _, _, err := s.GetSession(ctx(t), account.Resident, "r1", "k-other"); err != nil {
+		t.Fatalf("refused replace ended the old session: %v", err)
+	}
 }
 
 func testSessionNotFound(t *testing.T, s Store) {
