@@ -111,67 +111,69 @@ func atoi(s string) int {
 }
 
 func TestCodesBurnExpireAndThrottle(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser()
-	e.register(b, "juan@example.com", "09171234567")
-	code, _ := e.lastCode("juan@example.com")
-	verify := func(c string) *response {
-		return b.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "juan@example.com", "code": c})
-	}
-	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
-	for i := 0; i < 5; i++ {
-		wantStatus(t, "wrong code", verify(wrong), 400, "invalid_code")
-	}
-	wantStatus(t, "right code after 5 wrong tries", verify(code), 400, "invalid_code")
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		b := e.browser()
+		e.register(b, "juan@example.com", "09171234567")
+		code, _ := e.lastCode("juan@example.com")
+		verify := func(c string) *response {
+			return b.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "juan@example.com", "code": c})
+		}
+		wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
+		for i := 0; i < 5; i++ {
+			wantStatus(t, "wrong code", verify(wrong), 400, "invalid_code")
+		}
+		wantStatus(t, "right code after 5 wrong tries", verify(code), 400, "invalid_code")
 
-	resend := func() *response {
-		return b.do("POST", "/v1/resident/register/resend", map[string]string{"identifier": "juan@example.com"})
-	}
-	first := resend()
-	if first.status != 202 {
-		t.Fatalf("resend: %d %s", first.status, first.body)
-	}
-	if _, n := e.lastCode("juan@example.com"); n != 1 {
-		t.Fatalf("resend within the cooldown sent a message (%d in all)", n)
-	}
-	e.clock.Advance(61 * time.Second)
-	if r := resend(); r.status != 202 || string(r.body) != string(first.body) {
-		t.Fatalf("resend: %d %s", r.status, r.body)
-	}
-	code2, n := e.lastCode("juan@example.com")
-	if n != 2 {
-		t.Fatalf("resend after the cooldown: %d messages", n)
-	}
-	// Expiry: 10 minutes.
-	e.clock.Advance(10*time.Minute + time.Second)
-	wantStatus(t, "expired code", verify(code2), 400, "invalid_code")
-	// Hourly cap: 3 sends per hour (registration, and two resends).
-	if r := resend(); r.status != 202 {
-		t.Fatal(r.status)
-	}
-	if _, n := e.lastCode("juan@example.com"); n != 3 {
-		t.Fatalf("third send: %d messages", n)
-	}
-	e.clock.Advance(61 * time.Second)
-	resend()
-	if _, n := e.lastCode("juan@example.com"); n != 3 {
-		t.Fatalf("a fourth send within the hour went out (%d)", n)
-	}
-	e.clock.Advance(time.Hour)
-	resend()
-	code4, n := e.lastCode("juan@example.com")
-	if n != 4 {
-		t.Fatalf("after the hour: %d messages", n)
-	}
-	if r := verify(code4); r.status != 204 {
-		t.Fatalf("fresh code: %d %s", r.status, r.body)
-	}
-	// Already verified: nothing more is sent.
-	e.clock.Advance(2 * time.Minute)
-	resend()
-	if _, n := e.lastCode("juan@example.com"); n != 4 {
-		t.Fatalf("resend to a verified contact sent a message")
-	}
+		resend := func() *response {
+			return b.do("POST", "/v1/resident/register/resend", map[string]string{"identifier": "juan@example.com"})
+		}
+		first := resend()
+		if first.status != 202 {
+			t.Fatalf("resend: %d %s", first.status, first.body)
+		}
+		if _, n := e.lastCode("juan@example.com"); n != 1 {
+			t.Fatalf("resend within the cooldown sent a message (%d in all)", n)
+		}
+		e.clock.Advance(61 * time.Second)
+		if r := resend(); r.status != 202 || string(r.body) != string(first.body) {
+			t.Fatalf("resend: %d %s", r.status, r.body)
+		}
+		code2, n := e.lastCode("juan@example.com")
+		if n != 2 {
+			t.Fatalf("resend after the cooldown: %d messages", n)
+		}
+		// Expiry: 10 minutes.
+		e.clock.Advance(10*time.Minute + time.Second)
+		wantStatus(t, "expired code", verify(code2), 400, "invalid_code")
+		// Hourly cap: 3 sends per hour (registration, and two resends).
+		if r := resend(); r.status != 202 {
+			t.Fatal(r.status)
+		}
+		if _, n := e.lastCode("juan@example.com"); n != 3 {
+			t.Fatalf("third send: %d messages", n)
+		}
+		e.clock.Advance(61 * time.Second)
+		resend()
+		if _, n := e.lastCode("juan@example.com"); n != 3 {
+			t.Fatalf("a fourth send within the hour went out (%d)", n)
+		}
+		e.clock.Advance(time.Hour)
+		resend()
+		code4, n := e.lastCode("juan@example.com")
+		if n != 4 {
+			t.Fatalf("after the hour: %d messages", n)
+		}
+		if r := verify(code4); r.status != 204 {
+			t.Fatalf("fresh code: %d %s", r.status, r.body)
+		}
+		// Already verified: nothing more is sent.
+		e.clock.Advance(2 * time.Minute)
+		resend()
+		if _, n := e.lastCode("juan@example.com"); n != 4 {
+			t.Fatalf("resend to a verified contact sent a message")
+		}
+	})
 }
 
 // verifiedResident registers juan, verifies his email (and phone when asked) and approves him.
@@ -194,45 +196,47 @@ func (e *env) verifiedResident(phone bool) string {
 }
 
 func TestResetRequestRevealsNothing(t *testing.T) {
-	e := newEnv(t)
-	e.verifiedResident(false) // phone left unverified
-	b := e.browser()
-	before := len(e.outbox())
-	request := func(realm, identifier, channel string) *response {
-		return b.do("POST", "/v1/"+realm+"/password-reset", map[string]string{"identifier": identifier, "channel": channel})
-	}
-	cases := []struct{ realm, identifier, channel string }{
-		{"resident", "nobody@example.com", "email"},
-		{"resident", "09181234567", "sms"},
-		{"resident", "09171234567", "sms"}, // known, but the number is unverified
-		{"resident", "not an identifier", "email"},
-		{"admin", "juan@example.com", "email"}, // a resident, asked in the admin realm
-		{"admin", "nobody", "sms"},
-	}
-	var bodies []string
-	for _, c := range cases {
-		r := request(c.realm, c.identifier, c.channel)
-		if r.status != 202 {
-			t.Fatalf("%v: %d %s", c, r.status, r.body)
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.verifiedResident(false) // phone left unverified
+		b := e.browser()
+		before := len(e.outbox())
+		request := func(realm, identifier, channel string) *response {
+			return b.do("POST", "/v1/"+realm+"/password-reset", map[string]string{"identifier": identifier, "channel": channel})
 		}
-		bodies = append(bodies, string(r.body))
-	}
-	if got := len(e.outbox()); got != before {
-		t.Fatalf("requests for unknown accounts or unverified contacts sent %d messages", got-before)
-	}
-	r := request("resident", "juan@example.com", "email")
-	if r.status != 202 || string(r.body) != bodies[0] {
-		t.Fatalf("known account: %d %s, want the same answer %s", r.status, r.body, bodies[0])
-	}
-	for _, body := range bodies {
-		if body != bodies[0] {
-			t.Fatalf("answers differ: %s vs %s", body, bodies[0])
+		cases := []struct{ realm, identifier, channel string }{
+			{"resident", "nobody@example.com", "email"},
+			{"resident", "09181234567", "sms"},
+			{"resident", "09171234567", "sms"}, // known, but the number is unverified
+			{"resident", "not an identifier", "email"},
+			{"admin", "juan@example.com", "email"}, // a resident, asked in the admin realm
+			{"admin", "nobody", "sms"},
 		}
-	}
-	if got := len(e.outbox()); got != before+1 {
-		t.Fatalf("known verified email: %d messages sent", got-before)
-	}
-	wantStatus(t, "bad channel", request("resident", "juan@example.com", "pigeon"), 400, "invalid_request")
+		var bodies []string
+		for _, c := range cases {
+			r := request(c.realm, c.identifier, c.channel)
+			if r.status != 202 {
+				t.Fatalf("%v: %d %s", c, r.status, r.body)
+			}
+			bodies = append(bodies, string(r.body))
+		}
+		if got := len(e.outbox()); got != before {
+			t.Fatalf("requests for unknown accounts or unverified contacts sent %d messages", got-before)
+		}
+		r := request("resident", "juan@example.com", "email")
+		if r.status != 202 || string(r.body) != bodies[0] {
+			t.Fatalf("known account: %d %s, want the same answer %s", r.status, r.body, bodies[0])
+		}
+		for _, body := range bodies {
+			if body != bodies[0] {
+				t.Fatalf("answers differ: %s vs %s", body, bodies[0])
+			}
+		}
+		if got := len(e.outbox()); got != before+1 {
+			t.Fatalf("known verified email: %d messages sent", got-before)
+		}
+		wantStatus(t, "bad channel", request("resident", "juan@example.com", "pigeon"), 400, "invalid_request")
+	})
 }
 
 func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
@@ -305,61 +309,67 @@ func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
 }
 
 func TestAdminResetByUsernameAndEmail(t *testing.T) {
-	e := newEnv(t)
-	e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
-	b := e.browser()
-	for i, identifier := range []string{"ops", "ops@city.example.gov.ph"} {
-		e.clock.Advance(2 * time.Minute)
-		if r := b.do("POST", "/v1/admin/password-reset", map[string]string{"identifier": identifier, "channel": "email"}); r.status != 202 {
-			t.Fatalf("request: %d", r.status)
-		}
-		code, n := e.lastCode("ops@city.example.gov.ph")
-		if n != i+1 {
-			t.Fatalf("%s: %d messages", identifier, n)
-		}
-		r := b.do("POST", "/v1/admin/password-reset/verify", map[string]string{"identifier": identifier, "code": code})
-		if r.status != 200 {
-			t.Fatalf("verify: %d %s", r.status, r.body)
-		}
-		if i == 1 {
-			if r := b.do("POST", "/v1/admin/password-reset/confirm", map[string]string{"reset_token": r.str("reset_token"), "new_password": "kalabasa sitaw talong 2026"}); r.status != 204 {
-				t.Fatalf("confirm: %d %s", r.status, r.body)
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		b := e.browser()
+		for i, identifier := range []string{"ops", "ops@city.example.gov.ph"} {
+			e.clock.Advance(2 * time.Minute)
+			if r := b.do("POST", "/v1/admin/password-reset", map[string]string{"identifier": identifier, "channel": "email"}); r.status != 202 {
+				t.Fatalf("request: %d", r.status)
+			}
+			code, n := e.lastCode("ops@city.example.gov.ph")
+			if n != i+1 {
+				t.Fatalf("%s: %d messages", identifier, n)
+			}
+			r := b.do("POST", "/v1/admin/password-reset/verify", map[string]string{"identifier": identifier, "code": code})
+			if r.status != 200 {
+				t.Fatalf("verify: %d %s", r.status, r.body)
+			}
+			if i == 1 {
+				if r := b.do("POST", "/v1/admin/password-reset/confirm", map[string]string{"reset_token": r.str("reset_token"), "new_password": "kalabasa sitaw talong 2026"}); r.status != 204 {
+					t.Fatalf("confirm: %d %s", r.status, r.body)
+				}
 			}
 		}
-	}
-	b.mustLogin("admin", "ops", "kalabasa sitaw talong 2026")
+		b.mustLogin("admin", "ops", "kalabasa sitaw talong 2026")
+	})
 }
 
 func TestResetTokenExpires(t *testing.T) {
-	e := newEnv(t)
-	e.verifiedResident(false)
-	b := e.browser()
-	b.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
-	code, _ := e.lastCode("juan@example.com")
-	r := b.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": code})
-	e.clock.Advance(16 * time.Minute)
-	wantStatus(t, "expired token", b.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": r.str("reset_token"), "new_password": "kalabasa sitaw talong 2026"}), 400, "invalid_token")
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		e.verifiedResident(false)
+		b := e.browser()
+		b.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
+		code, _ := e.lastCode("juan@example.com")
+		r := b.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": code})
+		e.clock.Advance(16 * time.Minute)
+		wantStatus(t, "expired token", b.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": r.str("reset_token"), "new_password": "kalabasa sitaw talong 2026"}), 400, "invalid_token")
+	})
 }
 
 func TestSMSDailyCap(t *testing.T) {
-	e := newEnv(t, withSMSCap(2))
-	for i := 0; i < 4; i++ {
-		e.register(e.browser(), fmt.Sprintf("r%d@example.com", i), fmt.Sprintf("0917000000%d", i))
-	}
-	sms := 0
-	for _, m := range e.outbox() {
-		if m.Channel == "sms" {
-			sms++
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store, withSMSCap(2))
+		for i := 0; i < 4; i++ {
+			e.register(e.browser(), fmt.Sprintf("r%d@example.com", i), fmt.Sprintf("0917000000%d", i))
 		}
-	}
-	if sms != 2 {
-		t.Fatalf("%d SMS sent with a daily cap of 2", sms)
-	}
-	e.clock.Advance(24 * time.Hour)
-	e.register(e.browser(), "r9@example.com", "09170000009")
-	if _, n := e.lastCode("+639170000009"); n != 1 {
-		t.Fatal("the cap did not reset the next day")
-	}
+		sms := 0
+		for _, m := range e.outbox() {
+			if m.Channel == "sms" {
+				sms++
+			}
+		}
+		if sms != 2 {
+			t.Fatalf("%d SMS sent with a daily cap of 2", sms)
+		}
+		e.clock.Advance(24 * time.Hour)
+		e.register(e.browser(), "r9@example.com", "09170000009")
+		if _, n := e.lastCode("+639170000009"); n != 1 {
+			t.Fatal("the cap did not reset the next day")
+		}
+	})
 }
 
 func TestMessagesInFilipino(t *testing.T) {
