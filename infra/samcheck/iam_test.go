@@ -3,8 +3,10 @@ package samcheck
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +38,7 @@ import (
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // TestMain runs the tests once and stops the emulators this binary started.
@@ -272,7 +275,11 @@ var codeIn = regexp.MustCompile(`(?:^|[\s>])(\d{6})(?:[\s<.,]|$)`)
 // and none spare (least privilege). The paths are driven through each
 // function's own handler against DynamoDB Local and, for email and SMS, the
 // real SES and SNS adapters against moto, every branch that makes a
-// distinct call included.
+// distinct call included: the abuse limits (login lockout, per-address
+// limits, SMS per number) up to and past their refusals, and the security
+// event trail each function writes and security-events reads. A missing
+// grant there would not even fail a request: an event that cannot be
+// stored is only logged.
 func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	const from = "noreply@ekolek.example.org"
 	const smsCap = 5
@@ -298,6 +305,18 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The abuse limits, stated here so the counts below do not follow the
+	// defaults. The main story runs from one address (mainIP) and stays
+	// under each per-IP limit; the limit steps use addresses of their own.
+	lim := throttle.Limits{
+		LoginFailures: throttle.Limit{Max: 5, Window: 15 * time.Minute},
+		LoginIP:       throttle.Limit{Max: 8, Window: 15 * time.Minute},
+		CodeVerifyIP:  throttle.Limit{Max: 12, Window: 15 * time.Minute},
+		ResetIP:       throttle.Limit{Max: 12, Window: time.Hour},
+		RegisterIP:    throttle.Limit{Max: 5, Window: time.Hour},
+		SMSPerNumber:  throttle.Limit{Max: 5, Window: 24 * time.Hour},
+	}
+	cfg.Limits = lim
 	clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	var logs bytes.Buffer // handlers run on the test's goroutine
 	a, err := app.Open(context.Background(), cfg, logging.New(&logs, slog.LevelInfo), app.Options{
@@ -315,10 +334,19 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	}
 	used := map[string]map[string]bool{}
 	cookies := map[string]*http.Cookie{}
-	call := func(fn, method, path, body string, want int) *httptest.ResponseRecorder {
+	// Requests come from a client address (RemoteAddr, which the handlers
+	// read as API Gateway's sourceIp) and each carries an X-Forwarded-For
+	// naming another address every time: a limit keyed on that header
+	// would never be reached.
+	const mainIP = "192.0.2.1"
+	spoofed := 0
+	callFrom := func(ip, fn, method, path, body string, want int) *httptest.ResponseRecorder {
 		t.Helper()
 		rec.take()
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.RemoteAddr = ip + ":49152"
+		spoofed++
+		r.Header.Set("X-Forwarded-For", fmt.Sprintf("198.18.%d.%d, %s", spoofed/250, spoofed%250+1, ip))
 		r.Header.Set("Content-Type", "application/json")
 		for _, c := range cookies {
 			r.AddCookie(c)
@@ -344,6 +372,17 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			used[fn][act] = true
 		}
 		return w
+	}
+	call := func(fn, method, path, body string, want int) *httptest.ResponseRecorder {
+		t.Helper()
+		return callFrom(mainIP, fn, method, path, body, want)
+	}
+	// refusedBy checks a 429: its error code and a Retry-After.
+	refusedBy := func(w *httptest.ResponseRecorder, code string) {
+		t.Helper()
+		if !strings.Contains(w.Body.String(), `"code":"`+code+`"`) || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("refusal: %s (Retry-After %q), want %s with Retry-After", w.Body, w.Header().Get("Retry-After"), code)
+		}
 	}
 	// withCookies runs fn with only the named cookies of the jar presented
 	// (none when no names), then puts the jar back as it was.
@@ -433,6 +472,8 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		pedroEmail  = "pedro@iam.samcheck.example"
 		pedroPhone  = "+639191234567"
 		bossEmail   = "boss@iam.samcheck.example"
+		mariaEmail  = "maria@iam.samcheck.example"
+		mariaPhone  = "+639201234567"
 		unknownUser = "nobody@iam.samcheck.example"
 	)
 	registration := func(first, email, phone string) string {
@@ -452,8 +493,10 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	}
 	pw := "mango tricycle umbrella 42"
 	adminPW := pw
+	loginBody := func(id, pw string) string { return fmt.Sprintf(`{"identifier":%q,"password":%q}`, id, pw) }
 	login := func(realm, id, pw string) {
-		call("login", "POST", "/v1/"+realm+"/login", fmt.Sprintf(`{"identifier":%q,"password":%q}`, id, pw), 200)
+		t.Helper()
+		call("login", "POST", "/v1/"+realm+"/login", loginBody(id, pw), 200)
 	}
 	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "boss", Email: bossEmail, FullName: "Boss", Role: "super_admin", Password: pw}); err != nil {
 		t.Fatal(err)
@@ -510,6 +553,57 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	login("resident", juanEmail, pw)
 	clk.Advance(3 * time.Hour) // past idle: the item is deleted on read
 	call("session", "GET", "/v1/resident/session", "", 401)
+
+	// Login lockout: LoginFailures.Max wrong passwords for one identifier,
+	// from as many addresses (the lock is the identifier's), lock it; the
+	// right password is refused too, before any hash. The same identifier
+	// in the admin realm is not locked (an unknown admin: 401). A pending
+	// account's right password is refused (403), not counted. Once the lock
+	// has run out the right password logs in (and clears the count).
+	const loginPath = "/v1/resident/login"
+	lockStart := clk.Now()
+	for i := range lim.LoginFailures.Max {
+		callFrom(fmt.Sprintf("203.0.113.%d", 10+i), "login", "POST", loginPath, loginBody(juanEmail, "wrong tricycle umbrella 42"), 401)
+	}
+	refusedBy(callFrom("203.0.113.20", "login", "POST", loginPath, loginBody(juanEmail, pw), 429), "too_many_attempts")
+	call("login", "POST", loginPath, loginBody(anaEmail, pw), 403)
+	call("login", "POST", "/v1/admin/login", loginBody(juanEmail, pw), 401)
+
+	// Failed logins per address: LoginIP.Max failures from one address,
+	// each for another identifier (none near a lock of its own), refuse
+	// its next login, right password or not.
+	const busyIP = "198.51.100.66"
+	for i := range lim.LoginIP.Max {
+		callFrom(busyIP, "login", "POST", loginPath, loginBody(fmt.Sprintf("guess%d@iam.samcheck.example", i), pw), 401)
+	}
+	refusedBy(callFrom(busyIP, "login", "POST", loginPath, loginBody(juanEmail, pw), 429), "too_many_attempts")
+	clk.Advance(lim.LoginFailures.Window)
+	login("resident", juanEmail, pw)
+	call("logout", "POST", "/v1/resident/logout", "", 204)
+
+	// The other per-address limits, each from an address of its own: the
+	// limit's worth of requests pass (whatever they answer), the next is
+	// refused with rate_limited before any work. Nothing is sent.
+	limited := func(ip string, l throttle.Limit, fn, path string, body func(i int) string, want int) {
+		t.Helper()
+		for i := range l.Max {
+			callFrom(ip, fn, "POST", path, body(i), want)
+		}
+		refusedBy(callFrom(ip, fn, "POST", path, body(l.Max), 429), "rate_limited")
+	}
+	nobody := func(i int) string { return fmt.Sprintf("nobody%d@iam.samcheck.example", i) }
+	sends(nil, func() {
+		limited("198.51.100.71", lim.RegisterIP, "register", "/v1/resident/register",
+			func(int) string { return `{"first_name":"Spam"}` }, 400)
+		limited("198.51.100.72", lim.ResetIP, "reset-request", "/v1/resident/password-reset",
+			func(i int) string { return resetBody(nobody(i), "email") }, 202)
+		limited("198.51.100.73", lim.ResetIP, "register-verify", resendPath,
+			func(i int) string { return idBody(nobody(i)) }, 202)
+		limited("198.51.100.74", lim.CodeVerifyIP, "register-verify", verifyPath,
+			func(int) string { return codeBody(unknownUser, "000000") }, 400)
+		limited("198.51.100.75", lim.CodeVerifyIP, "reset-verify", "/v1/admin/password-reset/verify",
+			func(int) string { return codeBody("nobody", "000000") }, 400)
+	})
 
 	// reset-request: a verified email gets a code; an unverified phone, an
 	// unknown identifier and an admin asking for SMS get nothing (202 all
@@ -607,15 +701,150 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		t.Fatalf("after the reset %d sessions are left (%v), want none", len(left), err)
 	}
 
+	// SMS per number: juan's number has had SMSPerNumber.Max messages
+	// (the two the daily cap held count too). Past midnight UTC the daily
+	// cap starts over, but juan's number is still within its 24 hours: a
+	// reset code by SMS is issued but not sent (logged; 202 all the same),
+	// while a new resident's number gets its code.
+	perNumber := func() int { return strings.Count(logs.String(), "throttle: sms_number refused") }
+	clk.Advance(clk.Now().Truncate(24 * time.Hour).Add(25 * time.Hour).Sub(clk.Now()))
+	refusedBefore := perNumber()
+	sends(nil, func() {
+		call("reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
+	})
+	if n := perNumber() - refusedBefore; n != 1 {
+		t.Fatalf("%d SMS refused by the per-number limit, want 1; log:\n%s", n, logs.String())
+	}
+	sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
+		call("register", "POST", "/v1/resident/register", registration("Maria", mariaEmail, "09201234567"), 201)
+	})
+
 	// A resident with more sessions than one transaction holds: suspension
 	// deletes the extra ones in batches first.
 	manySessions(rid, "b")
 	login("admin", "boss", adminPW)
+	adminJar := maps.Clone(cookies)
 	w = call("admin-residents", "POST", "/v1/admin/residents/"+rid+"/suspend", "", 200)
 	if !strings.Contains(w.Body.String(), `"sessions_ended":120`) {
 		t.Fatalf("suspend: %s", w.Body)
 	}
-	clk.Advance(31 * time.Minute) // the admin session expired: deleted on read
+
+	// security-events, from another browser of the super_admin's: by time
+	// (GSI1) with and without type and realm, by account (the table), a
+	// time range, cursor pages; refused without a session (401) and to an
+	// admin of another role (403). No listing shows a password, a code, or
+	// an unmasked email or phone.
+	cookies = map[string]*http.Cookie{}
+	login("admin", "boss", adminPW)
+	type event struct {
+		ID         string `json:"id"`
+		Type       string `json:"type"`
+		Realm      string `json:"realm"`
+		AccountID  string `json:"account_id"`
+		Identifier string `json:"identifier"`
+		Time       string `json:"time"`
+	}
+	type listing struct {
+		Events     []event `json:"events"`
+		NextCursor string  `json:"next_cursor"`
+	}
+	secrets := []string{"tricycle umbrella", "jeepney lantern", "harbour violin", "mangrove kettle", "000000",
+		juanEmail, anaEmail, bossEmail, mariaEmail, juanPhone, anaPhone, mariaPhone, "9171234567", "9201234567"}
+	list := func(query string) listing {
+		t.Helper()
+		w := call("security-events", "GET", "/v1/admin/security-events?"+query, "", 200)
+		for _, s := range secrets {
+			if strings.Contains(w.Body.String(), s) {
+				t.Fatalf("security events (%s) show %q: %s", query, s, w.Body)
+			}
+		}
+		var l listing
+		if err := json.Unmarshal(w.Body.Bytes(), &l); err != nil {
+			t.Fatalf("%s: %v", w.Body, err)
+		}
+		var prev time.Time
+		for i, e := range l.Events {
+			at, err := time.Parse(time.RFC3339Nano, e.Time)
+			if err != nil || i > 0 && at.After(prev) {
+				t.Fatalf("security events (%s) not newest first at %d: %s", query, i, w.Body)
+			}
+			prev = at
+		}
+		return l
+	}
+	ofType := func(l listing, typ, realm string, atLeast int) {
+		t.Helper()
+		for _, e := range l.Events {
+			if e.Type != typ || realm != "" && e.Realm != realm {
+				t.Fatalf("asked for %s %s events, got %+v", realm, typ, e)
+			}
+		}
+		if len(l.Events) < atLeast {
+			t.Fatalf("%d %s %s events, want at least %d", len(l.Events), realm, typ, atLeast)
+		}
+	}
+	// pages reads two pages of size 2 and checks they do not overlap.
+	pages := func(query string) {
+		t.Helper()
+		first := list(query + "&limit=2")
+		if len(first.Events) != 2 || first.NextCursor == "" {
+			t.Fatalf("%s: first page of %d, cursor %q", query, len(first.Events), first.NextCursor)
+		}
+		second := list(query + "&limit=2&cursor=" + first.NextCursor)
+		if len(second.Events) == 0 {
+			t.Fatalf("%s: empty second page", query)
+		}
+		for _, e := range second.Events {
+			for _, f := range first.Events {
+				if e.ID == f.ID {
+					t.Fatalf("%s: event %s on both pages", query, e.ID)
+				}
+			}
+		}
+	}
+	ofType(list("type=login_failed&realm=resident"), "login_failed", "resident", lim.LoginFailures.Max+lim.LoginIP.Max+1)
+	locked := list("type=login_locked")
+	ofType(locked, "login_locked", "resident", 1)
+	if locked.Events[0].Identifier == "" {
+		t.Fatalf("login_locked without its (masked) identifier: %+v", locked.Events[0])
+	}
+	ofType(list("type=rate_limited"), "rate_limited", "", 7)
+	pages("type=rate_limited")
+	pages("realm=admin")
+	byAccount := list("realm=resident&account=" + rid)
+	for _, e := range byAccount.Events {
+		if e.AccountID != rid {
+			t.Fatalf("events of %s include %+v", rid, e)
+		}
+	}
+	if len(byAccount.Events) < 5 {
+		t.Fatalf("%d events of %s, want at least 5 (registered, verified, logins, resets, suspended)", len(byAccount.Events), rid)
+	}
+	pages("realm=resident&account=" + rid)
+	window := list("since=" + lockStart.Format(time.RFC3339) + "&until=" + lockStart.Add(time.Minute).Format(time.RFC3339) + "&limit=200")
+	for _, e := range window.Events {
+		if at, _ := time.Parse(time.RFC3339Nano, e.Time); at.Before(lockStart) || !at.Before(lockStart.Add(time.Minute)) {
+			t.Fatalf("event at %s outside [%s, +1m)", e.Time, lockStart)
+		}
+	}
+	if !slices.ContainsFunc(window.Events, func(e event) bool { return e.Type == "login_locked" }) {
+		t.Fatalf("no login_locked between %s and a minute later", lockStart)
+	}
+	withCookies(func() { call("security-events", "GET", "/v1/admin/security-events", "", 401) })
+	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "rewards", Email: "rewards@iam.samcheck.example", FullName: "Rewards", Role: "content_rewards_manager", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	withCookies(func() {
+		login("admin", "rewards", pw)
+		call("security-events", "GET", "/v1/admin/security-events", "", 403)
+	})
+	clk.Advance(20 * time.Minute) // admin idle 30m: refresh due
+	ofType(list("type=account_status_changed&realm=resident"), "account_status_changed", "resident", 2)
+
+	// Both admin sessions expired: each is deleted on read.
+	clk.Advance(31 * time.Minute)
+	call("security-events", "GET", "/v1/admin/security-events", "", 401)
+	cookies = adminJar
 	call("admin-residents", "GET", "/v1/admin/residents", "", 401)
 
 	if len(rec.wrong) > 0 {

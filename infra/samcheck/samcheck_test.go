@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // The conventions this package enforces, which the Makefile and events/ follow:
@@ -84,6 +87,7 @@ type tmpl struct {
 	resources map[string]*yaml.Node // logical id -> resource mapping
 	ids       []string              // logical ids in file order
 	globals   *yaml.Node            // Globals.Function, or nil
+	params    *yaml.Node            // Parameters, or nil
 }
 
 func loadTemplate(t *testing.T) *tmpl {
@@ -105,7 +109,7 @@ func loadTemplate(t *testing.T) *tmpl {
 	if res == nil || res.Kind != yaml.MappingNode {
 		t.Fatal("template.yaml: no Resources mapping")
 	}
-	tp := &tmpl{resources: map[string]*yaml.Node{}, globals: get(get(top, "Globals"), "Function")}
+	tp := &tmpl{resources: map[string]*yaml.Node{}, globals: get(get(top, "Globals"), "Function"), params: get(top, "Parameters")}
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		id := res.Content[i].Value
 		tp.resources[id] = res.Content[i+1]
@@ -448,6 +452,66 @@ func TestFunctionGuards(t *testing.T) {
 		if !alarmed[id] {
 			t.Errorf("%s: %s has no AWS::CloudWatch::Alarm with dimension FunctionName: !Ref %s", where(fn), id, id)
 		}
+	}
+}
+
+// TestGlobalsEnvironment: the configuration the functions get from
+// Globals, with every parameter at its default, is one the application
+// loads, reading every variable the template sets (a misspelt name would
+// silently leave a setting at its default), and the optional limits left
+// empty mean the application's defaults.
+func TestGlobalsEnvironment(t *testing.T) {
+	tp := loadTemplate(t)
+	vars := get(get(tp.globals, "Environment"), "Variables")
+	if vars == nil || vars.Kind != yaml.MappingNode {
+		t.Fatal("template.yaml: no Globals.Function.Environment.Variables")
+	}
+	// param resolves a parameter to its default; parameters without one
+	// (EmailFrom) and resources get a stand-in.
+	param := func(name string) string {
+		p := get(tp.params, name)
+		if p == nil {
+			return "stand-in-for-" + name // a resource: table name, secret ARN
+		}
+		if d := get(p, "Default"); d != nil {
+			return d.Value
+		}
+		return "noreply@ekolek.example.org"
+	}
+	placeholder := regexp.MustCompile(`\$\{([A-Za-z0-9:.]+)\}`)
+	env := map[string]string{}
+	for i := 0; i+1 < len(vars.Content); i += 2 {
+		name, v := vars.Content[i].Value, vars.Content[i+1]
+		switch {
+		case v.Kind == yaml.ScalarNode && v.Tag == "!Ref":
+			env[name] = param(v.Value)
+		case v.Kind == yaml.ScalarNode && v.Tag == "!Sub":
+			env[name] = placeholder.ReplaceAllStringFunc(v.Value, func(m string) string { return param(m[2 : len(m)-1]) })
+		case scalar(v) != "" || v.Tag == "!!str":
+			env[name] = v.Value
+		default:
+			t.Errorf("%s: Globals variable %s: a value this test cannot resolve", where(v), name)
+		}
+	}
+	read := map[string]bool{}
+	cfg, err := config.Load(func(k string) string { read[k] = true; return env[k] })
+	if err != nil {
+		t.Fatalf("the application refuses the template's default configuration: %v", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		if !read[name] {
+			t.Errorf("Globals sets %s, which the configuration never reads", name)
+		}
+	}
+	if cfg.Limits != throttle.DefaultLimits {
+		t.Errorf("the template's default limits are %+v, the application's %+v", cfg.Limits, throttle.DefaultLimits)
+	}
+	days, err := strconv.Atoi(param("AuditRetentionDays"))
+	if err != nil {
+		t.Fatalf("AuditRetentionDays default: %v", err)
+	}
+	if want := time.Duration(days) * 24 * time.Hour; cfg.AuditRetention != want {
+		t.Errorf("AuditRetentionDays %d gives an audit retention of %v, want %v", days, cfg.AuditRetention, want)
 	}
 }
 

@@ -116,3 +116,14 @@ func ParseLoginIdentifier(r Realm, s string) (Identifier, bool) {
 	v, err := NormalizeUsername(s)
 	return Identifier{Kind: KindUsername, Value: v}, err == nil
 }
+
+// CanonicalIdentifier is what a login box entry means in realm, for
+// counting failures: the normalised identifier when it is one, else the
+// trimmed, lower-cased text. "Juan@Example.com" and "juan@example.com",
+// "0917 123 4567" and "+639171234567" count as one.
+func CanonicalIdentifier(r Realm, s string) string {
+	if id, ok := ParseLoginIdentifier(r, s); ok {
+		return string(id.Kind) + ":" + id.Value
+	}
+	return "raw:" + strings.ToLower(strings.TrimSpace(s))
+}

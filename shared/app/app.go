@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
@@ -43,6 +44,7 @@ type Store interface {
 	throttle.Store
 	code.Store
 	outbox.Store
+	audit.Store
 	VerifyContact(ctx context.Context, a account.Account, r code.Record) error
 	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
 }
@@ -55,6 +57,8 @@ type App struct {
 	Sessions *session.Manager
 	Contact  *contact.Service
 	Reset    *reset.Service
+	Guard    *throttle.Guard
+	Audit    *audit.Recorder
 	// Outbox is set when messages go to the local outbox instead of out.
 	Outbox  outbox.Store
 	Clock   clock.Clock
@@ -187,8 +191,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
 		account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},
 	})
+	a.Guard = throttle.NewGuard(a.Store, cfg.Limits, a.Clock)
+	a.Audit = audit.NewRecorder(a.Store, log, a.Clock, cfg.AuditRetention)
 	codes := code.NewEngine(a.Store, a.Store, cfg.SigningKey, a.Clock)
-	sender := code.NewSender(notifier, a.Store, cfg.SMSDailyCap, a.Clock)
+	sender := code.NewSender(notifier, a.Store, a.Guard, cfg.SMSDailyCap, a.Clock)
 	a.Contact = contact.NewService(a.Store, codes, sender, a.Clock, log)
 	a.Reset = reset.NewService(a.Store, codes, sender, hasher, keys, a.Clock, log)
 	a.resetFloor = opt.ResetFloor
@@ -202,6 +208,9 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Sessions:   a.Sessions,
 		Contact:    a.Contact,
 		Reset:      a.Reset,
+		Guard:      a.Guard,
+		Audit:      a.Audit,
+		Events:     a.Store,
 		Outbox:     a.Outbox,
 		ResetFloor: a.resetFloor,
 		Clock:      a.Clock,

@@ -18,18 +18,23 @@ var ErrSMSCapReached = fmt.Errorf("code: daily SMS cap reached")
 type Sender struct {
 	notifier notify.Notifier
 	counters throttle.Store
+	guard    *throttle.Guard
 	smsCap   int
 	clock    clock.Clock
 }
 
-// NewSender returns a Sender allowing smsDailyCap SMS per UTC day.
-func NewSender(n notify.Notifier, counters throttle.Store, smsDailyCap int, c clock.Clock) *Sender {
-	return &Sender{notifier: n, counters: counters, smsCap: smsDailyCap, clock: c}
+// NewSender returns a Sender allowing smsDailyCap SMS per UTC day in all,
+// and guard's SMSPerNumber limit to any one number.
+func NewSender(n notify.Notifier, counters throttle.Store, guard *throttle.Guard, smsDailyCap int, c clock.Clock) *Sender {
+	return &Sender{notifier: n, counters: counters, guard: guard, smsCap: smsDailyCap, clock: c}
 }
 
 // Send composes kind for one recipient and sends it.
 func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch notify.Channel, to string, data notify.Data) error {
 	if ch == notify.SMS {
+		if err := s.guard.Allow(ctx, "sms_number", to); err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		day := now.Truncate(24 * time.Hour)
 		c, err := s.counters.Hit(ctx, "sms-daily:"+day.Format("2006-01-02"), s.smsCap, day.Add(24*time.Hour).Sub(now), now)

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // Env is where the system runs.
@@ -50,6 +52,10 @@ type Config struct {
 	AdminSessionTTL     time.Duration
 
 	SMSDailyCap int
+
+	// Limits are the abuse limits; AuditRetention how long security events are kept.
+	Limits         throttle.Limits
+	AuditRetention time.Duration
 }
 
 // Getenv reads one variable; os.Getenv in production, a map in tests.
@@ -84,12 +90,24 @@ func Load(getenv Getenv) (Config, error) {
 		if v == "" {
 			return def
 		}
-		d, err := time.ParseDuration(v)
+		d, err := parseDuration(v)
 		if err != nil || d <= 0 {
-			bad(name, fmt.Sprintf("must be a positive Go duration such as 30m or 8h, got %q", v))
+			bad(name, fmt.Sprintf("must be a positive duration such as 30m, 8h or 400d, got %q", v))
 			return def
 		}
 		return d
+	}
+	count := func(name string, def int) int {
+		v := get(name, "")
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad(name, fmt.Sprintf("must be a whole number ≥ 1, got %q", v))
+			return def
+		}
+		return n
 	}
 
 	c := Config{
@@ -106,6 +124,17 @@ func Load(getenv Getenv) (Config, error) {
 		AdminIdleTimeout:    dur("EKOLEK_ADMIN_IDLE_TIMEOUT", 30*time.Minute),
 		AdminSessionTTL:     dur("EKOLEK_ADMIN_SESSION_TTL", 8*time.Hour),
 	}
+	d := throttle.DefaultLimits
+	c.Limits = throttle.Limits{
+		LoginFailures: throttle.Limit{Max: count("EKOLEK_LOGIN_MAX_FAILURES", d.LoginFailures.Max), Window: dur("EKOLEK_LOGIN_LOCK", d.LoginFailures.Window)},
+		LoginIP:       throttle.Limit{Max: count("EKOLEK_LOGIN_IP_MAX_FAILURES", d.LoginIP.Max), Window: dur("EKOLEK_LOGIN_IP_WINDOW", d.LoginIP.Window)},
+		CodeVerifyIP:  throttle.Limit{Max: count("EKOLEK_CODE_VERIFY_IP_MAX", d.CodeVerifyIP.Max), Window: dur("EKOLEK_CODE_VERIFY_IP_WINDOW", d.CodeVerifyIP.Window)},
+		ResetIP:       throttle.Limit{Max: count("EKOLEK_RESET_IP_MAX", d.ResetIP.Max), Window: dur("EKOLEK_RESET_IP_WINDOW", d.ResetIP.Window)},
+		RegisterIP:    throttle.Limit{Max: count("EKOLEK_REGISTER_IP_MAX", d.RegisterIP.Max), Window: dur("EKOLEK_REGISTER_IP_WINDOW", d.RegisterIP.Window)},
+		SMSPerNumber:  throttle.Limit{Max: count("EKOLEK_SMS_PER_NUMBER_DAILY", d.SMSPerNumber.Max), Window: 24 * time.Hour},
+	}
+	c.AuditRetention = dur("EKOLEK_AUDIT_RETENTION", 400*24*time.Hour)
+
 	defStore, defNotifier := "embedded", "outbox"
 	if c.Env == Production {
 		defStore, defNotifier = "dynamodb", "aws"
@@ -163,6 +192,19 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseDuration is time.ParseDuration plus whole days ("400d"), which
+// retention periods are naturally written in.
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }
 
 // DecodeKey reads a signing key: base64 (standard or URL alphabet) of at least 32 bytes.

@@ -23,11 +23,13 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -39,6 +41,10 @@ type Deps struct {
 	Sessions *session.Manager
 	Contact  *contact.Service
 	Reset    *reset.Service
+	Guard    *throttle.Guard
+	Audit    *audit.Recorder
+	// Events is where GET /v1/admin/security-events reads.
+	Events audit.Store
 	// Outbox is the local outbox GET /dev/outbox shows; nil when messages
 	// really go out.
 	Outbox     outbox.Store
@@ -148,6 +154,24 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(sw, e)
 	}
+}
+
+// event records a security event about this request.
+func (a *API) event(r *http.Request, t audit.Type, realm account.Realm, accountID, identifier string, details map[string]string) {
+	ri := info(r)
+	a.Audit.Record(r.Context(), audit.Event{
+		Type: t, Realm: realm, AccountID: accountID, Identifier: identifier,
+		IP: ri.ip, UserAgent: ri.ua, RequestID: ri.id, Details: details,
+	})
+}
+
+// refused records a request a limit turned away, and returns the error to answer with.
+func (a *API) refused(r *http.Request, realm account.Realm, identifier string, err error) error {
+	var ref *throttle.Refused
+	if errors.As(err, &ref) {
+		a.event(r, audit.RateLimited, realm, "", identifier, map[string]string{"limit": ref.Limit, "route": info(r).route})
+	}
+	return err
 }
 
 func (a *API) securityHeaders(h http.Header, id string) {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
-	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/session"
 )
 
@@ -30,6 +30,10 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 		}
 	}
 	s, acct, err := a.Sessions.Check(r.Context(), realm, token)
+	if errors.Is(err, session.ErrExpired) {
+		accountID, _, _ := a.Sessions.Identify(realm, token)
+		a.event(r, audit.SessionExpired, realm, accountID, "", nil)
+	}
 	if errors.Is(err, session.ErrUnauthenticated) || errors.Is(err, session.ErrExpired) {
 		a.clearSession(w, realm)
 		return caller{}, err
@@ -41,6 +45,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 		if _, err := a.Sessions.End(r.Context(), realm, token); err != nil {
 			return caller{}, err
 		}
+		a.event(r, audit.SessionRevoked, realm, acct.ID, "", map[string]string{"reason": "account_" + string(acct.Status)})
 		a.clearSession(w, realm)
 		return caller{}, errUnauthenticated
 	}
@@ -76,10 +81,31 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		return errInvalid("Identifier and password are required.", fields)
 	}
 	ri := info(r)
+	canon := account.CanonicalIdentifier(realm, *in.Identifier)
+	// Locked or throttled attempts are refused before any hash is computed.
+	if err := a.Guard.CheckLogin(r.Context(), string(realm), canon, ri.ip); err != nil {
+		return a.refused(r, realm, *in.Identifier, err)
+	}
 	acct, rehash, err := a.Accounts.Authenticate(r.Context(), realm, *in.Identifier, *in.Password)
-	if err != nil {
-		a.Log.Info("login refused", "request_id", ri.id, "realm", realm, "identifier", logging.MaskIdentifier(*in.Identifier),
-			"ip", ri.ip, "reason", errorFor(err).Code)
+	var status *account.StatusError
+	switch {
+	case errors.Is(err, account.ErrInvalidCredentials):
+		locked, gerr := a.Guard.LoginFailed(r.Context(), string(realm), canon, ri.ip)
+		if gerr != nil {
+			return gerr
+		}
+		a.event(r, audit.LoginFailed, realm, "", *in.Identifier, map[string]string{"reason": "invalid_credentials"})
+		if locked {
+			a.event(r, audit.LoginLocked, realm, "", *in.Identifier, map[string]string{"lock": a.Guard.Limits().LoginFailures.Window.String()})
+		}
+		return err
+	case errors.As(err, &status):
+		a.event(r, audit.LoginFailed, realm, "", *in.Identifier, map[string]string{"reason": "account_" + string(status.Status)})
+		return err
+	case err != nil:
+		return err
+	}
+	if err := a.Guard.LoginSucceeded(r.Context(), string(realm), canon); err != nil {
 		return err
 	}
 	// A new id every time; the session this browser presented for the same
@@ -99,7 +125,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	csrf := a.csrfToken(r)
 	a.setSession(w, realm, token, s.ExpiresAt)
 	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
-	a.Log.Info("login succeeded", "request_id", ri.id, "realm", realm, "account_id", acct.ID, "ip", ri.ip)
+	a.event(r, audit.LoginSucceeded, realm, acct.ID, *in.Identifier, nil)
 	writeJSON(w, http.StatusOK, struct {
 		Account   any         `json:"account"`
 		Session   sessionJSON `json:"session"`
@@ -126,7 +152,7 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, p params) error {
 			return err
 		}
 		if accountID != "" {
-			a.Log.Info("logout", "request_id", info(r).id, "realm", realm, "account_id", accountID)
+			a.event(r, audit.Logout, realm, accountID, "", nil)
 		}
 		a.clearSession(w, realm)
 	}

@@ -164,3 +164,24 @@ func BenchmarkResetRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoginLocked is a login refused by the identifier lock: it is
+// turned away before any password hash, so it costs a fraction of
+// BenchmarkLogin.
+func BenchmarkLoginLocked(b *testing.B) {
+	h, _ := benchApp(b, nil)
+	wrong := `{"identifier":"juan@example.com","password":"not the right password"}`
+	for i := 0; i < 5; i++ {
+		r := httptest.NewRequest("POST", "/v1/resident/login", strings.NewReader(wrong))
+		r.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, loginRequest())
+		if w.Code != 429 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}

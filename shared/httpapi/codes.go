@@ -2,10 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/notify"
 )
 
@@ -54,15 +58,20 @@ func (a *API) requestReset(w http.ResponseWriter, r *http.Request, p params) err
 	if len(fields) > 0 {
 		return errInvalid("Give the identifier and a channel.", fields)
 	}
-	if p.realm() == account.Admin && *in.Channel == string(notify.SMS) {
-		// Admins have no phone on file; the answer stays the same.
-		answerNoSoonerThan(r.Context(), start, a.resetFloor())
-		writeJSON(w, http.StatusAccepted, accepted)
-		return nil
+	realm := p.realm()
+	if err := a.Guard.Allow(r.Context(), "reset_ip", info(r).ip); err != nil {
+		return a.refused(r, realm, *in.Identifier, err)
 	}
-	if err := a.Reset.Request(r.Context(), p.realm(), *in.Identifier, notify.Channel(*in.Channel)); err != nil {
-		return err
+	accountID := ""
+	// Admins have no phone on file: an SMS request for one sends nothing,
+	// and the answer stays the same.
+	if realm != account.Admin || *in.Channel != string(notify.SMS) {
+		var err error
+		if accountID, err = a.Reset.Request(r.Context(), realm, *in.Identifier, notify.Channel(*in.Channel)); err != nil {
+			return err
+		}
 	}
+	a.event(r, audit.PasswordResetRequested, realm, accountID, *in.Identifier, map[string]string{"channel": *in.Channel})
 	answerNoSoonerThan(r.Context(), start, a.resetFloor())
 	writeJSON(w, http.StatusAccepted, accepted)
 	return nil
@@ -103,7 +112,13 @@ func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) erro
 	if err := in.validate(); err != nil {
 		return err
 	}
+	if err := a.Guard.Allow(r.Context(), "code_verify_ip", info(r).ip); err != nil {
+		return a.refused(r, p.realm(), *in.Identifier, err)
+	}
 	tok, exp, err := a.Reset.Verify(r.Context(), p.realm(), *in.Identifier, *in.Code)
+	if errors.Is(err, code.ErrInvalid) {
+		a.event(r, audit.CodeFailed, p.realm(), "", *in.Identifier, map[string]string{"purpose": string(code.PasswordReset)})
+	}
 	if err != nil {
 		return err
 	}
@@ -145,7 +160,10 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 	if err != nil {
 		return err
 	}
-	a.Log.Info("password reset completed", "request_id", info(r).id, "realm", realm, "account_id", acct.ID, "sessions_ended", ended)
+	a.event(r, audit.PasswordResetCompleted, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
+	if ended > 0 {
+		a.event(r, audit.SessionRevoked, realm, acct.ID, "", map[string]string{"reason": "password_reset", "count": strconv.Itoa(ended)})
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -159,11 +177,17 @@ func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) er
 	if err := in.validate(); err != nil {
 		return err
 	}
+	if err := a.Guard.Allow(r.Context(), "code_verify_ip", info(r).ip); err != nil {
+		return a.refused(r, account.Resident, *in.Identifier, err)
+	}
 	acct, kind, err := a.Contact.Verify(r.Context(), *in.Identifier, *in.Code)
+	if errors.Is(err, code.ErrInvalid) {
+		a.event(r, audit.CodeFailed, account.Resident, "", *in.Identifier, map[string]string{"purpose": "verify_contact"})
+	}
 	if err != nil {
 		return err
 	}
-	a.Log.Info("contact verified", "request_id", info(r).id, "realm", account.Resident, "account_id", acct.ID, "contact", kind)
+	a.event(r, audit.ContactVerified, account.Resident, acct.ID, *in.Identifier, map[string]string{"contact": string(kind)})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -181,6 +205,9 @@ func (a *API) resendContactCode(w http.ResponseWriter, r *http.Request, _ params
 	}
 	if in.Identifier == nil || *in.Identifier == "" || len(*in.Identifier) > 254 {
 		return errInvalid("Give the email address or mobile number to verify.", map[string]string{"identifier": "required, at most 254 characters"})
+	}
+	if err := a.Guard.Allow(r.Context(), "reset_ip", info(r).ip); err != nil {
+		return a.refused(r, account.Resident, *in.Identifier, err)
 	}
 	if err := a.Contact.Resend(r.Context(), *in.Identifier); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 )
 
 // cookieNames are the cookie names in force: production adds the __Host-
@@ -96,7 +97,7 @@ func (a *API) requireCSRF(r *http.Request, realm account.Realm) error {
 	if a.checkCSRF(r) {
 		return nil
 	}
-	a.Log.Warn("csrf check failed", "request_id", info(r).id, "realm", realm, "route", info(r).route, "ip", info(r).ip)
+	a.event(r, audit.CSRFFailed, realm, "", "", map[string]string{"route": info(r).route})
 	return errCSRF
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // apiError is an error response: status, stable code, a message for people,
@@ -51,9 +52,16 @@ func errorFor(err error) *apiError {
 	var weak *password.WeakError
 	var status *account.StatusError
 	var invalid *account.ValidationError
+	var refused *throttle.Refused
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &refused):
+		msg := "Too many attempts. Try again later."
+		if refused.Code == "rate_limited" {
+			msg = "Too many requests from here. Try again later."
+		}
+		return &apiError{Status: http.StatusTooManyRequests, Code: refused.Code, Message: msg, RetryAfter: max(refused.RetryAfter, time.Second)}
 	case errors.Is(err, account.ErrInvalidCredentials):
 		return &apiError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "Wrong identifier or password."}
 	case errors.As(err, &status):

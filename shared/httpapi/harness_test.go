@@ -20,6 +20,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
@@ -119,6 +120,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(func() {
+		stored := storedEvents(t, e)
+		checkLogs(t, stored)
+		e.secrets.Range(func(v, _ any) bool {
+			if strings.Contains(stored, v.(string)) {
+				t.Errorf("stored security events contain a token or session id the server handed out")
+			}
+			return true
+		})
 		checkLogs(t, logs.String())
 		e.secrets.Range(func(v, _ any) bool {
 			if strings.Contains(logs.String(), v.(string)) {
@@ -152,6 +161,29 @@ func (e *env) noteSecret(v string) {
 			e.secrets.Store(c.SID, true)
 		}
 	}
+}
+
+// storedEvents is every stored security event as JSON, for the secret scan.
+func storedEvents(t *testing.T, e *env) string {
+	var all []audit.Event
+	cursor := ""
+	for {
+		// The test clock starts on 2026-11-27 and only moves forward.
+		page, next, err := e.app.Store.QueryEvents(context.Background(), audit.Query{
+			Since: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), Until: e.clock.Now().Add(time.Hour), Limit: 200, Cursor: cursor,
+		})
+		if err != nil {
+			t.Errorf("reading events: %v", err)
+			return ""
+		}
+		all = append(all, page...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	data, _ := json.Marshal(all)
+	return string(data)
 }
 
 // checkLogs fails when a log line holds a password, a token or a raw

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 )
 
 type registerRequest struct {
@@ -25,11 +26,14 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, _ params) error {
 	if err := decode(r, &in, false); err != nil {
 		return err
 	}
+	if err := a.Guard.Allow(r.Context(), "register_ip", info(r).ip); err != nil {
+		return a.refused(r, account.Resident, in.Email, err)
+	}
 	acct, err := a.Accounts.Register(r.Context(), account.Registration(in))
 	if err != nil {
 		return err
 	}
-	a.Log.Info("account registered", "request_id", info(r).id, "realm", account.Resident, "account_id", acct.ID, "ip", info(r).ip)
+	a.event(r, audit.AccountRegistered, account.Resident, acct.ID, acct.Email, nil)
 	a.Contact.SendAll(r.Context(), acct)
 	writeJSON(w, http.StatusCreated, map[string]any{"account": accountView(acct)})
 	return nil
@@ -44,7 +48,7 @@ func (a *API) requireRole(w http.ResponseWriter, r *http.Request, roles []accoun
 		return caller{}, err
 	}
 	if !slices.Contains(roles, c.account.Role) {
-		a.Log.Warn("forbidden", "request_id", info(r).id, "account_id", c.account.ID, "role", c.account.Role, "route", info(r).route)
+		a.Log.Info("forbidden", "request_id", info(r).id, "account_id", c.account.ID, "role", c.account.Role, "route", info(r).route)
 		return caller{}, errForbidden
 	}
 	return c, nil
@@ -119,8 +123,14 @@ func (a *API) changeResidentStatus(w http.ResponseWriter, r *http.Request, p par
 	if err != nil {
 		return err
 	}
-	a.Log.Info("account status changed", "request_id", info(r).id, "realm", account.Resident, "account_id", acct.ID,
-		"actor_id", c.account.ID, "from", prev, "to", acct.Status, "sessions_ended", ended)
+	a.event(r, audit.AccountStatusChanged, account.Resident, acct.ID, "", map[string]string{
+		"actor_id": c.account.ID, "action": string(act), "from": string(prev), "to": string(acct.Status), "reason": in.Reason,
+	})
+	if ended > 0 {
+		a.event(r, audit.SessionRevoked, account.Resident, acct.ID, "", map[string]string{
+			"actor_id": c.account.ID, "reason": "account_" + string(acct.Status), "count": strconv.Itoa(ended),
+		})
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"account": accountView(acct), "sessions_ended": ended})
 	return nil
 }

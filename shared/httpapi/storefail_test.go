@@ -13,6 +13,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/session"
@@ -139,6 +140,13 @@ func (f *flakyStore) ResetPassword(ctx context.Context, a account.Account, r cod
 		return 0, err
 	}
 	return f.Store.ResetPassword(ctx, a, r, keep)
+}
+
+func (f *flakyStore) AppendEvent(ctx context.Context, e audit.Event, exp time.Time) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	return f.Store.AppendEvent(ctx, e, exp)
 }
 
 func (f *flakyStore) CreateAccount(ctx context.Context, a account.Account) error {
@@ -350,6 +358,8 @@ func runScenario(t *testing.T, sc scenario, down bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Closed after the env's own clean-up, which still reads it.
+		t.Cleanup(func() { _ = real.Close() })
 		flaky := &flakyStore{Store: real, down: down}
 		e := newEnv(t, withStore(flaky))
 		id := e.verifiedResident(false)
@@ -366,18 +376,17 @@ func runScenario(t *testing.T, sc scenario, down bool) {
 		}
 		r := sc.act(e, b, id)
 		failed := flaky.disarm()
-		if failed != "" && slices.Contains(sc.bestEffort, failed) {
-			if r.status != sc.status {
-				t.Fatalf("%s failed (best effort): got %d %s, want %d", failed, r.status, r.body, sc.status)
-			}
-			_ = real.Close()
+		// Best-effort steps (sending a message; storing a security event,
+		// which is logged instead) may fail while the request succeeds. The
+		// same method may also serve a step that is not best effort (a
+		// throttle counter), which must answer 503 as below.
+		if failed != "" && (slices.Contains(sc.bestEffort, failed) || failed == "AppendEvent") && r.status == sc.status {
 			continue
 		}
 		if failed == "" {
 			if r.status != sc.status {
 				t.Fatalf("healthy store: %d %s, want %d", r.status, r.body, sc.status)
 			}
-			_ = real.Close()
 			return
 		}
 		if r.status != 503 || r.errCode() != "unavailable" || r.header.Get("Retry-After") == "" {
@@ -386,6 +395,5 @@ func runScenario(t *testing.T, sc scenario, down bool) {
 		if after := snapshot(t, real); after != before {
 			t.Fatalf("store call %d (%s) failed and the store changed:\nbefore %s\nafter  %s", n, failed, before, after)
 		}
-		_ = real.Close()
 	}
 }

@@ -60,12 +60,18 @@ func audience(realm account.Realm) string { return string(realm) + ":password_re
 // if there is one and that contact is verified. Every other case (unknown
 // account, unverified or missing contact, cooldown, hourly or SMS cap, a
 // provider failure) is silent and logged; only a store failure returns,
-// and it would for any identifier.
-func (s *Service) Request(ctx context.Context, realm account.Realm, identifier string, ch notify.Channel) error {
+// and it would for any identifier. The account id it returns is for the
+// security event only, never for the client.
+func (s *Service) Request(ctx context.Context, realm account.Realm, identifier string, ch notify.Channel) (string, error) {
 	a, err := s.find(ctx, realm, identifier)
 	if err != nil || a.ID == "" {
-		return err
+		return "", err
 	}
+	return a.ID, s.send(ctx, a, ch)
+}
+
+func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel) error {
+	realm := a.Realm
 	to, verified := a.Email, a.EmailVerified
 	if ch == notify.SMS {
 		to, verified = a.Phone, a.PhoneVerified

@@ -7,6 +7,11 @@
 //	one-time code     PK=ACCT#<realm>#<account id>     SK=CODE#<purpose>   expires_at (TTL)
 //	throttle counter  PK=THROTTLE#<key>                SK=COUNTER          n, ends, expires_at (TTL)
 //	outbox message    PK=OUTBOX                        SK=<sent nanos, 20 digits>#<id>  expires_at (TTL)
+//	security event    PK=ACCT#<realm>#<account id>, or EVENTS#<UTC day> without one
+//	                  SK=EVENT#<nanos, 20 digits>#<id>  GSI1PK=EVENTS#<UTC day>  GSI1SK=<nanos>#<id>  expires_at (TTL)
+//	event day marker  PK=EVENTDAYS                     SK=<yyyy-mm-dd>     expires_at (TTL)
+//
+// (events.go explains the events' layout and queries.)
 //
 // Sessions and codes live in their account's partition so that listing or
 // ending the sessions is one strongly consistent Query, and so that a code
@@ -28,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/outbox"
@@ -54,6 +60,7 @@ type API interface {
 type Store struct {
 	api   API
 	table *string
+	days  *dayMarks // the event day markers written (events.go)
 }
 
 var (
@@ -64,11 +71,12 @@ var (
 	_ outbox.Store   = (*Store)(nil)
 	_ contact.Store  = (*Store)(nil)
 	_ reset.Store    = (*Store)(nil)
+	_ audit.Store    = (*Store)(nil)
 )
 
 // New returns a store on table, talking through api (usually a *dynamodb.Client).
 func New(api API, table string) *Store {
-	return &Store{api: api, table: aws.String(table)}
+	return &Store{api: api, table: aws.String(table), days: newDayMarks()}
 }
 
 // maxTransactItems is DynamoDB's limit of items in one TransactWriteItems.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/session"
@@ -201,6 +202,17 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 		},
 		"ListOutbox": func(ctx context.Context) error {
 			_, err := s.ListOutbox(ctx)
+			return err
+		},
+		"AppendEvent": func(ctx context.Context) error {
+			return s.AppendEvent(ctx, audit.Event{ID: "e1", Type: audit.LoginFailed, Time: time.Now()}, time.Now().Add(time.Hour))
+		},
+		"QueryEvents": func(ctx context.Context) error {
+			_, _, err := s.QueryEvents(ctx, audit.Query{Type: audit.LoginFailed})
+			return err
+		},
+		"QueryEvents/Account": func(ctx context.Context) error {
+			_, _, err := s.QueryEvents(ctx, audit.Query{Realm: account.Resident, AccountID: "r1"})
 			return err
 		},
 	}

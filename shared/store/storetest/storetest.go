@@ -1,8 +1,8 @@
 // Package storetest is the conformance suite every store implementation
 // passes: it checks the documented contract of the store ports
-// (account.Store, session.Store, throttle.Store, code.Store, outbox.Store
-// and the transactions of contact.Store and reset.Store), through those
-// interfaces only.
+// (account.Store, session.Store, throttle.Store, code.Store, outbox.Store,
+// audit.Store and the transactions of contact.Store and reset.Store),
+// through those interfaces only.
 package storetest
 
 import (
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
@@ -35,6 +36,7 @@ type Store interface {
 	outbox.Store
 	contact.Store
 	reset.Store
+	audit.Store
 }
 
 // Run runs the suite. newStore returns a fresh, empty store for each subtest
@@ -97,6 +99,19 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Outbox/SameInstant", testOutboxSameInstant},
 		{"Outbox/ManyPages", testOutboxPages},
 		{"Outbox/KeptUntilExpiry", testOutboxKept},
+		{"Events/Empty", testEventsEmpty},
+		{"Events/RoundTrip", testEventsRoundTrip},
+		{"Events/Order", testEventsOrder},
+		{"Events/FiltersAndPaging", testEventsFilters},
+		{"Events/AccountNeedsRealm", testEventsAccountNeedsRealm},
+		{"Events/CursorOtherFilters", testEventsCursorFilters},
+		{"Events/GarbageCursor", testEventsGarbageCursor},
+		{"Events/AccountsSeparate", testEventsAccountsSeparate},
+		{"Events/ManyInOneDay", testEventsManyInOneDay},
+		{"Events/Duplicate", testEventsDuplicate},
+		{"Events/KeptUntilExpiry", testEventsKept},
+		{"Events/Unbounded", testEventsUnbounded},
+		{"Events/BesideSessions", testEventsBesideSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

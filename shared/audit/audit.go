@@ -1,0 +1,83 @@
+// Package audit is the security event trail: every authentication operation,
+// success or failure, and every admin action, stored with a retention TTL,
+// queryable by time, type, realm and account, and written to the structured
+// log. Events never hold a password, code, token, raw session id, or an
+// unmasked email or phone.
+package audit
+
+import (
+	"context"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+)
+
+// Type names a kind of security event.
+type Type string
+
+// The event types (DESIGN.md).
+const (
+	LoginSucceeded         Type = "login_succeeded"
+	LoginFailed            Type = "login_failed"
+	LoginLocked            Type = "login_locked"
+	Logout                 Type = "logout"
+	SessionExpired         Type = "session_expired"
+	SessionRevoked         Type = "session_revoked"
+	PasswordResetRequested Type = "password_reset_requested"
+	PasswordResetCompleted Type = "password_reset_completed"
+	CodeFailed             Type = "code_failed"
+	PasswordChanged        Type = "password_changed"
+	AccountRegistered      Type = "account_registered"
+	ContactVerified        Type = "contact_verified"
+	AccountStatusChanged   Type = "account_status_changed"
+	AdminCreated           Type = "admin_created"
+	AdminUpdated           Type = "admin_updated"
+	CSRFFailed             Type = "csrf_failed"
+	RateLimited            Type = "rate_limited"
+)
+
+// Types lists every event type.
+var Types = []Type{
+	LoginSucceeded, LoginFailed, LoginLocked, Logout, SessionExpired, SessionRevoked,
+	PasswordResetRequested, PasswordResetCompleted, CodeFailed, PasswordChanged,
+	AccountRegistered, ContactVerified, AccountStatusChanged, AdminCreated, AdminUpdated,
+	CSRFFailed, RateLimited,
+}
+
+// Event is one security event.
+type Event struct {
+	ID        string
+	Type      Type
+	Realm     account.Realm // may be empty when no realm applies
+	AccountID string        // when known
+	// Identifier is what was typed (login, reset), masked.
+	Identifier string
+	IP         string
+	UserAgent  string
+	RequestID  string
+	Time       time.Time
+	// Details are small string facts (reason, from/to status, actor id,
+	// route); never secrets, never unmasked contacts.
+	Details map[string]string
+}
+
+// Query selects events, newest first.
+type Query struct {
+	Type      Type          // empty: any
+	Realm     account.Realm // empty: any
+	AccountID string        // empty: any; with it, Realm is required
+	Since     time.Time     // inclusive; zero: no lower bound
+	Until     time.Time     // exclusive; zero: no upper bound
+	Limit     int
+	Cursor    string // opaque, from the previous page
+}
+
+// Store keeps events.
+type Store interface {
+	// AppendEvent stores e until expires (the retention TTL).
+	AppendEvent(ctx context.Context, e Event, expires time.Time) error
+	// QueryEvents returns one page of events matching q, newest first (by
+	// Time, then ID descending), and the cursor of the next page ("" on the
+	// last). A cursor not handed out for the same filters is ErrInvalidCursor.
+	QueryEvents(ctx context.Context, q Query) ([]Event, string, error)
+}

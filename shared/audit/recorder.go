@@ -1,0 +1,80 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/logging"
+)
+
+// DefaultRetention is how long events are kept unless configured otherwise.
+const DefaultRetention = 400 * 24 * time.Hour
+
+// Recorder writes events to the store and the structured log.
+type Recorder struct {
+	store     Store
+	log       *slog.Logger
+	clock     clock.Clock
+	retention time.Duration
+}
+
+// NewRecorder returns a Recorder keeping events for retention.
+func NewRecorder(s Store, log *slog.Logger, c clock.Clock, retention time.Duration) *Recorder {
+	return &Recorder{store: s, log: log, clock: c, retention: retention}
+}
+
+// Record completes e (id, time, masked identifier) and writes it. A store
+// failure is logged, not returned: the operation the event describes has
+// already happened (or been refused) and must not be undone or failed for
+// the sake of its record; the log line still carries the event.
+func (r *Recorder) Record(ctx context.Context, e Event) Event {
+	e.ID = newID()
+	e.Time = r.clock.Now()
+	e.Identifier = logging.MaskIdentifier(e.Identifier)
+	if len(e.UserAgent) > 256 {
+		e.UserAgent = strings.ToValidUTF8(e.UserAgent[:256], "")
+	}
+	r.log.Info("security event", "security_event", logValue(e))
+	if err := r.store.AppendEvent(ctx, e, e.Time.Add(r.retention)); err != nil {
+		r.log.Error("security event not stored", "event_id", e.ID, "type", e.Type, "error", err.Error())
+	}
+	return e
+}
+
+func logValue(e Event) slog.Value {
+	attrs := []slog.Attr{
+		slog.String("id", e.ID),
+		slog.String("type", string(e.Type)),
+		slog.String("time", e.Time.Format(time.RFC3339Nano)),
+	}
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	add("realm", string(e.Realm))
+	add("account_id", e.AccountID)
+	add("identifier", e.Identifier)
+	add("ip", e.IP)
+	add("user_agent", e.UserAgent)
+	add("request_id", e.RequestID)
+	if len(e.Details) > 0 {
+		var d []any
+		for k, v := range e.Details {
+			d = append(d, slog.String(k, v))
+		}
+		attrs = append(attrs, slog.Group("details", d...))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}

@@ -1,0 +1,9 @@
+package dynamo
+
+// SetMaxEventQueries sets the Query budget of one QueryEvents for a test
+// and returns the function that restores it.
+func SetMaxEventQueries(n int) (restore func()) {
+	old := maxEventQueries
+	maxEventQueries = n
+	return func() { maxEventQueries = old }
+}
