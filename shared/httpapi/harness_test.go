@@ -136,8 +136,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			return true
 		})
 		e.codes.Range(func(c, _ any) bool {
-			if regexp.MustCompile(`(^|[^0-9.])` + c.(string) + `($|[^0-9])`).MatchString(logs.String()) {
+			re := regexp.MustCompile(`(^|[^0-9.])` + c.(string) + `($|[^0-9])`)
+			if re.MatchString(logs.String()) {
 				t.Errorf("logs contain the code %s", c)
+			}
+			if re.MatchString(stored) {
+				t.Errorf("stored security events contain the code %s", c)
 			}
 			return true
 		})
