@@ -102,6 +102,10 @@ type Account struct {
 
 	PasswordHash string
 
+	// History is the account's status changes, oldest first (at most
+	// MaxHistory; older ones drop off).
+	History []StatusChange
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// Version increases by one with every stored change; updates are
@@ -124,12 +128,31 @@ func (a Account) Identifiers() []Identifier {
 	return ids
 }
 
+// StatusChange is one entry of an account's status history: who changed
+// it, when, from what to what, and why.
+type StatusChange struct {
+	At     time.Time
+	By     string // the admin's account id; "" for the system
+	From   Status
+	To     Status
+	Reason string
+}
+
+// MaxHistory is how many status changes an account keeps.
+const MaxHistory = 50
+
 // ListQuery selects a page of accounts of one realm.
 type ListQuery struct {
 	Realm  Realm
 	Status Status // empty: all statuses, in StatusesOf order
-	Limit  int
-	Cursor string // opaque, from the previous page
+	// Barangays keeps accounts whose Barangay is one of these; empty: any.
+	Barangays []string
+	// Prefixes keeps accounts whose lower-cased first name, last name,
+	// email or phone (E.164) begins with one of these (already lower-cased);
+	// empty: any.
+	Prefixes []string
+	Limit    int
+	Cursor   string // opaque, from the previous page
 }
 
 // Store keeps accounts and their identifier claims.
@@ -150,8 +173,22 @@ type Store interface {
 	// session of the account as one change: both happen or neither. It returns
 	// how many sessions ended.
 	UpdateAccountEndSessions(ctx context.Context, a Account) (int, error)
-	// ListAccounts returns one page of a realm's accounts: grouped by status in
-	// StatusesOf order (only q.Status when set), oldest first within a status,
-	// and the cursor of the next page ("" on the last).
+	// ListAccounts returns one page of a realm's accounts matching q's
+	// filters: grouped by status in StatusesOf order (only q.Status when
+	// set), oldest first within a status, and the cursor of the next page
+	// ("" on the last). A page may be shorter than Limit (even empty) while
+	// the cursor is not "": callers stop only at "".
 	ListAccounts(ctx context.Context, q ListQuery) ([]Account, string, error)
+	// UpdateAccountEndSessionsExcept is UpdateAccountEndSessions sparing the
+	// sessions keyed in keep (a password change keeps the session that made it).
+	UpdateAccountEndSessionsExcept(ctx context.Context, a Account, keep []string) (int, error)
+	// Roster returns the version of the admin roster: every change to an
+	// admin's role or status moves it, so a check such as "not the last
+	// active super admin" can be made safe against concurrent changes.
+	Roster(ctx context.Context) (int64, error)
+	// UpdateAdmin stores an admin (version-checked as UpdateAccount), moves
+	// the roster from version roster to roster+1, and, when endSessions, ends
+	// every session of the admin: all or nothing. ErrConflict when either
+	// version moved.
+	UpdateAdmin(ctx context.Context, a Account, roster int64, endSessions bool) (int, error)
 }

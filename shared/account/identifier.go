@@ -31,7 +31,7 @@ const DefaultRegion = "PH"
 // Errors from identifier normalisation.
 var (
 	ErrInvalidEmail    = errors.New("not a valid email address")
-	ErrInvalidPhone    = errors.New("not a valid mobile number")
+	ErrInvalidPhone    = errors.New("not a valid Philippine mobile number")
 	ErrInvalidUsername = errors.New("username must be 3-32 characters: letters, digits, '.', '_' or '-'")
 )
 
@@ -52,8 +52,8 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// NormalizePhone parses a mobile number in any common form (0917…, +63917…,
-// 63917…) and returns it in E.164.
+// NormalizePhone parses a Philippine mobile number in any common form
+// (0917…, +63917…, 63917…) and returns it in E.164.
 func NormalizePhone(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 32 {
@@ -75,7 +75,9 @@ func NormalizePhone(s string) (string, error) {
 		s = "+" + digits
 	}
 	num, err := phonenumbers.Parse(s, DefaultRegion)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	// Philippine numbers only: the office serves residents here, and SMS to
+	// other countries is where SMS-pumping fraud makes its money.
+	if err != nil || !phonenumbers.IsValidNumber(num) || phonenumbers.GetRegionCodeForNumber(num) != DefaultRegion {
 		return "", ErrInvalidPhone
 	}
 	switch phonenumbers.GetNumberType(num) {

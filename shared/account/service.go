@@ -289,10 +289,12 @@ func ParseAction(s string) (Action, bool) {
 	return Action(s), ok
 }
 
-// ChangeResidentStatus applies an action to a resident. Reject and suspend
-// end the resident's sessions in the same store change. It returns the
-// updated account, the previous status and how many sessions ended.
-func (s *Service) ChangeResidentStatus(ctx context.Context, id string, act Action) (Account, Status, int, error) {
+// ChangeResidentStatus applies an action of actor to a resident and records
+// it in the resident's history. A resident the actor may not see is
+// ErrNotFound. Reject and suspend end the resident's sessions in the same
+// store change. It returns the updated account, the previous status and how
+// many sessions ended.
+func (s *Service) ChangeResidentStatus(ctx context.Context, actor Account, id string, act Action, reason string) (Account, Status, int, error) {
 	t, ok := transitions[act]
 	if !ok {
 		return Account{}, "", 0, ErrInvalidTransition
@@ -301,12 +303,17 @@ func (s *Service) ChangeResidentStatus(ctx context.Context, id string, act Actio
 	if err != nil {
 		return Account{}, "", 0, err
 	}
+	if !actor.Sees(a) {
+		return Account{}, "", 0, store.ErrNotFound
+	}
 	prev := a.Status
 	if !slices.Contains(t.from, a.Status) {
 		return Account{}, prev, 0, ErrInvalidTransition
 	}
+	now := s.clock.Now()
 	a.Status = t.to
-	a.UpdatedAt = s.clock.Now()
+	a.UpdatedAt = now
+	a.History = appendHistory(a.History, StatusChange{At: now, By: actor.ID, From: prev, To: t.to, Reason: reason})
 	ended := 0
 	if t.to == StatusApproved {
 		err = s.store.UpdateAccount(ctx, a)
@@ -318,4 +325,12 @@ func (s *Service) ChangeResidentStatus(ctx context.Context, id string, act Actio
 	}
 	a.Version++
 	return a, prev, ended, nil
+}
+
+func appendHistory(h []StatusChange, c StatusChange) []StatusChange {
+	h = append(h, c)
+	if len(h) > MaxHistory {
+		h = h[len(h)-MaxHistory:]
+	}
+	return h
 }

@@ -34,6 +34,9 @@ const (
 	AdminUpdated           Type = "admin_updated"
 	CSRFFailed             Type = "csrf_failed"
 	RateLimited            Type = "rate_limited"
+	// AccessDenied is a 403 forbidden for an authenticated admin: not one
+	// of DESIGN.md's names, added because every denial must leave an event.
+	AccessDenied Type = "access_denied"
 )
 
 // Types lists every event type.
@@ -41,7 +44,7 @@ var Types = []Type{
 	LoginSucceeded, LoginFailed, LoginLocked, Logout, SessionExpired, SessionRevoked,
 	PasswordResetRequested, PasswordResetCompleted, CodeFailed, PasswordChanged,
 	AccountRegistered, ContactVerified, AccountStatusChanged, AdminCreated, AdminUpdated,
-	CSRFFailed, RateLimited,
+	CSRFFailed, RateLimited, AccessDenied,
 }
 
 // Event is one security event.

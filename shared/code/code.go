@@ -2,7 +2,7 @@
 // password reset, for both realms: 6 digits from crypto/rand, valid 10
 // minutes, stored only as an HMAC bound to realm, account, purpose and the
 // code's own id, compared in constant time, burned after 5 wrong tries, and
-// sent at most once a minute and 3 times an hour per account and purpose.
+// sent at most once a minute per purpose and 3 times an hour per account.
 package code
 
 import (
@@ -123,6 +123,12 @@ func NewEngine(s Store, counters throttle.Store, secret []byte, c clock.Clock) *
 // one, after checking the resend cooldown and the hourly cap. It returns the
 // plain code for the message; only its HMAC is stored.
 func (e *Engine) Issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (string, Record, error) {
+	return e.IssueFor(ctx, realm, accountID, purpose, TTL)
+}
+
+// IssueFor is Issue with a code valid for ttl (an admin invitation lasts
+// days, not minutes).
+func (e *Engine) IssueFor(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration) (string, Record, error) {
 	now := e.clock.Now()
 	scope := string(realm) + ":" + accountID + ":" + string(purpose)
 	c, err := e.counters.Hit(ctx, "code-cooldown:"+scope, 1, ResendCooldown, now)
@@ -132,7 +138,9 @@ func (e *Engine) Issue(ctx context.Context, realm account.Realm, accountID strin
 	if !c.Allowed {
 		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
 	}
-	c, err = e.counters.Hit(ctx, "code-sends:"+scope, MaxSendsPerHour, time.Hour, now)
+	// The hourly cap is per account, across purposes (the cooldown is per
+	// purpose, so the email and SMS codes of a registration can go together).
+	c, err = e.counters.Hit(ctx, "code-sends:"+string(realm)+":"+accountID, MaxSendsPerHour, time.Hour, now)
 	if err != nil {
 		return "", Record{}, err
 	}
@@ -145,7 +153,7 @@ func (e *Engine) Issue(ctx context.Context, realm account.Realm, accountID strin
 	}
 	r := Record{
 		Realm: realm, AccountID: accountID, Purpose: purpose, ID: newID(),
-		State: Pending, CreatedAt: now, ExpiresAt: now.Add(TTL),
+		State: Pending, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	r.MAC = e.mac(r, code)
 	if err := e.store.PutCode(ctx, r); err != nil {

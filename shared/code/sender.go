@@ -2,7 +2,7 @@ package code
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/ekolek/identity/shared/clock"
@@ -11,7 +11,7 @@ import (
 )
 
 // ErrSMSCapReached means the system-wide daily SMS budget is spent.
-var ErrSMSCapReached = fmt.Errorf("code: daily SMS cap reached")
+var ErrSMSCapReached = errors.New("code: daily SMS cap reached")
 
 // Sender composes messages in the account's language and sends them,
 // holding SMS to the system-wide daily cap (SMS costs money; email barely).
@@ -29,10 +29,12 @@ func NewSender(n notify.Notifier, counters throttle.Store, guard *throttle.Guard
 	return &Sender{notifier: n, counters: counters, guard: guard, smsCap: smsDailyCap, clock: c}
 }
 
-// Send composes kind for one recipient and sends it.
-func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch notify.Channel, to string, data notify.Data) error {
+// Allow spends one message of the budgets that apply to ch and to: for SMS
+// the recipient's number and the system's day. Callers ask before issuing a
+// code, so a refused SMS does not replace a code the person already has.
+func (s *Sender) Allow(ctx context.Context, ch notify.Channel, to string) error {
 	if ch == notify.SMS {
-		if err := s.guard.Allow(ctx, "sms_number", to); err != nil {
+		if err := s.guard.Allow(ctx, throttle.SMSNumber, to); err != nil {
 			return err
 		}
 		now := s.clock.Now()
@@ -45,5 +47,10 @@ func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch not
 			return ErrSMSCapReached
 		}
 	}
+	return nil
+}
+
+// Send composes kind for one recipient and sends it; Allow comes first.
+func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch notify.Channel, to string, data notify.Data) error {
 	return s.notifier.Send(ctx, notify.Compose(kind, lang, ch, to, data))
 }

@@ -75,6 +75,9 @@ func (s *Service) send(ctx context.Context, a account.Account, kind account.Kind
 	if !ok || t.verified {
 		return nil
 	}
+	if err := s.sender.Allow(ctx, t.channel, t.to); err != nil {
+		return err
+	}
 	plain, _, err := s.codes.Issue(ctx, a.Realm, a.ID, t.purpose)
 	if err != nil {
 		return err

@@ -169,7 +169,7 @@ func (a *API) event(r *http.Request, t audit.Type, realm account.Realm, accountI
 func (a *API) refused(r *http.Request, realm account.Realm, identifier string, err error) error {
 	var ref *throttle.Refused
 	if errors.As(err, &ref) {
-		a.event(r, audit.RateLimited, realm, "", identifier, map[string]string{"limit": ref.Limit, "route": info(r).route})
+		a.event(r, audit.RateLimited, realm, "", identifier, map[string]string{"limit": string(ref.Limit), "route": info(r).route})
 	}
 	return err
 }

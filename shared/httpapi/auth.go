@@ -83,7 +83,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	ri := info(r)
 	canon := account.CanonicalIdentifier(realm, *in.Identifier)
 	// Locked or throttled attempts are refused before any hash is computed.
-	if err := a.Guard.CheckLogin(r.Context(), string(realm), canon, ri.ip); err != nil {
+	if err := a.Guard.BeginLogin(r.Context(), string(realm), canon, ri.ip); err != nil {
 		return a.refused(r, realm, *in.Identifier, err)
 	}
 	acct, rehash, err := a.Accounts.Authenticate(r.Context(), realm, *in.Identifier, *in.Password)
@@ -100,12 +100,16 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		}
 		return err
 	case errors.As(err, &status):
+		// The password was right: not a failure to count toward a lock.
+		if gerr := a.Guard.LoginSucceeded(r.Context(), string(realm), canon, ri.ip); gerr != nil {
+			return gerr
+		}
 		a.event(r, audit.LoginFailed, realm, "", *in.Identifier, map[string]string{"reason": "account_" + string(status.Status)})
 		return err
 	case err != nil:
 		return err
 	}
-	if err := a.Guard.LoginSucceeded(r.Context(), string(realm), canon); err != nil {
+	if err := a.Guard.LoginSucceeded(r.Context(), string(realm), canon, ri.ip); err != nil {
 		return err
 	}
 	// A new id every time; the session this browser presented for the same

@@ -32,7 +32,7 @@ func benchApp(b *testing.B, hash *password.Params) (http.Handler, *app.App) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, _, _, err := a.Accounts.ChangeResidentStatus(context.Background(), acct.ID, account.ActionApprove); err != nil {
+	if _, _, _, err := a.Accounts.ChangeResidentStatus(context.Background(), account.Account{Realm: account.Admin, Role: account.RoleSuperAdmin}, acct.ID, account.ActionApprove, ""); err != nil {
 		b.Fatal(err)
 	}
 	h, err := a.Handler()

@@ -11,6 +11,8 @@ import (
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/notify"
+	"github.com/ekolek/identity/shared/reset"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // ResetRequestFloor is the least time a reset request or a verification
@@ -59,7 +61,7 @@ func (a *API) requestReset(w http.ResponseWriter, r *http.Request, p params) err
 		return errInvalid("Give the identifier and a channel.", fields)
 	}
 	realm := p.realm()
-	if err := a.Guard.Allow(r.Context(), "reset_ip", info(r).ip); err != nil {
+	if err := a.Guard.Allow(r.Context(), throttle.ResetIP, info(r).ip); err != nil {
 		return a.refused(r, realm, *in.Identifier, err)
 	}
 	accountID := ""
@@ -103,8 +105,12 @@ func (in codeRequest) validate() error {
 	return nil
 }
 
-// verifyReset is POST /v1/{realm}/password-reset/verify.
+// verifyReset is POST /v1/{realm}/password-reset/verify. Like the request,
+// it answers no sooner than the floor, right code or wrong, known account or
+// not.
 func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) error {
+	start := time.Now()
+	defer answerNoSoonerThan(r.Context(), start, a.resetFloor())
 	var in codeRequest
 	if err := decode(r, &in, false); err != nil {
 		return err
@@ -112,7 +118,7 @@ func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) erro
 	if err := in.validate(); err != nil {
 		return err
 	}
-	if err := a.Guard.Allow(r.Context(), "code_verify_ip", info(r).ip); err != nil {
+	if err := a.Guard.Allow(r.Context(), throttle.CodeVerifyIP, info(r).ip); err != nil {
 		return a.refused(r, p.realm(), *in.Identifier, err)
 	}
 	tok, exp, err := a.Reset.Verify(r.Context(), p.realm(), *in.Identifier, *in.Code)
@@ -157,6 +163,9 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 		return nil
 	}
 	acct, ended, err := a.Reset.Confirm(r.Context(), realm, *in.ResetToken, *in.NewPassword, keep)
+	if errors.Is(err, reset.ErrInvalidToken) {
+		a.event(r, audit.CodeFailed, realm, "", "", map[string]string{"purpose": "reset_token"})
+	}
 	if err != nil {
 		return err
 	}
@@ -168,8 +177,10 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 	return nil
 }
 
-// verifyContact is POST /v1/resident/register/verify.
+// verifyContact is POST /v1/resident/register/verify (floored like verifyReset).
 func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) error {
+	start := time.Now()
+	defer answerNoSoonerThan(r.Context(), start, a.resetFloor())
 	var in codeRequest
 	if err := decode(r, &in, false); err != nil {
 		return err
@@ -177,7 +188,7 @@ func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) er
 	if err := in.validate(); err != nil {
 		return err
 	}
-	if err := a.Guard.Allow(r.Context(), "code_verify_ip", info(r).ip); err != nil {
+	if err := a.Guard.Allow(r.Context(), throttle.CodeVerifyIP, info(r).ip); err != nil {
 		return a.refused(r, account.Resident, *in.Identifier, err)
 	}
 	acct, kind, err := a.Contact.Verify(r.Context(), *in.Identifier, *in.Code)
@@ -206,7 +217,7 @@ func (a *API) resendContactCode(w http.ResponseWriter, r *http.Request, _ params
 	if in.Identifier == nil || *in.Identifier == "" || len(*in.Identifier) > 254 {
 		return errInvalid("Give the email address or mobile number to verify.", map[string]string{"identifier": "required, at most 254 characters"})
 	}
-	if err := a.Guard.Allow(r.Context(), "reset_ip", info(r).ip); err != nil {
+	if err := a.Guard.Allow(r.Context(), throttle.ResetIP, info(r).ip); err != nil {
 		return a.refused(r, account.Resident, *in.Identifier, err)
 	}
 	if err := a.Contact.Resend(r.Context(), *in.Identifier); err != nil {

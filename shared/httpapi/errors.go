@@ -56,12 +56,10 @@ func errorFor(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &refused) && refused.Login():
+		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "Too many attempts. Try again later.", RetryAfter: max(refused.RetryAfter, time.Second)}
 	case errors.As(err, &refused):
-		msg := "Too many attempts. Try again later."
-		if refused.Code == "rate_limited" {
-			msg = "Too many requests from here. Try again later."
-		}
-		return &apiError{Status: http.StatusTooManyRequests, Code: refused.Code, Message: msg, RetryAfter: max(refused.RetryAfter, time.Second)}
+		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: "Too many requests from here. Try again later.", RetryAfter: max(refused.RetryAfter, time.Second)}
 	case errors.Is(err, account.ErrInvalidCredentials):
 		return &apiError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "Wrong identifier or password."}
 	case errors.As(err, &status):
@@ -72,6 +70,8 @@ func errorFor(err error) *apiError {
 		return errInvalid("Some fields are not valid.", invalid.Fields)
 	case errors.Is(err, account.ErrAlreadyRegistered):
 		return &apiError{Status: http.StatusConflict, Code: "already_registered", Message: "An account with this email or mobile number already exists."}
+	case errors.Is(err, account.ErrLastSuperAdmin):
+		return &apiError{Status: http.StatusConflict, Code: "last_super_admin", Message: "The last active super admin cannot be demoted or suspended."}
 	case errors.Is(err, account.ErrInvalidTransition):
 		return &apiError{Status: http.StatusConflict, Code: "invalid_status_transition", Message: "That change is not possible from the account's current status."}
 	case errors.Is(err, code.ErrInvalid):

@@ -261,6 +261,14 @@ func (b *browser) do(method, path string, body any, hdr ...string) *response {
 	default:
 		data, _ := json.Marshal(v)
 		rd = bytes.NewReader(data)
+		// Every password a test sends is a secret the logs must not hold.
+		if m, ok := v.(map[string]string); ok {
+			for _, k := range []string{"password", "new_password", "current_password"} {
+				if len(m[k]) >= 8 {
+					b.e.secrets.Store(m[k], true)
+				}
+			}
+		}
 	}
 	req, err := http.NewRequest(method, b.e.srv.URL+path, rd)
 	if err != nil {

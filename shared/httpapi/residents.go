@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 type registerRequest struct {
@@ -26,7 +29,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, _ params) error {
 	if err := decode(r, &in, false); err != nil {
 		return err
 	}
-	if err := a.Guard.Allow(r.Context(), "register_ip", info(r).ip); err != nil {
+	if err := a.Guard.Allow(r.Context(), throttle.RegisterIP, info(r).ip); err != nil {
 		return a.refused(r, account.Resident, in.Email, err)
 	}
 	acct, err := a.Accounts.Register(r.Context(), account.Registration(in))
@@ -39,24 +42,27 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, _ params) error {
 	return nil
 }
 
-// canManageResidents is who may list residents and change their status.
-var canManageResidents = []account.Role{account.RoleSuperAdmin, account.RoleOperationsManager}
-
-func (a *API) requireRole(w http.ResponseWriter, r *http.Request, roles []account.Role) (caller, error) {
+// requirePermission authenticates an admin and checks the permission
+// matrix (account.Role.Can). A denial is 403 forbidden and a security event.
+func (a *API) requirePermission(w http.ResponseWriter, r *http.Request, p account.Permission) (caller, error) {
 	c, err := a.authenticate(w, r, account.Admin)
 	if err != nil {
 		return caller{}, err
 	}
-	if !slices.Contains(roles, c.account.Role) {
-		a.Log.Info("forbidden", "request_id", info(r).id, "account_id", c.account.ID, "role", c.account.Role, "route", info(r).route)
+	if !c.account.Role.Can(p) {
+		a.event(r, audit.AccessDenied, account.Admin, c.account.ID, "", map[string]string{
+			"role": string(c.account.Role), "permission": string(p), "route": info(r).route,
+		})
 		return caller{}, errForbidden
 	}
 	return c, nil
 }
 
-// listResidents is GET /v1/admin/residents?status=&limit=&cursor=.
+// listResidents is GET /v1/admin/residents?status=&barangay=&q=&limit=&cursor=.
+// An operations manager sees only the residents of their barangays.
 func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) error {
-	if _, err := a.requireRole(w, r, canManageResidents); err != nil {
+	c, err := a.requirePermission(w, r, account.ReadResidents)
+	if err != nil {
 		return err
 	}
 	q := account.ListQuery{Realm: account.Resident, Limit: 50}
@@ -67,6 +73,25 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 			fields["status"] = "must be pending, approved, rejected or suspended"
 		}
 		q.Status = account.Status(s)
+	}
+	if s := strings.TrimSpace(query.Get("barangay")); s != "" {
+		q.Barangays = []string{s}
+	}
+	if c.account.Role.ScopedToBarangays() {
+		switch {
+		case q.Barangays == nil:
+			q.Barangays = c.account.Barangays
+		case !slices.Contains(c.account.Barangays, q.Barangays[0]):
+			// Another barangay's residents do not exist for this admin.
+			writeJSON(w, http.StatusOK, map[string]any{"residents": []any{}, "next_cursor": nil})
+			return nil
+		}
+	}
+	if s := strings.TrimSpace(query.Get("q")); s != "" {
+		if utf8.RuneCountInString(s) > 100 {
+			fields["q"] = "at most 100 characters"
+		}
+		q.Prefixes = searchPrefixes(s)
 	}
 	if s := query.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -98,13 +123,82 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 	return nil
 }
 
+// searchPrefixes turns what an admin typed into the prefixes a resident's
+// name, email or phone may begin with: lower-cased, and for a number in a
+// local form (0917…) also its international form (+63917…).
+func searchPrefixes(s string) []string {
+	s = strings.ToLower(s)
+	out := []string{s}
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		if r == ' ' || r == '-' || r == '+' {
+			return -1
+		}
+		return 'x'
+	}, s)
+	switch {
+	case strings.Contains(digits, "x") || digits == "":
+	case strings.HasPrefix(digits, "63"):
+		out = append(out, "+"+digits)
+	case strings.HasPrefix(digits, "0"):
+		out = append(out, "+63"+digits[1:])
+	default:
+		out = append(out, "+"+digits)
+	}
+	return out
+}
+
+type historyJSON struct {
+	At     string         `json:"at"`
+	By     string         `json:"by"`
+	From   account.Status `json:"from"`
+	To     account.Status `json:"to"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+// getResident is GET /v1/admin/residents/{id}: the resident with verified
+// flags, status history and how many sessions are active. Out of the
+// admin's scope is 404.
+func (a *API) getResident(w http.ResponseWriter, r *http.Request, p params) error {
+	c, err := a.requirePermission(w, r, account.ReadResidents)
+	if err != nil {
+		return err
+	}
+	if !account.ValidID(p["id"]) {
+		return errNotFound
+	}
+	res, err := a.Accounts.Get(r.Context(), account.Resident, p["id"])
+	if err != nil {
+		return err
+	}
+	if !c.account.Sees(res) {
+		return errNotFound
+	}
+	sessions, err := a.Sessions.Active(r.Context(), account.Resident, res.ID)
+	if err != nil {
+		return err
+	}
+	history := make([]historyJSON, 0, len(res.History))
+	for _, h := range res.History {
+		history = append(history, historyJSON{At: h.At.Format(time.RFC3339), By: h.By, From: h.From, To: h.To, Reason: h.Reason})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account":         accountView(res),
+		"status_history":  history,
+		"active_sessions": len(sessions),
+	})
+	return nil
+}
+
 type statusChangeRequest struct {
 	Reason string `json:"reason"`
 }
 
 // changeResidentStatus is POST /v1/admin/residents/{id}/{approve|reject|suspend|reactivate}.
 func (a *API) changeResidentStatus(w http.ResponseWriter, r *http.Request, p params) error {
-	c, err := a.requireRole(w, r, canManageResidents)
+	c, err := a.requirePermission(w, r, account.ManageResidents)
 	if err != nil {
 		return err
 	}
@@ -119,7 +213,7 @@ func (a *API) changeResidentStatus(w http.ResponseWriter, r *http.Request, p par
 	if utf8.RuneCountInString(in.Reason) > 500 {
 		return errInvalid("The reason is too long.", map[string]string{"reason": "at most 500 characters"})
 	}
-	acct, prev, ended, err := a.Accounts.ChangeResidentStatus(r.Context(), p["id"], act)
+	acct, prev, ended, err := a.Accounts.ChangeResidentStatus(r.Context(), c.account, p["id"], act, in.Reason)
 	if err != nil {
 		return err
 	}

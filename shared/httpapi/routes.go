@@ -34,6 +34,7 @@ var Table = []Route{
 	{Function: "session", Method: http.MethodGet, Path: "/v1/{realm}/session", Realms: bothRealms, handle: (*API).getSession},
 	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", handle: (*API).register},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
+	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents/{id}", handle: (*API).getResident},
 	{Function: "admin-residents", Method: http.MethodPost, Path: "/v1/admin/residents/{id}/{action}", handle: (*API).changeResidentStatus},
 	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/verify", handle: (*API).verifyContact},
 	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/resend", handle: (*API).resendContactCode},
@@ -41,6 +42,14 @@ var Table = []Route{
 	{Function: "reset-verify", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/verify", Realms: bothRealms, handle: (*API).verifyReset},
 	{Function: "reset-confirm", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/confirm", Realms: bothRealms, handle: (*API).confirmReset},
 	{Function: "security-events", Method: http.MethodGet, Path: "/v1/admin/security-events", handle: (*API).listEvents},
+	{Function: "admin-admins", Method: http.MethodGet, Path: "/v1/admin/admins", handle: (*API).listAdmins},
+	{Function: "admin-admins", Method: http.MethodPost, Path: "/v1/admin/admins", handle: (*API).createAdmin},
+	{Function: "admin-admins", Method: http.MethodPatch, Path: "/v1/admin/admins/{id}", handle: (*API).updateAdmin},
+	{Function: "sessions", Method: http.MethodGet, Path: "/v1/{realm}/sessions", Realms: bothRealms, handle: (*API).listMySessions},
+	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions", Realms: bothRealms, handle: (*API).endMyOtherSessions},
+	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions/{id}", Realms: bothRealms, handle: (*API).endMySession},
+	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, handle: (*API).changePassword},
+	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/sessions", handle: (*API).revokeAccountSessions},
 	{LocalOnly: true, Method: http.MethodGet, Path: "/dev/outbox", handle: (*API).devOutbox},
 }
 

@@ -305,7 +305,7 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 		}, 204, nil, true},
 		{"reset request", func(e *env, b *browser, _ string) *response {
 			return b.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
-		}, 202, []string{"AppendOutbox"}, false},
+		}, 202, []string{"Hit", "PutCode", "AppendOutbox"}, false},
 		{"reset verify", func(e *env, b *browser, _ string) *response {
 			b.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
 			c, _ := e.lastCode("juan@example.com")

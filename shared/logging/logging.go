@@ -15,12 +15,28 @@ func New(w io.Writer, level slog.Level) *slog.Logger {
 
 // MaskEmail keeps the first two characters of the local part (fewer when it
 // is that short) and the domain: juan@example.com → ju***@example.com.
+// Anything after an '@' that is not a plain domain (say, a password typed
+// into the wrong box) is not kept.
 func MaskEmail(s string) string {
 	at := strings.LastIndexByte(s, '@')
-	if at < 0 {
+	if at < 0 || !plainDomain(s[at+1:]) {
 		return MaskOther(s)
 	}
 	return head(s[:at]) + "***" + s[at:]
+}
+
+// plainDomain reports whether d looks like a mail domain: letters, digits,
+// dots and hyphens, with a dot, at most 253 characters.
+func plainDomain(d string) bool {
+	if len(d) < 3 || len(d) > 253 || !strings.Contains(d, ".") {
+		return false
+	}
+	for _, r := range d {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // MaskPhone keeps the last three digits: +639171234567 → *********567.

@@ -67,7 +67,12 @@ func (s *Service) Request(ctx context.Context, realm account.Realm, identifier s
 	if err != nil || a.ID == "" {
 		return "", err
 	}
-	return a.ID, s.send(ctx, a, ch)
+	// From here only a real account's path runs: any failure, the store's
+	// included, is logged and answered like every other case.
+	if err := s.send(ctx, a, ch); err != nil {
+		s.log.Warn("reset code not sent", "realm", realm, "account_id", a.ID, "channel", ch, "error", err.Error())
+	}
+	return a.ID, nil
 }
 
 func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel) error {
@@ -80,22 +85,38 @@ func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel
 		s.log.Info("reset code not sent: contact not verified", "realm", realm, "account_id", a.ID, "channel", ch)
 		return nil
 	}
-	plain, _, err := s.codes.Issue(ctx, realm, a.ID, code.PasswordReset)
-	var limit *code.LimitError
-	switch {
-	case errors.As(err, &limit):
-		s.log.Info("reset code not sent: send limit", "realm", realm, "account_id", a.ID, "retry_after_s", int(limit.RetryAfter.Seconds()))
-		return nil
-	case err != nil:
+	if err := s.sender.Allow(ctx, ch, to); err != nil {
 		return err
 	}
-	err = s.sender.Send(ctx, notify.ResetCode, a.Language, ch, to, notify.Data{
+	plain, _, err := s.codes.Issue(ctx, realm, a.ID, code.PasswordReset)
+	if err != nil {
+		return err
+	}
+	return s.sender.Send(ctx, notify.ResetCode, a.Language, ch, to, notify.Data{
 		Name: firstName(a), Code: plain, Minutes: int(code.TTL / time.Minute), Username: a.Username,
 	})
+}
+
+// InvitationTTL is how long an admin invitation code stays valid.
+const InvitationTTL = 72 * time.Hour
+
+// Invite sends a new admin (who has no password) an invitation: their
+// username and a reset code valid for InvitationTTL, to set a password with
+// through the reset flow. The code is never returned to the caller.
+func (s *Service) Invite(ctx context.Context, a account.Account) error {
+	plain, _, err := s.codes.IssueFor(ctx, account.Admin, a.ID, code.PasswordReset, InvitationTTL)
 	if err != nil {
-		s.log.Warn("reset code not sent", "realm", realm, "account_id", a.ID, "channel", ch, "error", err.Error())
+		return err
 	}
-	return nil
+	return s.sender.Send(ctx, notify.AdminInvitation, a.Language, notify.Email, a.Email, notify.Data{
+		Name: a.FullName, Code: plain, Minutes: int(InvitationTTL / time.Minute), Username: a.Username,
+	})
+}
+
+// NotifyPasswordChanged tells every verified contact of a that its password
+// changed (after a password change as after a reset).
+func (s *Service) NotifyPasswordChanged(ctx context.Context, a account.Account) {
+	s.notifyChanged(ctx, a)
 }
 
 // Verify exchanges a correct code for a reset token naming the code record.
@@ -179,6 +200,10 @@ func (s *Service) notifyChanged(ctx context.Context, a account.Account) {
 		verified bool
 	}{{notify.Email, a.Email, a.EmailVerified}, {notify.SMS, a.Phone, a.PhoneVerified}} {
 		if c.to == "" || !c.verified {
+			continue
+		}
+		if err := s.sender.Allow(ctx, c.ch, c.to); err != nil {
+			s.log.Warn("password change notice not sent", "realm", a.Realm, "account_id", a.ID, "channel", c.ch, "error", err.Error())
 			continue
 		}
 		if err := s.sender.Send(ctx, notify.PasswordChanged, a.Language, c.ch, c.to, notify.Data{Name: firstName(a)}); err != nil {

@@ -177,3 +177,46 @@ func (m *Manager) Identify(realm account.Realm, token string) (accountID, key st
 	}
 	return p.sub, keyOf(p.sid), true
 }
+
+// Active returns an account's live sessions (expired ones that TTL has not
+// cleaned up yet are left out), oldest first.
+func (m *Manager) Active(ctx context.Context, realm account.Realm, accountID string) ([]Session, error) {
+	all, err := m.store.ListSessions(ctx, realm, accountID)
+	if err != nil {
+		return nil, err
+	}
+	now := m.clock.Now()
+	live := all[:0]
+	for _, s := range all {
+		if now.Before(s.ExpiresAt) && now.Before(s.IdleExpiresAt) {
+			live = append(live, s)
+		}
+	}
+	return live, nil
+}
+
+// EndOne ends one of an account's sessions by its public handle (key).
+// ErrNotFound when the account has no such live session: someone else's
+// handle is simply not found.
+func (m *Manager) EndOne(ctx context.Context, realm account.Realm, accountID, key string) error {
+	live, err := m.Active(ctx, realm, accountID)
+	if err != nil {
+		return err
+	}
+	for _, s := range live {
+		if s.Key == key {
+			return m.store.DeleteSession(ctx, realm, accountID, key)
+		}
+	}
+	return store.ErrNotFound
+}
+
+// EndOthers ends every session of an account but keep, and says how many.
+func (m *Manager) EndOthers(ctx context.Context, realm account.Realm, accountID, keep string) (int, error) {
+	return m.store.DeleteSessionsExcept(ctx, realm, accountID, []string{keep})
+}
+
+// EndAll ends every session of an account (an admin's revocation).
+func (m *Manager) EndAll(ctx context.Context, realm account.Realm, accountID string) (int, error) {
+	return m.store.DeleteSessions(ctx, realm, accountID)
+}

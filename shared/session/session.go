@@ -52,4 +52,7 @@ type Store interface {
 	ListSessions(ctx context.Context, realm account.Realm, accountID string) ([]Session, error)
 	// DeleteSessions removes every session of an account and returns how many.
 	DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error)
+	// DeleteSessionsExcept removes every session of an account but those
+	// keyed in keep, and returns how many went.
+	DeleteSessionsExcept(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error)
 }

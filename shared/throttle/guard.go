@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ekolek/identity/shared/clock"
@@ -19,7 +21,7 @@ type Limit struct {
 // Limits are the abuse limits, all configurable (see config).
 type Limits struct {
 	// LoginFailures consecutive failed logins for one identifier lock it
-	// for Window (counted within Window of the first failure).
+	// for Window from the failure that reached Max.
 	LoginFailures Limit
 	// LoginIP failed logins from one IP within Window refuse further
 	// logins from it until the window ends.
@@ -44,17 +46,31 @@ var DefaultLimits = Limits{
 	SMSPerNumber:  Limit{5, 24 * time.Hour},
 }
 
-// Refused says an attempt was refused by a limit. Code is the API error
-// code: too_many_attempts for logins, rate_limited for everything else.
+// Kind names a limit.
+type Kind string
+
+// The limits.
+const (
+	LoginIdentifier Kind = "login_identifier"
+	LoginIP         Kind = "login_ip"
+	CodeVerifyIP    Kind = "code_verify_ip"
+	ResetIP         Kind = "reset_ip"
+	RegisterIP      Kind = "register_ip"
+	SMSNumber       Kind = "sms_number"
+)
+
+// Refused says an attempt was refused by a limit.
 type Refused struct {
-	Code       string
-	Limit      string // which limit: login_identifier, login_ip, code_verify_ip, ...
+	Limit      Kind
 	RetryAfter time.Duration
 }
 
 func (e *Refused) Error() string {
 	return fmt.Sprintf("throttle: %s refused for %v", e.Limit, e.RetryAfter)
 }
+
+// Login reports whether the refusal is of a login (identifier lock or IP).
+func (e *Refused) Login() bool { return e.Limit == LoginIdentifier || e.Limit == LoginIP }
 
 // Guard applies the limits on the store's counters, so they hold across
 // every Lambda instance.
@@ -76,90 +92,127 @@ func subject(s string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func loginKeys(realm, identifier, ip string) (fails, lock, byIP string) {
-	id := subject(identifier)
-	return "login-fail:" + realm + ":" + id, "login-lock:" + realm + ":" + id, "login-ip:" + realm + ":" + ip
+// client is what an IP limit counts: the address, or for IPv6 its /64,
+// which one client holds whole.
+func client(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return subject(ip)
+	}
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.Unmap().String()
 }
 
-// CheckLogin refuses a login before any password hash is computed when the
-// identifier is locked or the IP has failed too often. Realms count apart:
-// a lock in one never affects the other.
-func (g *Guard) CheckLogin(ctx context.Context, realm, identifier, ip string) error {
+type loginKeys struct{ attempts, lock, ipAttempts, ipSuccesses string }
+
+func keysFor(realm, identifier, ip string) loginKeys {
+	id := realm + ":" + subject(identifier)
+	c := client(ip)
+	return loginKeys{
+		attempts:    "login-attempts:" + id,
+		lock:        "login-lock:" + id,
+		ipAttempts:  "login-ip-attempts:" + c,
+		ipSuccesses: "login-ip-ok:" + c,
+	}
+}
+
+// BeginLogin admits a login attempt before any password hash is computed,
+// or refuses it: when the identifier is locked, or its attempt counter
+// (which a success clears) already holds the limit, or the IP has had the
+// limit of failed logins. Admission is counted atomically, so concurrent
+// attempts cannot all slip in before the first failure is recorded. The
+// identifier lock is per realm; the IP limit covers both realms.
+func (g *Guard) BeginLogin(ctx context.Context, realm, identifier, ip string) error {
 	now := g.clock.Now()
-	_, lock, byIP := loginKeys(realm, identifier, ip)
-	c, err := g.store.Peek(ctx, lock, now)
+	k := keysFor(realm, identifier, ip)
+	c, err := g.store.Peek(ctx, k.lock, now)
 	if err != nil {
 		return err
 	}
 	if c.Count > 0 {
-		return &Refused{Code: "too_many_attempts", Limit: "login_identifier", RetryAfter: c.RetryAfter(now)}
+		return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
 	}
-	c, err = g.store.Peek(ctx, byIP, now)
+	// Failures from an IP are its attempts less its successes: successes
+	// raise the bar, so a busy shared address is not shut out by its own
+	// good logins, while concurrent bad ones cannot pass the limit.
+	ok, err := g.store.Peek(ctx, k.ipSuccesses, now)
 	if err != nil {
 		return err
 	}
-	if c.Count >= g.limits.LoginIP.Max {
-		return &Refused{Code: "too_many_attempts", Limit: "login_ip", RetryAfter: c.RetryAfter(now)}
+	c, err = g.store.Hit(ctx, k.ipAttempts, g.limits.LoginIP.Max+ok.Count, g.limits.LoginIP.Window, now)
+	if err != nil {
+		return err
+	}
+	if !c.Allowed {
+		return &Refused{Limit: LoginIP, RetryAfter: c.RetryAfter(now)}
+	}
+	c, err = g.store.Hit(ctx, k.attempts, g.limits.LoginFailures.Max, g.limits.LoginFailures.Window, now)
+	if err != nil {
+		return err
+	}
+	if !c.Allowed {
+		return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
 	}
 	return nil
 }
 
-// LoginFailed counts a failed login for the identifier and the IP. It
-// reports whether this failure locked the identifier.
+// LoginFailed records that an admitted attempt failed. When the
+// identifier's attempts have reached the limit it locks the identifier for
+// the lock's full length from now, and reports that it did.
 func (g *Guard) LoginFailed(ctx context.Context, realm, identifier, ip string) (locked bool, err error) {
 	now := g.clock.Now()
-	fails, lock, byIP := loginKeys(realm, identifier, ip)
-	if _, err := g.store.Hit(ctx, byIP, g.limits.LoginIP.Max, g.limits.LoginIP.Window, now); err != nil {
+	k := keysFor(realm, identifier, ip)
+	c, err := g.store.Peek(ctx, k.attempts, now)
+	if err != nil || c.Count < g.limits.LoginFailures.Max {
 		return false, err
 	}
-	c, err := g.store.Hit(ctx, fails, g.limits.LoginFailures.Max, g.limits.LoginFailures.Window, now)
+	l, err := g.store.Hit(ctx, k.lock, 1, g.limits.LoginFailures.Window, now)
 	if err != nil {
 		return false, err
 	}
-	if !c.Allowed || c.Count < g.limits.LoginFailures.Max {
-		return false, nil
-	}
-	// The failure that reached the limit starts a lock of its own full
-	// length; counting starts afresh when it ends.
-	l, err := g.store.Hit(ctx, lock, 1, g.limits.LoginFailures.Window, now)
-	if err != nil {
-		return false, err
-	}
-	if err := g.store.Clear(ctx, fails); err != nil {
-		return false, err
-	}
+	// The full attempt counter is left to run out on its own: its window
+	// began at the first attempt, so it ends before the lock does, and until
+	// then it refuses by itself (even if writing the lock had failed).
 	return l.Allowed, nil
 }
 
-// LoginSucceeded resets the identifier's consecutive failures.
-func (g *Guard) LoginSucceeded(ctx context.Context, realm, identifier string) error {
-	fails, _, _ := loginKeys(realm, identifier, "")
-	return g.store.Clear(ctx, fails)
+// LoginSucceeded resets the identifier's attempts and credits the IP.
+func (g *Guard) LoginSucceeded(ctx context.Context, realm, identifier, ip string) error {
+	now := g.clock.Now()
+	k := keysFor(realm, identifier, ip)
+	if err := g.store.Clear(ctx, k.attempts); err != nil {
+		return err
+	}
+	_, err := g.store.Hit(ctx, k.ipSuccesses, 1<<30, g.limits.LoginIP.Window, now)
+	return err
 }
 
-// Allow counts one attempt of kind (code_verify_ip, reset_ip, register_ip,
-// sms_number) by who, refusing it when the limit is reached.
-func (g *Guard) Allow(ctx context.Context, kind string, who string) error {
+// Allow counts one attempt of kind by who (an IP, a phone number),
+// refusing it when the limit is reached.
+func (g *Guard) Allow(ctx context.Context, kind Kind, who string) error {
 	var l Limit
 	switch kind {
-	case "code_verify_ip":
-		l = g.limits.CodeVerifyIP
-	case "reset_ip":
-		l = g.limits.ResetIP
-	case "register_ip":
-		l = g.limits.RegisterIP
-	case "sms_number":
+	case CodeVerifyIP:
+		l, who = g.limits.CodeVerifyIP, client(who)
+	case ResetIP:
+		l, who = g.limits.ResetIP, client(who)
+	case RegisterIP:
+		l, who = g.limits.RegisterIP, client(who)
+	case SMSNumber:
 		l = g.limits.SMSPerNumber
 	default:
 		return fmt.Errorf("throttle: unknown limit %q", kind)
 	}
 	now := g.clock.Now()
-	c, err := g.store.Hit(ctx, kind+":"+subject(who), l.Max, l.Window, now)
+	c, err := g.store.Hit(ctx, string(kind)+":"+subject(strings.ToLower(who)), l.Max, l.Window, now)
 	if err != nil {
 		return err
 	}
 	if !c.Allowed {
-		return &Refused{Code: "rate_limited", Limit: kind, RetryAfter: c.RetryAfter(now)}
+		return &Refused{Limit: kind, RetryAfter: c.RetryAfter(now)}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package throttle_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -10,38 +11,49 @@ import (
 	"github.com/ekolek/identity/shared/throttle"
 )
 
-// BenchmarkCheckLogin is the throttle check every login pays before its
-// password hash: two counter reads on the embedded store.
-func BenchmarkCheckLogin(b *testing.B) {
-	st, err := embedded.Open(b.TempDir())
+func newGuard(t testing.TB) (*throttle.Guard, *clock.Manual) {
+	st, err := embedded.Open(t.TempDir())
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	defer st.Close()
-	g := throttle.NewGuard(st, throttle.DefaultLimits, clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)))
+	t.Cleanup(func() { _ = st.Close() })
+	clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
+	return throttle.NewGuard(st, throttle.DefaultLimits, clk), clk
+}
+
+// BenchmarkBeginLogin is the throttle check every login pays before its
+// password hash (a success clears the counter so every iteration is admitted).
+func BenchmarkBeginLogin(b *testing.B) {
+	g, _ := newGuard(b)
 	ctx := context.Background()
-	if _, err := g.LoginFailed(ctx, "resident", "email:juan@example.com", "203.0.113.7"); err != nil {
-		b.Fatal(err)
-	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := g.CheckLogin(ctx, "resident", "email:juan@example.com", "203.0.113.7"); err != nil {
+		if err := g.BeginLogin(ctx, "resident", "email:juan@example.com", "203.0.113.7"); err != nil {
+			b.Fatal(err)
+		}
+		if err := g.LoginSucceeded(ctx, "resident", "email:juan@example.com", "203.0.113.7"); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func TestLockStartsAtTheFailureThatReachesTheLimit(t *testing.T) {
-	st, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+func refusal(t *testing.T, err error) *throttle.Refused {
+	t.Helper()
+	var r *throttle.Refused
+	if !errors.As(err, &r) {
+		t.Fatalf("got %v, want a refusal", err)
 	}
-	defer st.Close()
-	clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
-	g := throttle.NewGuard(st, throttle.DefaultLimits, clk)
+	return r
+}
+
+func TestLockStartsAtTheFailureThatReachesTheLimit(t *testing.T) {
+	g, clk := newGuard(t)
 	ctx := context.Background()
 	for i := 1; i <= 5; i++ {
 		clk.Advance(2 * time.Minute)
+		if err := g.BeginLogin(ctx, "admin", "username:boss", "198.51.100.1"); err != nil {
+			t.Fatalf("attempt %d refused: %v", i, err)
+		}
 		locked, err := g.LoginFailed(ctx, "admin", "username:boss", "198.51.100.1")
 		if err != nil || locked != (i == 5) {
 			t.Fatalf("failure %d: locked=%v err=%v", i, locked, err)
@@ -49,28 +61,69 @@ func TestLockStartsAtTheFailureThatReachesTheLimit(t *testing.T) {
 	}
 	// Locked for 15 minutes from the fifth failure, not from the first.
 	clk.Advance(14 * time.Minute)
-	var ref *throttle.Refused
-	if err := g.CheckLogin(ctx, "admin", "username:boss", "198.51.100.2"); err == nil {
-		t.Fatal("not locked 14 minutes after the fifth failure")
-	} else if r, ok := err.(*throttle.Refused); !ok || r.RetryAfter != time.Minute {
-		t.Fatalf("refusal %v (%T), want a minute left", err, err)
-	} else {
-		ref = r
-	}
-	if ref.Code != "too_many_attempts" || ref.Limit != "login_identifier" {
-		t.Fatalf("refusal %+v", ref)
+	r := refusal(t, g.BeginLogin(ctx, "admin", "username:boss", "198.51.100.2"))
+	if r.Limit != throttle.LoginIdentifier || r.RetryAfter != time.Minute || !r.Login() {
+		t.Fatalf("refusal %+v", r)
 	}
 	// The other realm is not locked.
-	if err := g.CheckLogin(ctx, "resident", "username:boss", "198.51.100.2"); err != nil {
+	if err := g.BeginLogin(ctx, "resident", "username:boss", "198.51.100.2"); err != nil {
 		t.Fatalf("other realm: %v", err)
 	}
 	clk.Advance(time.Minute)
-	if err := g.CheckLogin(ctx, "admin", "username:boss", "198.51.100.2"); err != nil {
+	if err := g.BeginLogin(ctx, "admin", "username:boss", "198.51.100.2"); err != nil {
 		t.Fatalf("after the lock: %v", err)
 	}
-	// Counting starts afresh after a lock.
-	locked, _ := g.LoginFailed(ctx, "admin", "username:boss", "198.51.100.1")
-	if locked {
+	if locked, _ := g.LoginFailed(ctx, "admin", "username:boss", "198.51.100.2"); locked {
 		t.Fatal("one failure after a lock locked again")
 	}
+}
+
+// Admission is counted before the hash: attempts in flight at once cannot
+// all pass the limit.
+func TestConcurrentAttemptsAreAdmittedUpToTheLimit(t *testing.T) {
+	g, _ := newGuard(t)
+	ctx := context.Background()
+	admitted := 0
+	for i := 0; i < 20; i++ {
+		if g.BeginLogin(ctx, "resident", "email:juan@example.com", "203.0.113.7") == nil {
+			admitted++
+		}
+	}
+	if admitted != 5 {
+		t.Fatalf("%d attempts admitted without any result yet, want 5", admitted)
+	}
+}
+
+func TestIPLimitCountsFailuresNotSuccesses(t *testing.T) {
+	g, _ := newGuard(t)
+	ctx := context.Background()
+	// 40 good logins from a shared address do not use up its allowance...
+	for i := 0; i < 40; i++ {
+		if err := g.BeginLogin(ctx, "resident", "email:r"+string(rune('a'+i%26))+"@example.com", "203.0.113.7"); err != nil {
+			t.Fatalf("good login %d refused: %v", i, err)
+		}
+		if err := g.LoginSucceeded(ctx, "resident", "email:r"+string(rune('a'+i%26))+"@example.com", "203.0.113.7"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ...but 30 failures (across both realms) do.
+	for i := 0; i < 30; i++ {
+		realm := []string{"resident", "admin"}[i%2]
+		id := "email:x" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com"
+		if err := g.BeginLogin(ctx, realm, id, "203.0.113.7"); err != nil {
+			t.Fatalf("failure %d refused early: %v", i, err)
+		}
+		if _, err := g.LoginFailed(ctx, realm, id, "203.0.113.7"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := refusal(t, g.BeginLogin(ctx, "resident", "email:new@example.com", "203.0.113.7"))
+	if r.Limit != throttle.LoginIP {
+		t.Fatalf("refusal %+v", r)
+	}
+	// IPv6 clients are counted by /64.
+	for i := 0; i < 30; i++ {
+		_ = g.BeginLogin(ctx, "resident", "email:v6@example.com"+string(rune('a'+i)), "2001:db8:1:2::"+string(rune('a'+i%6)))
+	}
+	refusal(t, g.BeginLogin(ctx, "resident", "email:other@example.com", "2001:db8:1:2:ffff::1"))
 }

@@ -75,8 +75,14 @@ func classify(ctx context.Context, err error) error {
 		case "MessageRejected", // e.g. a sender or (in the sandbox) recipient not verified, a virus
 			"MailFromDomainNotVerifiedException",
 			"InvalidParameterValue": // what SES answers for a malformed address ("Missing final '@domain'")
-			return fmt.Errorf("%w: ses SendEmail: %v", notify.ErrUndeliverable, err)
+			return fmt.Errorf("%w: ses SendEmail: %s", notify.ErrUndeliverable, apiErr.ErrorCode())
 		}
 	}
+	// Only the error code, never the provider's message: messages can
+	// echo the recipient's address or number back, and errors reach logs.
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("%w: ses SendEmail: %s", notify.ErrUnavailable, apiErr.ErrorCode())
+	}
+	// Transport errors name the endpoint, not the recipient.
 	return fmt.Errorf("%w: ses SendEmail: %v", notify.ErrUnavailable, err)
 }

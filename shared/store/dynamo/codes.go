@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -130,7 +129,7 @@ func (s *Store) DeleteCode(ctx context.Context, r code.Record) error {
 // deletion are one transaction. A failed condition is ErrNotFound when the
 // account or the code is gone, ErrConflict when either changed.
 func (s *Store) VerifyContact(ctx context.Context, a account.Account, r code.Record) error {
-	return s.writeAccount(ctx, "VerifyContact", a, &r, nil)
+	return s.writeAccount(ctx, "VerifyContact", a, accountWrite{code: &r})
 }
 
 // ResetPassword implements reset.Store: the account put, the code deletion
@@ -140,15 +139,11 @@ func (s *Store) VerifyContact(ctx context.Context, a account.Account, r code.Rec
 // UpdateAccountEndSessions does). A session created after the sessions are
 // read survives. Errors as VerifyContact.
 func (s *Store) ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error) {
-	keys, err := s.sessionKeys(ctx, "ResetPassword", a.Realm, a.ID)
+	keys, err := s.sessionKeysExcept(ctx, "ResetPassword", a.Realm, a.ID, keep)
 	if err != nil {
 		return 0, err
 	}
-	keys = slices.DeleteFunc(keys, func(k map[string]types.AttributeValue) bool {
-		sk := item(k).getS(attrSK)
-		return slices.ContainsFunc(keep, func(x string) bool { return sk == skSessionPrefix+x })
-	})
-	if err := s.writeAccount(ctx, "ResetPassword", a, &r, keys); err != nil {
+	if err := s.writeAccount(ctx, "ResetPassword", a, accountWrite{code: &r, sessions: keys}); err != nil {
 		return 0, err
 	}
 	return len(keys), nil

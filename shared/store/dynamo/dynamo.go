@@ -2,6 +2,7 @@
 // table with a GSI (see TableDefinition):
 //
 //	account           PK=ACCT#<realm>#<id>            SK=PROFILE          GSI1PK=LIST#<realm>#<status>  GSI1SK=<created>#<id>
+//	                  first_name_lc, last_name_lc (for ListAccounts' prefix filter), history (list of maps)
 //	identifier claim  PK=IDENT#<realm>#<kind>#<value>  SK=CLAIM            account_id
 //	session           PK=ACCT#<realm>#<account id>     SK=SESSION#<key>    expires_at (TTL)
 //	one-time code     PK=ACCT#<realm>#<account id>     SK=CODE#<purpose>   expires_at (TTL)
@@ -10,8 +11,10 @@
 //	security event    PK=ACCT#<realm>#<account id>, or EVENTS#<UTC day> without one
 //	                  SK=EVENT#<nanos, 20 digits>#<id>  GSI1PK=EVENTS#<UTC day>  GSI1SK=<nanos>#<id>  expires_at (TTL)
 //	event day marker  PK=EVENTDAYS                     SK=<yyyy-mm-dd>     expires_at (TTL)
+//	admin roster      PK=ROSTER                        SK=ADMINS           v (no item: version 0)
 //
-// (events.go explains the events' layout and queries.)
+// (events.go explains the events' layout and queries; list.go the
+// account listing's filters and cursor.)
 //
 // Sessions and codes live in their account's partition so that listing or
 // ending the sessions is one strongly consistent Query, and so that a code
@@ -21,8 +24,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -225,31 +226,87 @@ func (s *Store) UpdateAccount(ctx context.Context, a account.Account) error {
 // with more sessions than fit in one). A session created after the sessions
 // are read survives.
 func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account) (int, error) {
-	keys, err := s.sessionKeys(ctx, "UpdateAccountEndSessions", a.Realm, a.ID)
+	return s.updateEndSessions(ctx, "UpdateAccountEndSessions", a, nil)
+}
+
+// UpdateAccountEndSessionsExcept implements account.Store as
+// UpdateAccountEndSessions does, leaving out the sessions keyed in keep.
+func (s *Store) UpdateAccountEndSessionsExcept(ctx context.Context, a account.Account, keep []string) (int, error) {
+	return s.updateEndSessions(ctx, "UpdateAccountEndSessionsExcept", a, keep)
+}
+
+func (s *Store) updateEndSessions(ctx context.Context, op string, a account.Account, keep []string) (int, error) {
+	keys, err := s.sessionKeysExcept(ctx, op, a.Realm, a.ID, keep)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.writeAccount(ctx, "UpdateAccountEndSessions", a, nil, keys); err != nil {
+	if err := s.writeAccount(ctx, op, a, accountWrite{sessions: keys}); err != nil {
 		return 0, err
 	}
 	return len(keys), nil
 }
 
+// Roster implements account.Store with one strongly consistent GetItem of
+// the roster item (PK=ROSTER, SK=ADMINS, v); no item is version 0.
+func (s *Store) Roster(ctx context.Context) (int64, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: s.table, Key: key(pkRoster, skRoster), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, unavailable(ctx, "Roster", err)
+	}
+	return item(out.Item).getN("v"), nil
+}
+
+// UpdateAdmin implements account.Store: the account put (on its version),
+// the roster update (v from roster to roster+1, on condition it is still
+// roster; version 0 also when the item does not exist yet) and, when
+// endSessions, the deletion of the admin's sessions are one transaction,
+// except that more than 98 sessions are handled as writeAccount says.
+func (s *Store) UpdateAdmin(ctx context.Context, a account.Account, roster int64, endSessions bool) (int, error) {
+	w := accountWrite{roster: &roster}
+	if endSessions {
+		var err error
+		if w.sessions, err = s.sessionKeys(ctx, "UpdateAdmin", a.Realm, a.ID); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.writeAccount(ctx, "UpdateAdmin", a, w); err != nil {
+		return 0, err
+	}
+	return len(w.sessions), nil
+}
+
+// accountWrite is what writeAccount changes together with the account.
+type accountWrite struct {
+	// code, when not nil, is deleted on condition it is still code.ID in
+	// state code.State.
+	code *code.Record
+	// roster, when not nil, is the roster version moved to the next one.
+	roster *int64
+	// sessions are the keys of the sessions to delete.
+	sessions []map[string]types.AttributeValue
+}
+
 // writeAccount stores a with its version bumped, on condition the stored
-// account is still a.Version, together with the deletion of the code r (if
-// not nil; on condition it is still r.ID in state r.State) and of the items
-// keyed in sessions, in one transaction. Sessions beyond what fits in a
-// transaction (100 items) are first deleted in batches, after consistent
-// reads have checked the account's version and the code; only that surplus
-// can be lost to a race with another write. A failed condition is
-// ErrNotFound when its item is gone and ErrConflict when it changed.
-func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, r *code.Record, sessions []map[string]types.AttributeValue) error {
+// account is still a.Version, together with w's changes, in one
+// transaction. Sessions beyond what fits in a transaction (100 items) are
+// first deleted in batches, after consistent reads have checked the
+// account's version, the code and the roster; only that surplus can be
+// lost to a race with another write. A failed condition of the account or
+// the code is ErrNotFound when its item is gone and ErrConflict when it
+// changed; of the roster, ErrConflict.
+func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, w accountWrite) error {
 	room := maxTransactItems - 1
-	if r != nil {
+	if w.code != nil {
 		room--
 	}
+	if w.roster != nil {
+		room--
+	}
+	sessions := w.sessions
 	if surplus := len(sessions) - room; surplus > 0 {
-		if err := s.checkBeforeSurplus(ctx, a, r); err != nil {
+		if err := s.checkBeforeSurplus(ctx, a, w); err != nil {
 			return err
 		}
 		if err := s.batchDelete(ctx, op, sessions[:surplus]); err != nil {
@@ -266,7 +323,7 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 		ExpressionAttributeValues:           versionValues(a),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}}
-	if r != nil {
+	if r := w.code; r != nil {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
 			TableName:                           s.table,
 			Key:                                 codeKey(r.Realm, r.AccountID, r.Purpose),
@@ -275,18 +332,36 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
+	rosterAt := -1
+	if w.roster != nil {
+		rosterAt = len(items)
+		cond := "v = :cur"
+		if *w.roster == 0 {
+			cond = "attribute_not_exists(PK) OR v = :cur"
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 s.table,
+			Key:                       key(pkRoster, skRoster),
+			UpdateExpression:          aws.String("SET v = :next"),
+			ConditionExpression:       aws.String(cond),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":cur": num(*w.roster), ":next": num(*w.roster + 1)},
+		}})
+	}
 	for _, k := range sessions {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: k}})
 	}
-	// Only the account and the code carry conditions.
-	return s.transact(ctx, op, items, func(_ int, old map[string]types.AttributeValue) error {
+	// Only the account, the code and the roster carry conditions.
+	return s.transact(ctx, op, items, func(i int, old map[string]types.AttributeValue) error {
+		if i == rosterAt {
+			return store.ErrConflict
+		}
 		return conditionFailed(old)
 	})
 }
 
 // checkBeforeSurplus reads (strongly consistent) what writeAccount's
 // transaction will check, before sessions are deleted outside it.
-func (s *Store) checkBeforeSurplus(ctx context.Context, a account.Account, r *code.Record) error {
+func (s *Store) checkBeforeSurplus(ctx context.Context, a account.Account, w accountWrite) error {
 	cur, err := s.GetAccount(ctx, a.Realm, a.ID)
 	if err != nil {
 		return err
@@ -294,125 +369,23 @@ func (s *Store) checkBeforeSurplus(ctx context.Context, a account.Account, r *co
 	if cur.Version != a.Version {
 		return store.ErrConflict
 	}
-	if r == nil {
-		return nil
+	if r := w.code; r != nil {
+		c, err := s.GetCode(ctx, r.Realm, r.AccountID, r.Purpose)
+		if err != nil {
+			return err
+		}
+		if c.ID != r.ID || c.State != r.State {
+			return store.ErrConflict
+		}
 	}
-	c, err := s.GetCode(ctx, r.Realm, r.AccountID, r.Purpose)
-	if err != nil {
-		return err
-	}
-	if c.ID != r.ID || c.State != r.State {
-		return store.ErrConflict
+	if w.roster != nil {
+		v, err := s.Roster(ctx)
+		if err != nil {
+			return err
+		}
+		if v != *w.roster {
+			return store.ErrConflict
+		}
 	}
 	return nil
-}
-
-// listCursor is the decoded ListAccounts cursor: the status partition to
-// continue in and DynamoDB's LastEvaluatedKey in it (nil: from its start).
-type listCursor struct {
-	Realm  account.Realm     `json:"r"`
-	Status account.Status    `json:"s"`
-	Key    map[string]string `json:"k,omitempty"`
-}
-
-func encodeCursor(realm account.Realm, status account.Status, lek map[string]types.AttributeValue) string {
-	c := listCursor{Realm: realm, Status: status}
-	if len(lek) > 0 {
-		c.Key = make(map[string]string, len(lek))
-		for k := range lek {
-			c.Key[k] = item(lek).getS(k)
-		}
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeCursor(realm account.Realm, statuses []account.Status, s string) (int, map[string]types.AttributeValue, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return 0, nil, store.ErrInvalidCursor
-	}
-	var c listCursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Realm != realm {
-		return 0, nil, store.ErrInvalidCursor
-	}
-	idx := -1
-	for i, st := range statuses {
-		if st == c.Status {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return 0, nil, store.ErrInvalidCursor
-	}
-	if c.Key == nil {
-		return idx, nil, nil
-	}
-	if len(c.Key) != 4 || c.Key[attrGSI1PK] != listPK(realm, c.Status) ||
-		c.Key[attrPK] == "" || c.Key[attrSK] == "" || c.Key[attrGSI1SK] == "" {
-		return 0, nil, store.ErrInvalidCursor
-	}
-	lek := make(map[string]types.AttributeValue, len(c.Key))
-	for k, v := range c.Key {
-		lek[k] = str(v)
-	}
-	return idx, lek, nil
-}
-
-// ListAccounts implements account.Store by querying GSI1 one status
-// partition at a time. GSI reads are eventually consistent: an account
-// written a moment ago may be missing from, or listed under its old status
-// in, a page.
-func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]account.Account, string, error) {
-	statuses := account.StatusesOf(q.Realm)
-	if q.Status != "" {
-		found := false
-		for _, st := range statuses {
-			found = found || st == q.Status
-		}
-		if !found {
-			return nil, "", nil
-		}
-		statuses = []account.Status{q.Status}
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultListLimit
-	}
-	idx, start := 0, map[string]types.AttributeValue(nil)
-	if q.Cursor != "" {
-		var err error
-		if idx, start, err = decodeCursor(q.Realm, statuses, q.Cursor); err != nil {
-			return nil, "", err
-		}
-	}
-	var out []account.Account
-	for idx < len(statuses) {
-		st := statuses[idx]
-		res, err := s.api.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 s.table,
-			IndexName:                 aws.String(IndexGSI1),
-			KeyConditionExpression:    aws.String("GSI1PK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(listPK(q.Realm, st))},
-			ExclusiveStartKey:         start,
-			Limit:                     aws.Int32(int32(min(limit-len(out), 1000))),
-		})
-		if err != nil {
-			return nil, "", unavailable(ctx, "ListAccounts", err)
-		}
-		for _, it := range res.Items {
-			out = append(out, accountFrom(it))
-		}
-		start = res.LastEvaluatedKey
-		if len(start) == 0 {
-			idx++
-		}
-		if len(out) >= limit {
-			if idx == len(statuses) {
-				return out, "", nil
-			}
-			return out, encodeCursor(q.Realm, statuses[idx], start), nil
-		}
-	}
-	return out, "", nil
 }

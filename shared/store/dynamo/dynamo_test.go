@@ -155,6 +155,26 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 			_, _, err := s.ListAccounts(ctx, account.ListQuery{Realm: account.Resident, Limit: 10})
 			return err
 		},
+		"ListAccounts/Filtered": func(ctx context.Context) error {
+			_, _, err := s.ListAccounts(ctx, account.ListQuery{Realm: account.Resident, Barangays: []string{"San Roque"}, Prefixes: []string{"ju"}, Limit: 10})
+			return err
+		},
+		"UpdateAccountEndSessionsExcept": func(ctx context.Context) error {
+			_, err := s.UpdateAccountEndSessionsExcept(ctx, a, []string{"k1"})
+			return err
+		},
+		"Roster": func(ctx context.Context) error {
+			_, err := s.Roster(ctx)
+			return err
+		},
+		"UpdateAdmin": func(ctx context.Context) error {
+			_, err := s.UpdateAdmin(ctx, a, 0, false)
+			return err
+		},
+		"UpdateAdmin/EndSessions": func(ctx context.Context) error {
+			_, err := s.UpdateAdmin(ctx, a, 0, true)
+			return err
+		},
 		"CreateSession": func(ctx context.Context) error { return s.CreateSession(ctx, x) },
 		"GetSession": func(ctx context.Context) error {
 			_, _, err := s.GetSession(ctx, account.Resident, "r1", "k1")
@@ -170,6 +190,10 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 		},
 		"DeleteSessions": func(ctx context.Context) error {
 			_, err := s.DeleteSessions(ctx, account.Resident, "r1")
+			return err
+		},
+		"DeleteSessionsExcept": func(ctx context.Context) error {
+			_, err := s.DeleteSessionsExcept(ctx, account.Resident, "r1", []string{"k1"})
 			return err
 		},
 		"Hit": func(ctx context.Context) error {

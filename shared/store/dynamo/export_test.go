@@ -7,3 +7,11 @@ func SetMaxEventQueries(n int) (restore func()) {
 	maxEventQueries = n
 	return func() { maxEventQueries = old }
 }
+
+// SetMaxListQueries sets the Query budget of one ListAccounts for a test
+// and returns the function that restores it.
+func SetMaxListQueries(n int) (restore func()) {
+	old := maxListQueries
+	maxListQueries = n
+	return func() { maxListQueries = old }
+}

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -22,6 +23,10 @@ const (
 	attrGSI1SK  = "GSI1SK"
 	attrExpires = "expires_at"
 
+	// Lower-cased names on account items, for ListAccounts' prefix filter.
+	attrFirstNameLC = "first_name_lc"
+	attrLastNameLC  = "last_name_lc"
+
 	// IndexGSI1 is the name of the table's one global secondary index.
 	IndexGSI1 = "GSI1"
 
@@ -31,6 +36,8 @@ const (
 	skCodePrefix    = "CODE#"
 	skCounter       = "COUNTER"
 	pkOutbox        = "OUTBOX"
+	pkRoster        = "ROSTER"
+	skRoster        = "ADMINS"
 )
 
 func accountPK(realm account.Realm, id string) string { return "ACCT#" + string(realm) + "#" + id }
@@ -171,6 +178,8 @@ func accountItem(a account.Account) item {
 	it.s("language", a.Language)
 	it.s("first_name", a.FirstName)
 	it.s("last_name", a.LastName)
+	it.s(attrFirstNameLC, strings.ToLower(a.FirstName)) // for ListAccounts' prefix filter
+	it.s(attrLastNameLC, strings.ToLower(a.LastName))
 	it.s("phone", a.Phone)
 	it.b("phone_verified", a.PhoneVerified)
 	it.s("barangay", a.Barangay)
@@ -179,6 +188,7 @@ func accountItem(a account.Account) item {
 	it.s("role", string(a.Role))
 	it.list("barangays", a.Barangays)
 	it.s("password_hash", a.PasswordHash)
+	it.history(a.History)
 	it.t("created_at", a.CreatedAt)
 	it.t("updated_at", a.UpdatedAt)
 	it.n("version", a.Version)
@@ -203,10 +213,54 @@ func accountFrom(it item) account.Account {
 		Role:          account.Role(it.getS("role")),
 		Barangays:     it.getList("barangays"),
 		PasswordHash:  it.getS("password_hash"),
+		History:       it.getHistory(),
 		CreatedAt:     it.getT("created_at"),
 		UpdatedAt:     it.getT("updated_at"),
 		Version:       it.getN("version"),
 	}
+}
+
+// history stores status changes as the list "history" of maps (at: Unix
+// nanoseconds; by, from, to, reason: strings, left out when empty); no
+// changes, no attribute.
+func (it item) history(h []account.StatusChange) {
+	if len(h) == 0 {
+		return
+	}
+	l := make([]types.AttributeValue, len(h))
+	for i, c := range h {
+		m := item{}
+		m.t("at", c.At)
+		m.s("by", c.By)
+		m.s("from", string(c.From))
+		m.s("to", string(c.To))
+		m.s("reason", c.Reason)
+		l[i] = &types.AttributeValueMemberM{Value: m}
+	}
+	it["history"] = &types.AttributeValueMemberL{Value: l}
+}
+
+func (it item) getHistory() []account.StatusChange {
+	v, ok := it["history"].(*types.AttributeValueMemberL)
+	if !ok || len(v.Value) == 0 {
+		return nil
+	}
+	out := make([]account.StatusChange, 0, len(v.Value))
+	for _, e := range v.Value {
+		m, ok := e.(*types.AttributeValueMemberM)
+		if !ok {
+			continue
+		}
+		c := item(m.Value)
+		out = append(out, account.StatusChange{
+			At:     c.getT("at"),
+			By:     c.getS("by"),
+			From:   account.Status(c.getS("from")),
+			To:     account.Status(c.getS("to")),
+			Reason: c.getS("reason"),
+		})
+	}
+	return out
 }
 
 func claimItem(realm account.Realm, id account.Identifier, accountID string) item {

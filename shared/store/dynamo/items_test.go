@@ -14,6 +14,7 @@ import (
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
+	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 )
@@ -162,4 +163,136 @@ func TestHitBudget(t *testing.T) {
 	if r := api.Reads.Load(); r != 0 {
 		t.Errorf("hits made %d reads", r)
 	}
+}
+
+// TestAccountAndRosterLayout pins the attributes the listing filters on,
+// the history's shape and the roster item.
+func TestAccountAndRosterLayout(t *testing.T) {
+	client := dynamotest.Client(t)
+	table := dynamotest.NewTable(t, client)
+	s := dynamo.New(client, table)
+	now := time.Now().Truncate(time.Second).Add(250 * time.Millisecond)
+	a := account.Account{Realm: account.Resident, ID: "r1", Status: account.StatusApproved, Email: "juan@example.com",
+		FirstName: "ÉLENA", LastName: "Dela Cruz", Barangay: "San Roque", CreatedAt: now,
+		History: []account.StatusChange{
+			{At: now, To: account.StatusPending},
+			{At: now.Add(time.Minute), By: "adm1", From: account.StatusPending, To: account.StatusApproved, Reason: "ok"},
+		}}
+	if err := s.CreateAccount(t.Context(), a); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	it := rawItem(t, client, table, "ACCT#resident#r1", "PROFILE")
+	wantS(t, it, "first_name_lc", "élena")
+	wantS(t, it, "last_name_lc", "dela cruz")
+	wantS(t, it, "barangay", "San Roque")
+	h, ok := it["history"].(*types.AttributeValueMemberL)
+	if !ok || len(h.Value) != 2 {
+		t.Fatalf("history = %#v, want a list of 2", it["history"])
+	}
+	first, ok0 := h.Value[0].(*types.AttributeValueMemberM)
+	second, ok1 := h.Value[1].(*types.AttributeValueMemberM)
+	if !ok0 || !ok1 {
+		t.Fatalf("history entries = %#v, want maps", h.Value)
+	}
+	wantN(t, first.Value, "at", now.UnixNano())
+	wantS(t, first.Value, "to", "pending")
+	if len(first.Value) != 2 {
+		t.Errorf("system change stored with %d attributes, want at and to only: %#v", len(first.Value), first.Value)
+	}
+	wantS(t, second.Value, "by", "adm1")
+	wantS(t, second.Value, "from", "pending")
+	wantS(t, second.Value, "to", "approved")
+	wantS(t, second.Value, "reason", "ok")
+
+	// A rename updates the lower-cased copies; no history, no attribute.
+	a.Version, a.FirstName, a.History = 1, "Elena", nil
+	if err := s.UpdateAccount(t.Context(), a); err != nil {
+		t.Fatalf("UpdateAccount: %v", err)
+	}
+	it = rawItem(t, client, table, "ACCT#resident#r1", "PROFILE")
+	wantS(t, it, "first_name_lc", "elena")
+	if _, ok := it["history"]; ok {
+		t.Errorf("empty history stored: %#v", it["history"])
+	}
+
+	ad := account.Account{Realm: account.Admin, ID: "a1", Status: account.StatusActive, Username: "maria", CreatedAt: now}
+	if err := s.CreateAccount(t.Context(), ad); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	ad.Version = 1
+	for v := range int64(2) {
+		if _, err := s.UpdateAdmin(t.Context(), ad, v, false); err != nil {
+			t.Fatalf("UpdateAdmin from roster %d: %v", v, err)
+		}
+		ad.Version++
+	}
+	it = rawItem(t, client, table, "ROSTER", "ADMINS")
+	wantN(t, it, "v", 2)
+	if len(it) != 3 {
+		t.Errorf("roster item = %#v, want PK, SK and v", it)
+	}
+}
+
+// TestAdminOperationBudget pins the calls the new account and session
+// operations make.
+func TestAdminOperationBudget(t *testing.T) {
+	client := dynamotest.Client(t)
+	api := &dynamo.CountingAPI{API: client}
+	s := dynamo.New(api, dynamotest.NewTable(t, client))
+	now := time.Now()
+	ad := account.Account{Realm: account.Admin, ID: "a1", Status: account.StatusActive, Username: "maria", CreatedAt: now}
+	if err := s.CreateAccount(t.Context(), ad); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	ad.Version = 1
+	made := 0
+	newSessions := func(n int) {
+		t.Helper()
+		for range n {
+			made++
+			x := session.Session{Realm: account.Admin, AccountID: "a1", Key: fmt.Sprintf("k%03d", made), CreatedAt: now,
+				LastSeenAt: now, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(8 * time.Hour)}
+			if err := s.CreateSession(t.Context(), x); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+		}
+	}
+	check := func(name string, reads, writes int64, call func() error) {
+		t.Helper()
+		api.Reads.Store(0)
+		api.Writes.Store(0)
+		if err := call(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r, w := api.Reads.Load(), api.Writes.Load(); r != reads || w != writes {
+			t.Errorf("%s: %d reads and %d writes, want %d and %d", name, r, w, reads, writes)
+		}
+	}
+	var roster int64
+	check("Roster", 1, 0, func() (err error) { roster, err = s.Roster(t.Context()); return err })
+	check("UpdateAdmin", 0, 1, func() error {
+		_, err := s.UpdateAdmin(t.Context(), ad, roster, false)
+		return err
+	})
+	ad.Version++
+	newSessions(3)
+	check("UpdateAdmin ending sessions", 1, 1, func() error {
+		_, err := s.UpdateAdmin(t.Context(), ad, roster+1, true)
+		return err
+	})
+	ad.Version++
+	newSessions(3)
+	check("UpdateAccountEndSessionsExcept", 1, 1, func() error {
+		_, err := s.UpdateAccountEndSessionsExcept(t.Context(), ad, []string{"k004"})
+		return err
+	})
+	ad.Version++
+	newSessions(30)
+	check("DeleteSessionsExcept", 1, 2, func() error {
+		n, err := s.DeleteSessionsExcept(t.Context(), account.Admin, "a1", []string{"k004", "k007"})
+		if err == nil && n != 29 {
+			err = fmt.Errorf("%d sessions deleted, want 29 (of 31, keeping 2)", n)
+		}
+		return err
+	})
 }

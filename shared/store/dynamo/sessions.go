@@ -169,6 +169,18 @@ func (s *Store) sessionKeys(ctx context.Context, op string, realm account.Realm,
 	return s.querySessions(ctx, op, realm, accountID, aws.String("PK, SK"))
 }
 
+// sessionKeysExcept is sessionKeys without the sessions keyed in keep.
+func (s *Store) sessionKeysExcept(ctx context.Context, op string, realm account.Realm, accountID string, keep []string) ([]map[string]types.AttributeValue, error) {
+	keys, err := s.sessionKeys(ctx, op, realm, accountID)
+	if err != nil || len(keep) == 0 {
+		return keys, err
+	}
+	return slices.DeleteFunc(keys, func(k map[string]types.AttributeValue) bool {
+		sk := item(k).getS(attrSK)
+		return slices.ContainsFunc(keep, func(x string) bool { return sk == skSessionPrefix+x })
+	}), nil
+}
+
 // ListSessions implements session.Store. Sessions are stored by key, so the
 // oldest-first order is made here.
 func (s *Store) ListSessions(ctx context.Context, realm account.Realm, accountID string) ([]session.Session, error) {
@@ -186,13 +198,24 @@ func (s *Store) ListSessions(ctx context.Context, realm account.Realm, accountID
 	return out, nil
 }
 
-// DeleteSessions implements session.Store.
+// DeleteSessions implements session.Store: one Query for the keys, then
+// BatchWriteItem deletions, 25 a call.
 func (s *Store) DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error) {
-	keys, err := s.sessionKeys(ctx, "DeleteSessions", realm, accountID)
+	return s.deleteSessions(ctx, "DeleteSessions", realm, accountID, nil)
+}
+
+// DeleteSessionsExcept implements session.Store as DeleteSessions does,
+// leaving out the sessions keyed in keep.
+func (s *Store) DeleteSessionsExcept(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
+	return s.deleteSessions(ctx, "DeleteSessionsExcept", realm, accountID, keep)
+}
+
+func (s *Store) deleteSessions(ctx context.Context, op string, realm account.Realm, accountID string, keep []string) (int, error) {
+	keys, err := s.sessionKeysExcept(ctx, op, realm, accountID, keep)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.batchDelete(ctx, "DeleteSessions", keys); err != nil {
+	if err := s.batchDelete(ctx, op, keys); err != nil {
 		return 0, err
 	}
 	return len(keys), nil

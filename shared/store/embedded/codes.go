@@ -1,11 +1,9 @@
 package embedded
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -122,32 +120,15 @@ func (s *Store) VerifyContact(_ context.Context, a account.Account, r code.Recor
 // ResetPassword implements reset.Store.
 func (s *Store) ResetPassword(_ context.Context, a account.Account, r code.Record, keep []string) (int, error) {
 	var n int
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) (err error) {
 		if err := deleteCode(tx, r); err != nil {
 			return err
 		}
 		if err := updateAccount(tx, a); err != nil {
 			return err
 		}
-		p := prefix(string(a.Realm), a.ID)
-		c := tx.Bucket(bSessions).Cursor()
-		var doomed [][]byte
-		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			var ss struct{ Key string }
-			if err := json.Unmarshal(v, &ss); err != nil {
-				return err
-			}
-			if !slices.Contains(keep, ss.Key) {
-				doomed = append(doomed, slices.Clone(k))
-			}
-		}
-		for _, k := range doomed {
-			if err := tx.Bucket(bSessions).Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(doomed)
-		return nil
+		n, err = deleteSessions(tx, a.Realm, a.ID, keep)
+		return err
 	})
 	if err != nil {
 		return 0, err

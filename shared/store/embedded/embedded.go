@@ -6,7 +6,9 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +37,7 @@ var (
 	bIdents   = []byte("idents")   // realm/kind/value → account id
 	bList     = []byte("list")     // realm/status#/created/id → account id
 	bSessions = []byte("sessions") // realm/account/key → session JSON
+	bRoster   = []byte("roster")   // "admins" → the admin roster's version
 )
 
 // Store is the bbolt-backed store.
@@ -57,7 +60,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions, bCodes, bCounters, bOutbox, bEvents, bEventsByAccount} {
+		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions, bRoster, bCodes, bCounters, bOutbox, bEvents, bEventsByAccount} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -199,13 +202,18 @@ func (s *Store) UpdateAccount(_ context.Context, a account.Account) error {
 }
 
 // UpdateAccountEndSessions implements account.Store.
-func (s *Store) UpdateAccountEndSessions(_ context.Context, a account.Account) (int, error) {
+func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account) (int, error) {
+	return s.UpdateAccountEndSessionsExcept(ctx, a, nil)
+}
+
+// UpdateAccountEndSessionsExcept implements account.Store.
+func (s *Store) UpdateAccountEndSessionsExcept(_ context.Context, a account.Account, keep []string) (int, error) {
 	var n int
 	err := s.update(func(tx *bolt.Tx) (err error) {
 		if err := updateAccount(tx, a); err != nil {
 			return err
 		}
-		n, err = deleteSessions(tx, a.Realm, a.ID)
+		n, err = deleteSessions(tx, a.Realm, a.ID, keep)
 		return err
 	})
 	if err != nil {
@@ -214,7 +222,58 @@ func (s *Store) UpdateAccountEndSessions(_ context.Context, a account.Account) (
 	return n, nil
 }
 
-// ListAccounts implements account.Store.
+// rosterKey is the admin roster's version in bRoster (8 bytes, big-endian;
+// missing: version 0).
+var rosterKey = []byte("admins")
+
+func roster(tx *bolt.Tx) int64 {
+	v := tx.Bucket(bRoster).Get(rosterKey)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// Roster implements account.Store.
+func (s *Store) Roster(_ context.Context) (int64, error) {
+	var v int64
+	err := s.view(func(tx *bolt.Tx) error {
+		v = roster(tx)
+		return nil
+	})
+	return v, err
+}
+
+// UpdateAdmin implements account.Store: the account update, the roster move
+// and the session deletions are one bbolt transaction. A gone or changed
+// account is reported before a moved roster, as DynamoDB does.
+func (s *Store) UpdateAdmin(_ context.Context, a account.Account, ver int64, endSessions bool) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) (err error) {
+		if err := updateAccount(tx, a); err != nil {
+			return err
+		}
+		if roster(tx) != ver {
+			return store.ErrConflict
+		}
+		if err := tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1))); err != nil {
+			return err
+		}
+		if endSessions {
+			n, err = deleteSessions(tx, a.Realm, a.ID, nil)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// ListAccounts implements account.Store. The list bucket is walked in
+// listing order and q's filters are applied to each account read; the
+// scan goes on past a full page only until it finds the next match, so the
+// cursor is "" whenever nothing more matches.
 func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.Account, string, error) {
 	scan := prefix(string(q.Realm))
 	if q.Status != "" {
@@ -229,19 +288,25 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 		}
 		scan = prefix(string(q.Realm), fmt.Sprintf("%02d", idx))
 	}
+	f := newListFilter(q)
 	var after []byte
 	if q.Cursor != "" {
-		c, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-		if err != nil || !bytes.HasPrefix(c, scan) {
+		raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+		if err != nil {
 			return nil, "", store.ErrInvalidCursor
 		}
-		after = c
+		var c listCursor
+		if err := json.Unmarshal(raw, &c); err != nil || c.F != f.fingerprint || !bytes.HasPrefix(c.K, scan) {
+			return nil, "", store.ErrInvalidCursor
+		}
+		after = c.K
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
 	var out []account.Account
+	var last []byte // the list key of out's last account
 	var next string
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bList).Cursor()
@@ -253,15 +318,23 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 			}
 		}
 		for ; k != nil && bytes.HasPrefix(k, scan); k, v = c.Next() {
-			if len(out) == limit {
-				next = base64.RawURLEncoding.EncodeToString(listKey(out[len(out)-1]))
-				return nil
-			}
 			a, err := getAccount(tx, q.Realm, string(v))
 			if err != nil {
 				return err
 			}
+			if !f.match(a) {
+				continue
+			}
+			if len(out) == limit {
+				b, err := json.Marshal(listCursor{F: f.fingerprint, K: last})
+				if err != nil {
+					return err
+				}
+				next = base64.RawURLEncoding.EncodeToString(b)
+				return nil
+			}
 			out = append(out, a)
+			last = slices.Clone(k)
 		}
 		return nil
 	})
@@ -269,6 +342,68 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// listCursor is the decoded ListAccounts cursor: the fingerprint of the
+// query it was handed out for and the list key to continue after.
+type listCursor struct {
+	F string `json:"f"`
+	K []byte `json:"k"`
+}
+
+// listFilter is a ListQuery's filters, normalised: barangays and prefixes
+// sorted without duplicates, and no prefix filter at all when one of the
+// prefixes is "" (everything begins with it).
+type listFilter struct {
+	barangays, prefixes []string
+	fingerprint         string // of realm, status and the filters
+}
+
+func newListFilter(q account.ListQuery) listFilter {
+	f := listFilter{barangays: sortedSet(q.Barangays), prefixes: sortedSet(q.Prefixes)}
+	if slices.Contains(f.prefixes, "") {
+		f.prefixes = nil
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "account.ListQuery\x00%s\x00%s", q.Realm, q.Status)
+	for _, b := range f.barangays {
+		fmt.Fprintf(h, "\x00b%s", b)
+	}
+	for _, p := range f.prefixes {
+		fmt.Fprintf(h, "\x00p%s", p)
+	}
+	f.fingerprint = base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
+	return f
+}
+
+func sortedSet(v []string) []string {
+	if len(v) == 0 {
+		return nil
+	}
+	out := slices.Clone(v)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// match applies the filters as the DynamoDB store's FilterExpression does:
+// names are compared lower-cased, email and phone as stored (identifiers
+// are stored normalised: lower-case email, E.164 phone).
+func (f listFilter) match(a account.Account) bool {
+	if len(f.barangays) > 0 && !slices.Contains(f.barangays, a.Barangay) {
+		return false
+	}
+	if len(f.prefixes) == 0 {
+		return true
+	}
+	first, last := strings.ToLower(a.FirstName), strings.ToLower(a.LastName)
+	for _, p := range f.prefixes {
+		for _, v := range []string{first, last, a.Email, a.Phone} {
+			if strings.HasPrefix(v, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CreateSession implements session.Store.
@@ -378,10 +513,15 @@ func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID s
 }
 
 // DeleteSessions implements session.Store.
-func (s *Store) DeleteSessions(_ context.Context, realm account.Realm, accountID string) (int, error) {
+func (s *Store) DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error) {
+	return s.DeleteSessionsExcept(ctx, realm, accountID, nil)
+}
+
+// DeleteSessionsExcept implements session.Store.
+func (s *Store) DeleteSessionsExcept(_ context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
 	var n int
 	err := s.update(func(tx *bolt.Tx) (err error) {
-		n, err = deleteSessions(tx, realm, accountID)
+		n, err = deleteSessions(tx, realm, accountID, keep)
 		return err
 	})
 	if err != nil {
@@ -390,15 +530,22 @@ func (s *Store) DeleteSessions(_ context.Context, realm account.Realm, accountID
 	return n, nil
 }
 
-func deleteSessions(tx *bolt.Tx, realm account.Realm, accountID string) (int, error) {
+// deleteSessions deletes every session of an account but those keyed in
+// keep, and returns how many went.
+func deleteSessions(tx *bolt.Tx, realm account.Realm, accountID string, keep []string) (int, error) {
 	p := prefix(string(realm), accountID)
-	c := tx.Bucket(bSessions).Cursor()
-	n := 0
-	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Seek(p) {
-		if err := c.Delete(); err != nil {
-			return n, err
+	b := tx.Bucket(bSessions)
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		if !slices.Contains(keep, string(k[len(p):])) {
+			doomed = append(doomed, slices.Clone(k))
 		}
-		n++
 	}
-	return n, nil
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
 }

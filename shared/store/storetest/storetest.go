@@ -64,6 +64,17 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListAccounts/StatusFilter", testListStatusFilter},
 		{"ListAccounts/FollowsStatusChange", testListStatusChange},
 		{"ListAccounts/InvalidCursor", testListInvalidCursor},
+		{"ListAccounts/Filters", testListFilters},
+		{"ListAccounts/FilterPaging", testListFilterPaging},
+		{"ListAccounts/CursorOtherFilters", testListCursorFilters},
+		{"Account/History", testHistory},
+		{"UpdateAccountEndSessionsExcept", testUpdateEndSessionsExcept},
+		{"UpdateAccountEndSessionsExcept/Conflict", testUpdateEndSessionsExceptConflict},
+		{"UpdateAccountEndSessionsExcept/ManySessions", testUpdateEndSessionsExceptMany},
+		{"Roster/UpdateAdmin", testUpdateAdmin},
+		{"Roster/Refused", testUpdateAdminRefused},
+		{"Roster/ManySessions", testUpdateAdminMany},
+		{"Roster/Concurrent", testUpdateAdminConcurrent},
 		{"Session/RoundTrip", testSessionRoundTrip},
 		{"Session/DuplicateKey", testSessionDuplicate},
 		{"Session/Replace", testSessionReplace},
@@ -75,6 +86,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Session/DeleteIdempotent", testDeleteSession},
 		{"Session/ListOldestFirst", testListSessions},
 		{"Session/DeleteAll", testDeleteSessions},
+		{"Session/DeleteAllExcept", testDeleteSessionsExcept},
 		{"Time/MillisecondRoundTrip", testTimePrecision},
 		{"Throttle/Window", testHitWindow},
 		{"Throttle/KeysIndependent", testHitKeys},
@@ -203,6 +215,16 @@ func normAccount(a account.Account) account.Account {
 	a.CreatedAt, a.UpdatedAt = ms(a.CreatedAt), ms(a.UpdatedAt)
 	if len(a.Barangays) == 0 {
 		a.Barangays = nil
+	}
+	if len(a.History) == 0 {
+		a.History = nil
+	} else {
+		h := make([]account.StatusChange, len(a.History))
+		for i, c := range a.History {
+			c.At = ms(c.At)
+			h[i] = c
+		}
+		a.History = h
 	}
 	return a
 }

@@ -1,0 +1,45 @@
+package account
+
+import "slices"
+
+// Permission is something an admin may do.
+type Permission string
+
+// Permissions.
+const (
+	// ReadResidents: list and view residents (scoped to the admin's
+	// barangays when ScopedToBarangays).
+	ReadResidents Permission = "residents:read"
+	// ManageResidents: approve, reject, suspend, reactivate (same scope).
+	ManageResidents Permission = "residents:manage"
+	// ManageAdmins: list, create and change admins.
+	ManageAdmins Permission = "admins:manage"
+	// ReadSecurityEvents: read the security event trail.
+	ReadSecurityEvents Permission = "security_events:read"
+	// RevokeSessions: end every session of any account.
+	RevokeSessions Permission = "sessions:revoke"
+)
+
+// matrix is the one place that says which role may do what.
+var matrix = map[Role][]Permission{
+	RoleSuperAdmin:            {ReadResidents, ManageResidents, ManageAdmins, ReadSecurityEvents, RevokeSessions},
+	RoleOperationsManager:     {ReadResidents, ManageResidents},
+	RoleContentRewardsManager: {},
+	RoleSecurityAnalyst:       {ReadSecurityEvents, RevokeSessions},
+}
+
+// Can reports whether role may do p.
+func (r Role) Can(p Permission) bool { return slices.Contains(matrix[r], p) }
+
+// ScopedToBarangays reports whether the role sees only residents of the
+// admin's assigned barangays.
+func (r Role) ScopedToBarangays() bool { return r == RoleOperationsManager }
+
+// Sees reports whether admin may see resident at all: out of scope is as
+// if it did not exist.
+func (admin Account) Sees(resident Account) bool {
+	if !admin.Role.ScopedToBarangays() {
+		return true
+	}
+	return slices.Contains(admin.Barangays, resident.Barangay)
+}

@@ -1,0 +1,210 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/store"
+)
+
+// filterFixture stores residents with assorted names, contacts and
+// barangays, and two admins. In listing order the residents are
+// f1 f4 (pending) f2 f3 f7 (approved) f6 (rejected) f5 (suspended).
+func filterFixture(t *testing.T, s Store) {
+	t.Helper()
+	specs := []struct {
+		id, first, last, email, phone, barangay string
+		status                                  account.Status
+	}{
+		{"f1", "Juan", "Dela Cruz", "juan@example.com", "+639171110001", "San Roque", account.StatusPending},
+		{"f2", "María", "Santos", "maria.s@example.com", "+639181110002", "Bagong Silang", account.StatusApproved},
+		{"f3", "Pedro", "Juanico", "pedro@example.com", "+639171110003", "San Roque", account.StatusApproved},
+		{"f4", "Ana", "Reyes", "juana@example.com", "+639991110004", "Bagong Silang", account.StatusPending},
+		{"f5", "Jose", "Rizal", "jose@example.com", "+639171110005", "Malanday", account.StatusSuspended},
+		{"f6", "ÉLENA", "CRUZ", "elena@example.com", "", "Malanday", account.StatusRejected},
+		{"f7", "Carlos", "", "", "+639181110007", "", account.StatusApproved},
+	}
+	for i, sp := range specs {
+		a := resident(sp.id, sp.email, sp.phone, sp.status, at(i))
+		a.FirstName, a.LastName, a.Barangay, a.EmailVerified = sp.first, sp.last, sp.barangay, sp.email != ""
+		mustCreate(t, s, a)
+	}
+	ad := admin("ad1", "maria", "maria@example.com", account.StatusActive, at(0))
+	ad.Barangays = []string{"San Roque"}
+	mustCreate(t, s, ad, admin("ad2", "pedro", "pedro.admin@example.com", account.StatusSuspended, at(1)))
+}
+
+func testListFilters(t *testing.T, s Store) {
+	filterFixture(t, s)
+	tests := []struct {
+		name string
+		q    account.ListQuery
+		want []string
+	}{
+		{"barangay", account.ListQuery{Barangays: []string{"San Roque"}}, []string{"f1", "f3"}},
+		{"two barangays", account.ListQuery{Barangays: []string{"San Roque", "Malanday"}}, []string{"f1", "f3", "f6", "f5"}},
+		{"no barangay", account.ListQuery{Barangays: []string{""}}, []string{"f7"}},
+		{"no barangay or one", account.ListQuery{Barangays: []string{"", "Malanday"}}, []string{"f7", "f6", "f5"}},
+		{"unknown barangay", account.ListQuery{Barangays: []string{"Nowhere"}}, nil},
+		{"barangay and status", account.ListQuery{Status: account.StatusApproved, Barangays: []string{"Bagong Silang", "San Roque"}}, []string{"f2", "f3"}},
+		{"first, last name and email", account.ListQuery{Prefixes: []string{"juan"}}, []string{"f1", "f4", "f3"}},
+		{"last name of two words", account.ListQuery{Prefixes: []string{"dela"}}, []string{"f1"}},
+		{"only at the start", account.ListQuery{Prefixes: []string{"cruz"}}, []string{"f6"}},
+		{"lower-cased accented name", account.ListQuery{Prefixes: []string{"maría"}}, []string{"f2"}},
+		{"lower-cased upper-case name", account.ListQuery{Prefixes: []string{"éle"}}, []string{"f6"}},
+		{"email", account.ListQuery{Prefixes: []string{"pedro@"}}, []string{"f3"}},
+		{"email domain is not a prefix", account.ListQuery{Prefixes: []string{"example"}}, nil},
+		{"phone prefix", account.ListQuery{Prefixes: []string{"+63917"}}, []string{"f1", "f3", "f5"}},
+		{"whole phone", account.ListQuery{Prefixes: []string{"+639181110007"}}, []string{"f7"}},
+		{"two prefixes", account.ListQuery{Prefixes: []string{"jose", "ana"}}, []string{"f4", "f5"}},
+		{"no match", account.ListQuery{Prefixes: []string{"x"}}, nil},
+		{"prefix and status", account.ListQuery{Status: account.StatusApproved, Prefixes: []string{"juan"}}, []string{"f3"}},
+		{"prefix and barangay", account.ListQuery{Barangays: []string{"San Roque"}, Prefixes: []string{"juan"}}, []string{"f1", "f3"}},
+		{"prefix, barangay and status", account.ListQuery{Status: account.StatusPending, Barangays: []string{"Bagong Silang"}, Prefixes: []string{"juan"}}, []string{"f4"}},
+		{"phone prefix and barangay", account.ListQuery{Barangays: []string{"Malanday"}, Prefixes: []string{"+63917"}}, []string{"f5"}},
+		{"the empty prefix", account.ListQuery{Prefixes: []string{""}}, []string{"f1", "f4", "f2", "f3", "f7", "f6", "f5"}},
+		{"admins by email", account.ListQuery{Realm: account.Admin, Prefixes: []string{"pedro"}}, []string{"ad2"}},
+		{"admins have no barangay", account.ListQuery{Realm: account.Admin, Barangays: []string{"San Roque"}}, nil},
+		{"admins without a barangay", account.ListQuery{Realm: account.Admin, Barangays: []string{""}}, []string{"ad1", "ad2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, limit := range []int{1, 2, 100} {
+				q := tc.q
+				if q.Realm == "" {
+					q.Realm = account.Resident
+				}
+				q.Limit = limit
+				got := accountIDs(listAll(t, s, q))
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("limit %d: got %v, want %v", limit, got, tc.want)
+				}
+			}
+		})
+	}
+	// What comes back is the whole account.
+	got := listAll(t, s, account.ListQuery{Realm: account.Resident, Prefixes: []string{"éle"}, Limit: 10})
+	if len(got) == 1 {
+		want := resident("f6", "elena@example.com", "", account.StatusRejected, at(5))
+		want.FirstName, want.LastName, want.Barangay, want.Version = "ÉLENA", "CRUZ", "Malanday", 1
+		sameAccount(t, "filtered account", got[0], want)
+	}
+}
+
+// testListFilterPaging lists 150 residents through a dense filter (every
+// third matches) and a sparse one (three match), at many page sizes: the
+// pages joined hold every match once, in order, whatever the store does
+// with short pages.
+func testListFilterPaging(t *testing.T, s Store) {
+	const n = 150
+	statuses := account.StatusesOf(account.Resident)
+	var all []account.Account
+	for i := range n {
+		a := resident(fmt.Sprintf("m%03d", i), fmt.Sprintf("m%03d@example.com", i), "", statuses[i%len(statuses)], at(n-i))
+		a.FirstName, a.LastName, a.Barangay = "Filler", "Filler", "Filler"
+		if i%3 == 0 {
+			a.LastName = "Bautista"
+		}
+		if i == 7 || i == 80 || i == 149 {
+			a.Barangay = "Target"
+		}
+		mustCreate(t, s, a)
+		all = append(all, a)
+	}
+	order := map[account.Status]int{}
+	for i, st := range statuses {
+		order[st] = i
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if oi, oj := order[all[i].Status], order[all[j].Status]; oi != oj {
+			return oi < oj
+		}
+		return all[i].CreatedAt.Before(all[j].CreatedAt)
+	})
+	pick := func(keep func(account.Account) bool) []string {
+		var ids []string
+		for _, a := range all {
+			if keep(a) {
+				ids = append(ids, a.ID)
+			}
+		}
+		return ids
+	}
+	tests := []struct {
+		name string
+		q    account.ListQuery
+		want []string
+	}{
+		{"dense", account.ListQuery{Prefixes: []string{"bau"}},
+			pick(func(a account.Account) bool { return a.LastName == "Bautista" })},
+		{"sparse", account.ListQuery{Barangays: []string{"Target"}},
+			pick(func(a account.Account) bool { return a.Barangay == "Target" })},
+		{"sparse in one status", account.ListQuery{Status: account.StatusApproved, Barangays: []string{"Target"}},
+			pick(func(a account.Account) bool { return a.Barangay == "Target" && a.Status == account.StatusApproved })},
+		{"none", account.ListQuery{Prefixes: []string{"nobody"}}, nil},
+	}
+	if len(tests[1].want) != 3 || len(tests[2].want) != 1 {
+		t.Fatalf("fixture: sparse matches %v, %v", tests[1].want, tests[2].want)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, limit := range []int{1, 2, 5, 7, 49, 50, 51, 100} {
+				q := tc.q
+				q.Realm, q.Limit = account.Resident, limit
+				got := accountIDs(listAll(t, s, q))
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("limit %d:\n got %v\nwant %v", limit, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// testListCursorFilters replays every page boundary of a filtered listing
+// with other filters: the cursor is refused.
+func testListCursorFilters(t *testing.T, s Store) {
+	filterFixture(t, s)
+	q := account.ListQuery{Realm: account.Resident, Barangays: []string{"San Roque", "Malanday"}, Prefixes: []string{"j", "e"}, Limit: 1}
+	others := []account.ListQuery{
+		{},
+		{Barangays: []string{"San Roque"}, Prefixes: []string{"j", "e"}},
+		{Barangays: []string{"San Roque", "Malanday"}},
+		{Barangays: []string{"San Roque", "Malanday"}, Prefixes: []string{"j"}},
+		{Barangays: []string{"San Roque", "Malanday", "Bagong Silang"}, Prefixes: []string{"j", "e"}},
+		{Prefixes: []string{"j", "e"}},
+		{Status: account.StatusPending, Barangays: []string{"San Roque", "Malanday"}, Prefixes: []string{"j", "e"}},
+	}
+	boundaries := 0
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("more than 100 pages: the cursor does not advance")
+		}
+		_, next, err := s.ListAccounts(ctx(t), q)
+		if err != nil {
+			t.Fatalf("ListAccounts: %v", err)
+		}
+		if next == "" {
+			break
+		}
+		boundaries++
+		for _, o := range others {
+			o.Realm, o.Limit, o.Cursor = account.Resident, 1, next
+			_, _, err := s.ListAccounts(ctx(t), o)
+			wantErr(t, fmt.Sprintf("cursor of %+v replayed on %+v", q, o), err, store.ErrInvalidCursor)
+		}
+		q.Cursor = next
+	}
+	if boundaries == 0 {
+		t.Fatal("the filtered listing had a single page: nothing replayed")
+	}
+	// And the reverse: an unfiltered cursor on a filtered listing.
+	_, next, err := s.ListAccounts(ctx(t), account.ListQuery{Realm: account.Resident, Limit: 1})
+	if err != nil || next == "" {
+		t.Fatalf("ListAccounts = %q, %v; want a cursor", next, err)
+	}
+	_, _, err = s.ListAccounts(ctx(t), account.ListQuery{Realm: account.Resident, Barangays: []string{"San Roque"}, Limit: 1, Cursor: next})
+	wantErr(t, "unfiltered cursor replayed with a barangay", err, store.ErrInvalidCursor)
+}
