@@ -515,8 +515,12 @@ func TestGlobalsEnvironment(t *testing.T) {
 	}
 }
 
-// walk calls fn on n and every node below it.
+// walk calls fn on n and every node below it; a nil n (a key the template
+// lacks) has none.
 func walk(n *yaml.Node, fn func(*yaml.Node)) {
+	if n == nil {
+		return
+	}
 	fn(n)
 	for _, c := range n.Content {
 		walk(c, fn)
