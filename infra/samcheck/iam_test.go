@@ -232,6 +232,10 @@ func TestMessagingGrantsAreNarrow(t *testing.T) {
 	tp := loadTemplate(t)
 	for _, f := range httpapi.Functions() {
 		id := logicalID(f)
+		if tp.resources[id] == nil {
+			t.Errorf("function %q (httpapi.Table) has no resource %s in template.yaml: its messaging grants cannot be checked", f, id)
+			continue
+		}
 		for _, st := range statements(tp, id, "ses:SendEmail") {
 			if scalar(get(st, "Effect")) != "Allow" {
 				continue
@@ -276,10 +280,13 @@ var codeIn = regexp.MustCompile(`(?:^|[\s>])(\d{6})(?:[\s<.,]|$)`)
 // function's own handler against DynamoDB Local and, for email and SMS, the
 // real SES and SNS adapters against moto, every branch that makes a
 // distinct call included: the abuse limits (login lockout, per-address
-// limits, SMS per number) up to and past their refusals, and the security
-// event trail each function writes and security-events reads. A missing
-// grant there would not even fail a request: an event that cannot be
-// stored is only logged.
+// limits, SMS per number) up to and past their refusals, the admin realm
+// (barangay scope, admin management with its invitation and the last
+// super admin, my sessions, password change with its notice and its count
+// toward the login lock, revocation by an admin, 403 denials), idle
+// refreshes and expired sessions, and the security event trail each
+// function writes and security-events reads. A missing grant there would
+// not even fail a request: an event that cannot be stored is only logged.
 func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	const from = "noreply@ekolek.example.org"
 	const smsCap = 5
@@ -479,18 +486,19 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	registration := func(first, email, phone string) string {
 		return fmt.Sprintf(`{"first_name":%q,"last_name":"Dela Cruz","email":%q,"phone":%q,"barangay":"San Isidro","password":"mango tricycle umbrella 42"}`, first, email, phone)
 	}
-	// manySessions gives a resident 120 sessions, more than one transaction
-	// can delete.
-	manySessions := func(accountID, prefix string) {
+	// manySessionsOf gives an account 120 sessions, more than one
+	// transaction can delete; manySessions, a resident.
+	manySessionsOf := func(realm account.Realm, accountID, prefix string) {
 		t.Helper()
 		now := clk.Now()
 		for i := range 120 {
-			if err := st.CreateSession(t.Context(), session.Session{Realm: account.Resident, AccountID: accountID, Key: fmt.Sprintf("%s%063x", prefix, i),
+			if err := st.CreateSession(t.Context(), session.Session{Realm: realm, AccountID: accountID, Key: fmt.Sprintf("%s%063x", prefix, i),
 				CreatedAt: now, LastSeenAt: now, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(2 * time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+	manySessions := func(accountID, prefix string) { t.Helper(); manySessionsOf(account.Resident, accountID, prefix) }
 	pw := "mango tricycle umbrella 42"
 	adminPW := pw
 	loginBody := func(id, pw string) string { return fmt.Sprintf(`{"identifier":%q,"password":%q}`, id, pw) }
@@ -498,7 +506,8 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		t.Helper()
 		call("login", "POST", "/v1/"+realm+"/login", loginBody(id, pw), 200)
 	}
-	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "boss", Email: bossEmail, FullName: "Boss", Role: "super_admin", Password: pw}); err != nil {
+	bossAcct, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "boss", Email: bossEmail, FullName: "Boss", Role: "super_admin", Password: pw})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -535,6 +544,9 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	sends(nil, func() { call("register-verify", "POST", resendPath, idBody(anaEmail), 202) })
 	clk.Advance(61 * time.Second)
 	sends(map[string]int{anaEmail: 1}, func() { call("register-verify", "POST", resendPath, idBody(anaEmail), 202) })
+	// That was the account's third code this hour (code.MaxSendsPerHour):
+	// the phone's new code waits for the next hour.
+	clk.Advance(time.Hour)
 	sends(map[string]int{anaPhone: 1}, func() { call("register-verify", "POST", resendPath, idBody("09181234567"), 202) })
 
 	login("admin", "boss", pw)
@@ -716,8 +728,11 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		t.Fatalf("%d SMS refused by the per-number limit, want 1; log:\n%s", n, logs.String())
 	}
 	sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
-		call("register", "POST", "/v1/resident/register", registration("Maria", mariaEmail, "09201234567"), 201)
+		w = call("register", "POST", "/v1/resident/register", registration("Maria", mariaEmail, "09201234567"), 201)
 	})
+	mariaID := field(w, "id")
+	call("register-verify", "POST", verifyPath, codeBody(mariaEmail, lastCode(mariaEmail)), 204)
+	call("register-verify", "POST", verifyPath, codeBody("09201234567", lastCode(mariaPhone)), 204)
 
 	// A resident with more sessions than one transaction holds: suspension
 	// deletes the extra ones in batches first.
@@ -847,6 +862,294 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	cookies = adminJar
 	call("admin-residents", "GET", "/v1/admin/residents", "", 401)
 
+	// ---------------------------------------------------------------- admin realm
+	//
+	// Roles and barangay scope, admin management with an invitation, my
+	// sessions in both realms, password change with its notice and its
+	// count toward the login lock, and an admin's revocation of every
+	// session of an account. Each browser is a cookie jar of its own.
+	browse := func(jar map[string]*http.Cookie, fn func()) {
+		t.Helper()
+		saved := cookies
+		cookies = jar
+		defer func() { cookies = saved }()
+		fn()
+	}
+	jar := func(realm, id, pw string) map[string]*http.Cookie {
+		t.Helper()
+		j := map[string]*http.Cookie{}
+		browse(j, func() { login(realm, id, pw) })
+		return j
+	}
+	has := func(w *httptest.ResponseRecorder, parts ...string) {
+		t.Helper()
+		for _, p := range parts {
+			if !strings.Contains(w.Body.String(), p) {
+				t.Fatalf("%s: no %s", w.Body, p)
+			}
+		}
+	}
+	lacks := func(w *httptest.ResponseRecorder, parts ...string) {
+		t.Helper()
+		for _, p := range parts {
+			if strings.Contains(w.Body.String(), p) {
+				t.Fatalf("%s: holds %s", w.Body, p)
+			}
+		}
+	}
+	// listSessions is GET /v1/{realm}/sessions: the handles, and the current one.
+	listSessions := func(realm string) (current string, ids []string) {
+		t.Helper()
+		w := call("sessions", "GET", "/v1/"+realm+"/sessions", "", 200)
+		var l struct {
+			Sessions []struct {
+				ID      string `json:"id"`
+				Current bool   `json:"current"`
+			} `json:"sessions"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &l); err != nil {
+			t.Fatalf("%s: %v", w.Body, err)
+		}
+		for _, s := range l.Sessions {
+			ids = append(ids, s.ID)
+			if s.Current {
+				current = s.ID
+			}
+		}
+		if current == "" {
+			t.Fatalf("no current session in %s", w.Body)
+		}
+		return current, ids
+	}
+	const (
+		mariaPW  = "mango tricycle umbrella 42"
+		opsEmail = "ops@iam.samcheck.example"
+		opsPW    = "kalabasa sitaw talong 2026"
+	)
+
+	// Maria (who verified both contacts: the password notice goes to
+	// verified contacts only) is approved; Rosa registers in another barangay.
+	w = call("register", "POST", "/v1/resident/register", `{"first_name":"Rosa","last_name":"Santos","email":"rosa@iam.samcheck.example","phone":"09221234567","barangay":"San Roque","password":"sampaguita jeepney harbor 77"}`, 201)
+	rosaID := field(w, "id")
+	boss := jar("admin", "boss", adminPW)
+	browse(boss, func() {
+		call("admin-residents", "POST", "/v1/admin/residents/"+mariaID+"/approve", `{"reason":"documents checked"}`, 200)
+	})
+	// Maria on three devices.
+	phone, laptop, tablet := jar("resident", mariaEmail, mariaPW), jar("resident", mariaEmail, mariaPW), jar("resident", mariaEmail, mariaPW)
+
+	// admin-admins, as the super admin: list (pages of the active admins),
+	// create an operations manager (an invitation by email; the response
+	// holds no code), a taken username (409).
+	var opsID string
+	browse(boss, func() {
+		w := call("admin-admins", "GET", "/v1/admin/admins?status=active&limit=1", "", 200)
+		has(w, `"admins":[{`)
+		next := field(w, "next_cursor")
+		call("admin-admins", "GET", "/v1/admin/admins?status=active&limit=1&cursor="+next, "", 200)
+		sends(map[string]int{opsEmail: 1}, func() {
+			w = call("admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"`+opsEmail+`","full_name":"Olivia Ops","role":"operations_manager","barangays":["San Isidro"]}`, 201)
+		})
+		has(w, `"invitation_sent":true`, `"role":"operations_manager"`)
+		lacks(w, lastCode(opsEmail))
+		opsID = field(w, "id")
+		sends(nil, func() {
+			call("admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"other@iam.samcheck.example","full_name":"Other","role":"security_analyst"}`, 409)
+		})
+	})
+	// The invitation: no password until it is set through reset verify and
+	// confirm with the emailed code; then the new admin logs in.
+	withCookies(func() {
+		call("login", "POST", "/v1/admin/login", loginBody("ops", opsPW), 401)
+		w := call("reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("ops", lastCode(opsEmail)), 200)
+		sends(map[string]int{opsEmail: 1}, func() {
+			call("reset-confirm", "POST", "/v1/admin/password-reset/confirm", confirmBody(field(w, "reset_token"), opsPW), 204)
+		})
+	})
+	ops := jar("admin", "ops", opsPW)
+
+	// The operations manager sees the residents of San Isidro only: the
+	// list (with and without filters), the detail (verified flags, status
+	// history, active sessions); a San Roque resident is not there (404 for
+	// the detail and every status change, an empty list when asked for by
+	// barangay). Admin management and revocation are not the role's: 403,
+	// each an access_denied event.
+	deniedBefore := 0
+	browse(boss, func() { deniedBefore = len(list("type=access_denied&limit=200").Events) })
+	browse(ops, func() {
+		w := call("admin-residents", "GET", "/v1/admin/residents?limit=200", "", 200)
+		has(w, mariaID)
+		lacks(w, rosaID)
+		w = call("admin-residents", "GET", "/v1/admin/residents?barangay=San%20Roque", "", 200)
+		has(w, `"residents":[]`)
+		w = call("admin-residents", "GET", "/v1/admin/residents?status=approved&barangay=San%20Isidro&q=maria&limit=10", "", 200)
+		has(w, mariaID)
+		w = call("admin-residents", "GET", "/v1/admin/residents?q=0920", "", 200)
+		has(w, mariaID)
+		w = call("admin-residents", "GET", "/v1/admin/residents/"+mariaID, "", 200)
+		has(w, `"phone_verified":true`, `"to":"approved"`, `"reason":"documents checked"`, `"by":"`+bossAcct.ID+`"`, `"active_sessions":3`)
+		call("admin-residents", "GET", "/v1/admin/residents/"+rosaID, "", 404)
+		for _, act := range []string{"approve", "reject", "suspend", "reactivate"} {
+			call("admin-residents", "POST", "/v1/admin/residents/"+rosaID+"/"+act, "", 404)
+		}
+		call("admin-admins", "GET", "/v1/admin/admins", "", 403)
+		call("admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"full_name":"Not Boss"}`, 403)
+		call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 403)
+	})
+	browse(boss, func() {
+		has(call("admin-residents", "GET", "/v1/admin/residents/"+rosaID, "", 200), `"status":"pending"`, `"active_sessions":0`)
+		denied := list("type=access_denied&limit=200")
+		ofType(denied, "access_denied", "admin", deniedBefore+3)
+		if len(denied.Events) != deniedBefore+3 {
+			t.Fatalf("%d access_denied events, want %d", len(denied.Events), deniedBefore+3)
+		}
+	})
+	// A resident's cookie is no admin login.
+	browse(phone, func() { call("admin-admins", "GET", "/v1/admin/admins", "", 401) })
+
+	// PATCH: barangays and name; suspension ends every session at once
+	// (more than one transaction holds: the surplus goes in batches first);
+	// the last active super admin can be neither demoted nor suspended.
+	manySessionsOf(account.Admin, opsID, "c")
+	browse(boss, func() {
+		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"barangays":["San Isidro","San Roque"],"full_name":"Olivia M. Ops"}`, 200),
+			`"sessions_ended":0`, `"San Roque"`)
+		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"status":"suspended","reason":"left the office"}`, 200),
+			`"sessions_ended":121`, `"status":"suspended"`)
+		call("admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"role":"security_analyst"}`, 409)
+		call("admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"status":"suspended"}`, 409)
+		call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"role":"god"}`, 400)
+	})
+	browse(ops, func() { call("admin-residents", "GET", "/v1/admin/residents", "", 401) })
+	withCookies(func() { call("login", "POST", "/v1/admin/login", loginBody("ops", opsPW), 403) })
+
+	// My sessions. The admin's own list; a second admin browser ends its
+	// own current session (a logout). Maria's phone lists her three, cannot
+	// end someone else's (404), ends the laptop's, then every other one.
+	var bossHandle string
+	browse(boss, func() { bossHandle, _ = listSessions("admin") })
+	browse(jar("admin", "boss", adminPW), func() {
+		cur, ids := listSessions("admin")
+		if len(ids) != 2 || cur == bossHandle {
+			t.Fatalf("boss's second browser sees %v (current %s)", ids, cur)
+		}
+		call("sessions", "DELETE", "/v1/admin/sessions/"+cur, "", 204)
+		if _, ok := cookies["ekolek_admin_session"]; ok {
+			t.Fatal("ending the current session left its cookie")
+		}
+	})
+	var laptopHandle string
+	browse(laptop, func() { laptopHandle, _ = listSessions("resident") })
+	browse(phone, func() {
+		cur, ids := listSessions("resident")
+		if len(ids) != 3 || cur == laptopHandle || !slices.Contains(ids, laptopHandle) {
+			t.Fatalf("maria's phone sees %v (current %s, laptop %s)", ids, cur, laptopHandle)
+		}
+		call("sessions", "DELETE", "/v1/resident/sessions/"+bossHandle, "", 404)
+		call("sessions", "DELETE", "/v1/resident/sessions/"+laptopHandle, "", 204)
+		has(call("sessions", "DELETE", "/v1/resident/sessions", "", 200), `"revoked":1`)
+		if _, ids := listSessions("resident"); len(ids) != 1 {
+			t.Fatalf("after ending the others: %v", ids)
+		}
+	})
+	for _, j := range []map[string]*http.Cookie{laptop, tablet} {
+		browse(j, func() { call("session", "GET", "/v1/resident/session", "", 401) })
+	}
+	browse(boss, func() { call("session", "GET", "/v1/admin/session", "", 200) })
+
+	// Password change: a wrong current password (400, counted), a weak new
+	// one (400); the right one keeps this session, ends the others and
+	// sends the notice to both verified contacts; again with more sessions
+	// than one transaction holds.
+	changeBody := func(cur, next string) string {
+		return fmt.Sprintf(`{"current_password":%q,"new_password":%q}`, cur, next)
+	}
+	const changePath = "/v1/resident/password"
+	mariaPW2, mariaPW3 := "narra capiz carabao 2031", "sinigang adobo lechon 88"
+	other := jar("resident", mariaEmail, mariaPW)
+	browse(phone, func() {
+		sends(nil, func() {
+			has(call("password-change", "POST", changePath, changeBody("not my password at all", mariaPW2), 400), `"invalid_credentials"`)
+			call("password-change", "POST", changePath, changeBody(mariaPW, "password"), 400)
+		})
+		sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
+			call("password-change", "POST", changePath, changeBody(mariaPW, mariaPW2), 204)
+		})
+		call("session", "GET", "/v1/resident/session", "", 200)
+	})
+	browse(other, func() { call("session", "GET", "/v1/resident/session", "", 401) })
+	manySessions(mariaID, "d")
+	browse(phone, func() {
+		sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
+			call("password-change", "POST", changePath, changeBody(mariaPW2, mariaPW3), 204)
+		})
+	})
+	if left, err := st.ListSessions(t.Context(), account.Resident, mariaID); err != nil || len(left) != 1 {
+		t.Fatalf("after the change %d sessions are left (%v), want the changing one", len(left), err)
+	}
+	// Wrong current passwords count toward the login lock, from any
+	// address: LoginFailures.Max of them lock the account's identifiers;
+	// the next change, right password or not, and a login are refused
+	// before any hash.
+	browse(phone, func() {
+		sends(nil, func() {
+			for i := range lim.LoginFailures.Max {
+				callFrom(fmt.Sprintf("203.0.113.%d", 40+i), "password-change", "POST", changePath, changeBody("still not my password", mariaPW), 400)
+			}
+			refusedBy(callFrom("203.0.113.49", "password-change", "POST", changePath, changeBody(mariaPW3, mariaPW), 429), "too_many_attempts")
+		})
+	})
+	withCookies(func() {
+		refusedBy(callFrom("203.0.113.49", "login", "POST", "/v1/resident/login", loginBody("09201234567", mariaPW3), 429), "too_many_attempts")
+	})
+	browse(boss, func() {
+		ofType(list("type=login_locked&realm=resident&account="+mariaID), "login_locked", "resident", 1)
+		ofType(list("type=password_changed&realm=resident&account="+mariaID), "password_changed", "resident", 2)
+	})
+
+	// Revocation by an admin: a security analyst ends every session of
+	// Maria's (more than one transaction holds); an unknown account or realm
+	// is 404; a content manager is refused (403); the super admin revokes
+	// an admin's (none left after the suspension).
+	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "analyst", Email: "analyst@iam.samcheck.example", FullName: "Analyst", Role: "security_analyst", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	manySessions(mariaID, "e")
+	browse(jar("admin", "analyst", pw), func() {
+		has(call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 200), `"revoked":121`)
+		call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+account.NewID()+"/sessions", "", 404)
+		call("admin-sessions", "DELETE", "/v1/admin/accounts/staff/"+mariaID+"/sessions", "", 404)
+	})
+	browse(phone, func() { call("session", "GET", "/v1/resident/session", "", 401) })
+	browse(jar("admin", "rewards", pw), func() {
+		call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 403)
+	})
+	browse(boss, func() {
+		has(call("admin-sessions", "DELETE", "/v1/admin/accounts/admin/"+opsID+"/sessions", "", 200), `"revoked":0`)
+		ofType(list("type=session_revoked&realm=resident&account="+mariaID), "session_revoked", "resident", 4)
+	})
+
+	// Each new function refreshes a session's idle deadline once half of
+	// it has passed, and deletes a session found expired.
+	idle := []struct{ fn, method, path, body string }{
+		{"admin-admins", "GET", "/v1/admin/admins", ""},
+		{"admin-sessions", "DELETE", "/v1/admin/accounts/resident/" + rosaID + "/sessions", ""},
+		{"sessions", "GET", "/v1/admin/sessions", ""},
+		{"password-change", "POST", "/v1/admin/password", changeBody("wrong admin password", "unused passphrase 1234")},
+	}
+	jars := make([]map[string]*http.Cookie, len(idle))
+	for i := range idle {
+		jars[i] = jar("admin", "boss", adminPW)
+	}
+	clk.Advance(16 * time.Minute) // admin idle 30m: refresh due
+	for i, r := range idle[:3] {
+		browse(jars[i], func() { call(r.fn, r.method, r.path, r.body, 200) })
+	}
+	clk.Advance(31 * time.Minute)
+	for i, r := range idle {
+		browse(jars[i], func() { call(r.fn, r.method, r.path, r.body, 401) })
+	}
+
 	if len(rec.wrong) > 0 {
 		t.Errorf("calls the template's messaging grants refuse:\n%s", strings.Join(rec.wrong, "\n"))
 	}
@@ -858,6 +1161,10 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 		slices.Sort(got)
 		t.Logf("%s calls %v", logicalID(f), got)
+		if tp.resources[logicalID(f)] == nil {
+			t.Errorf("function %q (httpapi.Table) has no resource %s in template.yaml; its code calls %v", f, logicalID(f), got)
+			continue
+		}
 		if want := granted(t, tp, logicalID(f)); !slices.Equal(got, want) {
 			t.Errorf("%s: the code calls %v; the template grants %v", logicalID(f), got, want)
 		}

@@ -100,10 +100,8 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	}
 	ip := info(r).ip
 	ids := lockIdentifiers(c.account)
-	for _, id := range ids {
-		if err := a.Guard.BeginLogin(r.Context(), string(realm), id, ip); err != nil {
-			return a.refused(r, realm, c.account.Email, err)
-		}
+	if err := a.Guard.BeginPasswordChange(r.Context(), string(realm), ip, ids); err != nil {
+		return a.refused(r, realm, c.account.Email, err)
 	}
 	acct, ended, err := a.Accounts.ChangePassword(r.Context(), c.account, *in.CurrentPassword, *in.NewPassword, []string{c.session.Key})
 	if errors.Is(err, account.ErrInvalidCredentials) {
@@ -123,10 +121,8 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := a.Guard.LoginSucceeded(r.Context(), string(realm), id, ip); err != nil {
-			return err
-		}
+	if err := a.Guard.PasswordChangeSucceeded(r.Context(), string(realm), ip, ids); err != nil {
+		return err
 	}
 	a.event(r, audit.PasswordChanged, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
 	if ended > 0 {

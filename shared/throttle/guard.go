@@ -126,15 +126,28 @@ func keysFor(realm, identifier, ip string) loginKeys {
 // attempts cannot all slip in before the first failure is recorded. The
 // identifier lock is per realm; the IP limit covers both realms.
 func (g *Guard) BeginLogin(ctx context.Context, realm, identifier, ip string) error {
+	return g.begin(ctx, realm, ip, identifier)
+}
+
+// BeginPasswordChange admits a password change the way BeginLogin admits a
+// login, for every login identifier of the account: a wrong current password
+// counts toward each identifier's lock, and once toward the IP's.
+func (g *Guard) BeginPasswordChange(ctx context.Context, realm, ip string, identifiers []string) error {
+	return g.begin(ctx, realm, ip, identifiers...)
+}
+
+func (g *Guard) begin(ctx context.Context, realm, ip string, identifiers ...string) error {
 	now := g.clock.Now()
-	k := keysFor(realm, identifier, ip)
-	c, err := g.store.Peek(ctx, k.lock, now)
-	if err != nil {
-		return err
+	for _, id := range identifiers {
+		c, err := g.store.Peek(ctx, keysFor(realm, id, ip).lock, now)
+		if err != nil {
+			return err
+		}
+		if c.Count > 0 {
+			return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
+		}
 	}
-	if c.Count > 0 {
-		return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
-	}
+	k := keysFor(realm, "", ip)
 	// Failures from an IP are its attempts less its successes: successes
 	// raise the bar, so a busy shared address is not shut out by its own
 	// good logins, while concurrent bad ones cannot pass the limit.
@@ -142,19 +155,21 @@ func (g *Guard) BeginLogin(ctx context.Context, realm, identifier, ip string) er
 	if err != nil {
 		return err
 	}
-	c, err = g.store.Hit(ctx, k.ipAttempts, g.limits.LoginIP.Max+ok.Count, g.limits.LoginIP.Window, now)
+	c, err := g.store.Hit(ctx, k.ipAttempts, g.limits.LoginIP.Max+ok.Count, g.limits.LoginIP.Window, now)
 	if err != nil {
 		return err
 	}
 	if !c.Allowed {
 		return &Refused{Limit: LoginIP, RetryAfter: c.RetryAfter(now)}
 	}
-	c, err = g.store.Hit(ctx, k.attempts, g.limits.LoginFailures.Max, g.limits.LoginFailures.Window, now)
-	if err != nil {
-		return err
-	}
-	if !c.Allowed {
-		return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
+	for _, id := range identifiers {
+		c, err := g.store.Hit(ctx, keysFor(realm, id, ip).attempts, g.limits.LoginFailures.Max, g.limits.LoginFailures.Window, now)
+		if err != nil {
+			return err
+		}
+		if !c.Allowed {
+			return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
+		}
 	}
 	return nil
 }
@@ -181,12 +196,22 @@ func (g *Guard) LoginFailed(ctx context.Context, realm, identifier, ip string) (
 
 // LoginSucceeded resets the identifier's attempts and credits the IP.
 func (g *Guard) LoginSucceeded(ctx context.Context, realm, identifier, ip string) error {
-	now := g.clock.Now()
-	k := keysFor(realm, identifier, ip)
-	if err := g.store.Clear(ctx, k.attempts); err != nil {
-		return err
+	return g.succeeded(ctx, realm, ip, identifier)
+}
+
+// PasswordChangeSucceeded is LoginSucceeded for every identifier of the
+// account, crediting the IP once.
+func (g *Guard) PasswordChangeSucceeded(ctx context.Context, realm, ip string, identifiers []string) error {
+	return g.succeeded(ctx, realm, ip, identifiers...)
+}
+
+func (g *Guard) succeeded(ctx context.Context, realm, ip string, identifiers ...string) error {
+	for _, id := range identifiers {
+		if err := g.store.Clear(ctx, keysFor(realm, id, ip).attempts); err != nil {
+			return err
+		}
 	}
-	_, err := g.store.Hit(ctx, k.ipSuccesses, 1<<30, g.limits.LoginIP.Window, now)
+	_, err := g.store.Hit(ctx, keysFor(realm, "", ip).ipSuccesses, 1<<30, g.limits.LoginIP.Window, g.clock.Now())
 	return err
 }
 
