@@ -7,10 +7,15 @@ import (
 	"strings"
 
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/store"
 )
 
 // ErrLastSuperAdmin refuses a change that would leave no active super admin.
 var ErrLastSuperAdmin = errors.New("account: the last active super admin cannot be demoted or suspended")
+
+// ErrChangeSelf refuses an admin changing their own role or status: a
+// slip would lock them out, and another super admin can do it.
+var ErrChangeSelf = errors.New("account: admins cannot change their own role or status")
 
 // AdminChange is a partial update of an admin; nil fields stay as they are.
 type AdminChange struct {
@@ -35,6 +40,9 @@ func (s *Service) UpdateAdmin(ctx context.Context, actor Account, id string, ch 
 	if err != nil {
 		return Account{}, Account{}, 0, err
 	}
+	if id == actor.ID && (ch.Role != nil || ch.Status != nil) {
+		return Account{}, Account{}, 0, ErrChangeSelf
+	}
 	prev := a
 	fields := map[string]string{}
 	if ch.Role != nil {
@@ -53,12 +61,7 @@ func (s *Service) UpdateAdmin(ctx context.Context, actor Account, id string, ch 
 		}
 	}
 	if ch.Barangays != nil {
-		a.Barangays = nil
-		for _, b := range *ch.Barangays {
-			if b = strings.TrimSpace(b); b != "" && !slices.Contains(a.Barangays, b) {
-				a.Barangays = append(a.Barangays, b)
-			}
-		}
+		a.Barangays = cleanBarangays(fields, *ch.Barangays)
 	}
 	if ch.FullName != nil {
 		a.FullName = checkName(fields, "full_name", *ch.FullName, 200)
@@ -94,7 +97,11 @@ func (s *Service) UpdateAdmin(ctx context.Context, actor Account, id string, ch 
 	return a, prev, ended, nil
 }
 
-// activeSuperAdmins counts the active super admins.
+// activeSuperAdmins counts the active super admins. The listing may come
+// from an index that lags behind recent writes, so every candidate is read
+// again, strongly consistent: a super admin demoted a moment ago is not
+// counted (one promoted a moment ago may be missed, which only errs toward
+// refusing).
 func (s *Service) activeSuperAdmins(ctx context.Context) (int, error) {
 	n, cursor := 0, ""
 	for {
@@ -102,8 +109,18 @@ func (s *Service) activeSuperAdmins(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		for _, a := range page {
-			if a.Role == RoleSuperAdmin {
+		for _, listed := range page {
+			if listed.Role != RoleSuperAdmin {
+				continue
+			}
+			a, err := s.store.GetAccount(ctx, Admin, listed.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return 0, err
+			}
+			if a.Role == RoleSuperAdmin && a.Status == StatusActive {
 				n++
 			}
 		}
@@ -114,6 +131,20 @@ func (s *Service) activeSuperAdmins(ctx context.Context) (int, error) {
 	}
 }
 
+// cleanBarangays trims, checks and de-duplicates barangay names.
+func cleanBarangays(fields map[string]string, in []string) []string {
+	var out []string
+	for _, b := range in {
+		b = strings.TrimSpace(b)
+		if b == "" || slices.Contains(out, b) {
+			continue
+		}
+		checkName(fields, "barangays", b, 100)
+		out = append(out, b)
+	}
+	return out
+}
+
 // ChangePassword sets a new password for a after checking the current one,
 // ending every other session of the account (keep names the one to spare).
 // A wrong current password is ErrInvalidCredentials.
@@ -122,7 +153,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Account, current, next s
 	if err != nil || !ok {
 		return Account{}, 0, ErrInvalidCredentials
 	}
-	if err := password.Check(next, []string{a.FirstName, a.LastName, a.FullName, a.Username, a.Email, a.Phone, a.Barangay}); err != nil {
+	if err := password.Check(next, UserInputs(a)); err != nil {
 		return Account{}, 0, err
 	}
 	if a.PasswordHash, err = s.hasher.Hash(next); err != nil {
@@ -135,4 +166,9 @@ func (s *Service) ChangePassword(ctx context.Context, a Account, current, next s
 	}
 	a.Version++
 	return a, ended, nil
+}
+
+// UserInputs are the account's own details a password must not be built from.
+func UserInputs(a Account) []string {
+	return []string{a.FirstName, a.LastName, a.FullName, a.Username, a.Email, a.Phone, a.Barangay}
 }

@@ -170,11 +170,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error)
 		fields["role"] = "must be one of super_admin, operations_manager, content_rewards_manager, security_analyst"
 	}
 	a.Role = role
-	for _, b := range in.Barangays {
-		if b = strings.TrimSpace(b); b != "" && !slices.Contains(a.Barangays, b) {
-			a.Barangays = append(a.Barangays, b)
-		}
-	}
+	a.Barangays = cleanBarangays(fields, in.Barangays)
 	if a.Role == RoleOperationsManager && len(a.Barangays) == 0 {
 		fields["barangays"] = "an operations manager needs at least one barangay"
 	}

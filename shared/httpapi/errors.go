@@ -72,6 +72,8 @@ func errorFor(err error) *apiError {
 		return &apiError{Status: http.StatusConflict, Code: "already_registered", Message: "An account with this email or mobile number already exists."}
 	case errors.Is(err, account.ErrLastSuperAdmin):
 		return &apiError{Status: http.StatusConflict, Code: "last_super_admin", Message: "The last active super admin cannot be demoted or suspended."}
+	case errors.Is(err, account.ErrChangeSelf):
+		return &apiError{Status: http.StatusConflict, Code: "cannot_change_self", Message: "You cannot change your own role or status; ask another super admin."}
 	case errors.Is(err, account.ErrInvalidTransition):
 		return &apiError{Status: http.StatusConflict, Code: "invalid_status_transition", Message: "That change is not possible from the account's current status."}
 	case errors.Is(err, code.ErrInvalid):

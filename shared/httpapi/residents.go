@@ -79,6 +79,10 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 	}
 	if c.account.Role.ScopedToBarangays() {
 		switch {
+		case len(c.account.Barangays) == 0:
+			// No barangays assigned means no residents, never all of them.
+			writeJSON(w, http.StatusOK, map[string]any{"residents": []any{}, "next_cursor": nil})
+			return nil
 		case q.Barangays == nil:
 			q.Barangays = c.account.Barangays
 		case !slices.Contains(c.account.Barangays, q.Barangays[0]):

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/password"
 )
 
 // listMySessions is GET /v1/{realm}/sessions: the caller's live sessions,
@@ -98,6 +99,11 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	if len(fields) > 0 {
 		return errInvalid("Give the current and the new password.", fields)
 	}
+	// A weak new password is refused before anything counts: only a wrong
+	// current password counts toward the login lock.
+	if err := password.Check(*in.NewPassword, account.UserInputs(c.account)); err != nil {
+		return err
+	}
 	ip := info(r).ip
 	ids := lockIdentifiers(c.account)
 	if err := a.Guard.BeginPasswordChange(r.Context(), string(realm), ip, ids); err != nil {
@@ -121,8 +127,10 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	if err != nil {
 		return err
 	}
+	// The change has committed: from here nothing may turn the answer into
+	// a failure. Clearing the counters is best effort.
 	if err := a.Guard.PasswordChangeSucceeded(r.Context(), string(realm), ip, ids); err != nil {
-		return err
+		a.Log.Warn("login counters not cleared after a password change", "request_id", info(r).id, "account_id", acct.ID, "error", err.Error())
 	}
 	a.event(r, audit.PasswordChanged, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
 	if ended > 0 {

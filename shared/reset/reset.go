@@ -85,6 +85,12 @@ func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel
 		s.log.Info("reset code not sent: contact not verified", "realm", realm, "account_id", a.ID, "channel", ch)
 		return nil
 	}
+	if realm == account.Admin && a.PasswordHash == "" {
+		// An invited admin who has not set a password yet: a reset request
+		// sends the invitation again (72 hours) rather than replacing it
+		// with a 10-minute code.
+		return s.Invite(ctx, a)
+	}
 	if err := s.sender.Allow(ctx, ch, to); err != nil {
 		return err
 	}

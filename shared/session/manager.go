@@ -211,9 +211,23 @@ func (m *Manager) EndOne(ctx context.Context, realm account.Realm, accountID, ke
 	return store.ErrNotFound
 }
 
-// EndOthers ends every session of an account but keep, and says how many.
+// EndOthers ends every session of an account but keep, and says how many
+// live ones ended (expired items awaiting clean-up go too, uncounted).
 func (m *Manager) EndOthers(ctx context.Context, realm account.Realm, accountID, keep string) (int, error) {
-	return m.store.DeleteSessionsExcept(ctx, realm, accountID, []string{keep})
+	live, err := m.Active(ctx, realm, accountID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range live {
+		if s.Key != keep {
+			n++
+		}
+	}
+	if _, err := m.store.DeleteSessionsExcept(ctx, realm, accountID, []string{keep}); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // EndAll ends every session of an account (an admin's revocation).
