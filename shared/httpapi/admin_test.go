@@ -245,7 +245,7 @@ func TestAdminInvitationAndManagement(t *testing.T) {
 		if n := len(e.eventsOf(audit.AdminCreated)); n != 1 {
 			t.Fatalf("%d admin_created events", n)
 		}
-		if n := len(e.eventsOf(audit.AdminUpdated)); n != 6 {
+		if n := len(e.eventsOf(audit.AdminUpdated)); n != 7 {
 			t.Fatalf("%d admin_updated events", n)
 		}
 	})
