@@ -8,7 +8,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 export EKOLEK_DATA_DIR ?= .data
 
-.PHONY: run test test-unit deps build lint fmt ekolekctl clean bench
+.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench
 
 ## run: the local API on 127.0.0.1:8080 with the embedded store in .data/
 run:
@@ -20,9 +20,13 @@ deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-## test: everything: lint, unit, behaviour and conformance on both stores, template and events
+## test: everything: lint, unit, behaviour and conformance on both stores, template, events, every bootstrap under the Lambda emulator
+# The tests share one DynamoDB Local and one moto_server, started on free
+# 127.0.0.1 ports by localstack/emulators.sh and stopped after (infra/rie
+# keeps a moto of its own: docs/deploy.md); plain `go test` starts them from
+# the test harnesses instead.
 test: deps lint
-	$(GO) test -count=1 ./...
+	localstack/emulators.sh run $(GO) test -count=1 ./...
 
 ## test-unit: the fast tests only (embedded store; DynamoDB tests skip locally without the emulator)
 test-unit:
@@ -32,12 +36,33 @@ test-unit:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## build: one bootstrap per function for the template's architecture, in bin/<function>/
+## build: one bootstrap per function for the template's architecture (linux/arm64), in bin/<function>/bootstrap
 build:
+	@rm -rf bin/.build && mkdir -p bin/.build
+	GOOS=linux GOARCH=$(GOARCH_LAMBDA) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o bin/.build/ $(addprefix ./functions/,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do mkdir -p bin/$$f && mv bin/.build/$$f bin/$$f/bootstrap; done; rm -rf bin/.build
+	@ls -l $(addsuffix /bootstrap,$(addprefix bin/,$(FUNCTIONS))) | awk '{printf "%-32s %5.1f MB\n", $$9, $$5/1e6}'
+
+## invoke: one function under the Lambda Runtime Interface Emulator, like `sam local invoke -e`:
+##         make invoke FN=login EVENT=events/login.admin.json (embedded store in .data: stop `make run` first)
+invoke:
+	@$(GO) run ./infra/invoke -function "$(FN)" -event "$(EVENT)"
+
+## rie: install the Lambda Runtime Interface Emulator into .tools/ unless it is already installed
+rie:
+	$(GO) run ./infra/invoke -install-rie
+
+## sizes: each bootstrap for Lambda (linux/arm64), as built and as zipped for deployment
+sizes: build
 	@for f in $(FUNCTIONS); do \
-		echo "build $$f"; \
-		GOOS=linux GOARCH=$(GOARCH_LAMBDA) CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
-	done
+		echo $$f $$(wc -c < bin/$$f/bootstrap) $$(gzip -6 -c bin/$$f/bootstrap | wc -c); \
+	done | awk '{printf "%-18s %5.1f MB   zipped %4.1f MB\n", $$1, $$2/1e6, $$3/1e6}'
+
+## measure: sizes, then every bootstrap's init and warm durations under the emulator (docs/deploy.md)
+measure: sizes deps
+	@mkdir -p bin && localstack/emulators.sh run $(GO) test -count=1 -v -run 'TestEveryBootstrapAnswersItsEvents' ./infra/rie > bin/measure.log 2>&1 \
+		|| { cat bin/measure.log; exit 1; }
+	@awk '/measurements/ {p = 1} p && !/measurements/ && !/\|/ {p = 0} p' bin/measure.log
 
 # SAM's `BuildMethod: makefile` calls build-<LogicalId> with ARTIFACTS_DIR set.
 define sam_target
@@ -59,5 +84,6 @@ lint:
 ekolekctl:
 	$(GO) run ./infra/ekolekctl $(ARGS)
 
+## clean: the built bootstraps (the emulator in .tools/ stays)
 clean:
 	rm -rf bin
