@@ -15,23 +15,14 @@ func (a *API) listAdmins(w http.ResponseWriter, r *http.Request, _ params) error
 		return err
 	}
 	query := r.URL.Query()
-	q := account.ListQuery{Realm: account.Admin, Limit: 50, Cursor: query.Get("cursor")}
+	q := account.ListQuery{Realm: account.Admin}
 	fields := map[string]string{}
+	q.Limit, q.Cursor = pageParams(query, fields, 50)
 	if s := query.Get("status"); s != "" {
 		if s != string(account.StatusActive) && s != string(account.StatusSuspended) {
 			fields["status"] = "must be active or suspended"
 		}
 		q.Status = account.Status(s)
-	}
-	if s := query.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			fields["limit"] = "must be a whole number from 1 to 200"
-		}
-		q.Limit = n
-	}
-	if len(q.Cursor) > 2048 {
-		fields["cursor"] = "not a cursor from this listing"
 	}
 	if len(fields) > 0 {
 		return errInvalid("Some query parameters are not valid.", fields)
@@ -44,11 +35,7 @@ func (a *API) listAdmins(w http.ResponseWriter, r *http.Request, _ params) error
 	for _, acct := range page {
 		out = append(out, accountView(acct))
 	}
-	resp := map[string]any{"admins": out, "next_cursor": nil}
-	if next != "" {
-		resp["next_cursor"] = next
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, "admins", out, next)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
@@ -63,17 +62,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ params) error
 	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
 		fields["since"] = "must be before until"
 	}
-	if v := query.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			fields["limit"] = "must be a whole number from 1 to 200"
-		}
-		q.Limit = n
-	}
-	q.Cursor = query.Get("cursor")
-	if len(q.Cursor) > 2048 {
-		fields["cursor"] = "not a cursor from this listing"
-	}
+	q.Limit, q.Cursor = pageParams(query, fields, q.Limit)
 	if len(fields) > 0 {
 		return errInvalid("Some query parameters are not valid.", fields)
 	}
@@ -88,10 +77,6 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request, _ params) error
 			IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID, Time: e.Time.Format(time.RFC3339Nano), Details: e.Details,
 		})
 	}
-	resp := map[string]any{"events": out, "next_cursor": nil}
-	if next != "" {
-		resp["next_cursor"] = next
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, "events", out, next)
 	return nil
 }

@@ -97,17 +97,7 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 		}
 		q.Prefixes = searchPrefixes(s)
 	}
-	if s := query.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			fields["limit"] = "must be a whole number from 1 to 200"
-		}
-		q.Limit = n
-	}
-	q.Cursor = query.Get("cursor")
-	if len(q.Cursor) > 2048 {
-		fields["cursor"] = "not a cursor from this listing"
-	}
+	q.Limit, q.Cursor = pageParams(query, fields, q.Limit)
 	if len(fields) > 0 {
 		return errInvalid("Some query parameters are not valid.", fields)
 	}
@@ -119,11 +109,7 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 	for _, acct := range page {
 		out = append(out, accountView(acct))
 	}
-	resp := map[string]any{"residents": out, "next_cursor": nil}
-	if next != "" {
-		resp["next_cursor"] = next
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writePage(w, "residents", out, next)
 	return nil
 }
 
