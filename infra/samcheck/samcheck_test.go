@@ -270,6 +270,9 @@ func TestFunctionResources(t *testing.T) {
 		if bm := scalar(get(get(fn, "Metadata"), "BuildMethod")); bm != "makefile" {
 			t.Errorf("%s: %s: Metadata.BuildMethod is %q, want makefile (the Makefile's build-%s target builds ./functions/%s)", where(fn), id, bm, id, f)
 		}
+		if src := scalar(get(get(fn, "Metadata"), "Source")); src != "functions/"+f {
+			t.Errorf("%s: %s: Metadata.Source is %q, want %q (the package the Makefile builds)", where(fn), id, src, "functions/"+f)
+		}
 		if cu := scalar(tp.prop(fn, "CodeUri")); cu != "." {
 			t.Errorf("%s: %s: CodeUri is %q, want \".\" (the module root, where the Makefile is)", where(fn), id, cu)
 		}
