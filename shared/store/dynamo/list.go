@@ -2,10 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,63 +28,6 @@ const maxExpression = 4096
 // maxInValues is how many values one IN takes.
 const maxInValues = 100
 
-// listFilter is a ListQuery's filters, normalised: barangays and prefixes
-// sorted without duplicates, and no prefix filter at all when one of the
-// prefixes is "" (everything begins with it).
-type listFilter struct {
-	barangays, prefixes []string
-	fingerprint         string // of realm, status and the filters
-}
-
-func newListFilter(q account.ListQuery) listFilter {
-	f := listFilter{barangays: sortedSet(q.Barangays), prefixes: sortedSet(q.Prefixes)}
-	if slices.Contains(f.prefixes, "") {
-		f.prefixes = nil
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "account.ListQuery\x00%s\x00%s", q.Realm, q.Status)
-	for _, b := range f.barangays {
-		fmt.Fprintf(h, "\x00b%s", b)
-	}
-	for _, p := range f.prefixes {
-		fmt.Fprintf(h, "\x00p%s", p)
-	}
-	f.fingerprint = base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
-	return f
-}
-
-func sortedSet(v []string) []string {
-	if len(v) == 0 {
-		return nil
-	}
-	out := slices.Clone(v)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-func (f listFilter) any() bool { return len(f.barangays) > 0 || len(f.prefixes) > 0 }
-
-// match is the filters in Go. It is applied to every account read, so the
-// result never depends on how much of the filters fitted in the
-// FilterExpression (see expression).
-func (f listFilter) match(a account.Account) bool {
-	if len(f.barangays) > 0 && !slices.Contains(f.barangays, a.Barangay) {
-		return false
-	}
-	if len(f.prefixes) == 0 {
-		return true
-	}
-	first, last := strings.ToLower(a.FirstName), strings.ToLower(a.LastName)
-	for _, p := range f.prefixes {
-		for _, v := range []string{first, last, a.Email, a.Phone} {
-			if strings.HasPrefix(v, p) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // expression sets in's FilterExpression to the filters:
 //
 //	(barangay IN (:b0, …) [OR barangay IN (:b100, …)] [OR attribute_not_exists(barangay)])
@@ -96,16 +37,16 @@ func (f listFilter) match(a account.Account) bool {
 // ("" among the barangays stands for no barangay: attribute_not_exists).
 // The filter only saves transfer: DynamoDB charges for what it reads before
 // filtering. Filters too long for one expression (4 KB; hundreds of
-// barangays or dozens of prefixes) are left to match.
-func (f listFilter) expression(in *dynamodb.QueryInput) {
+// barangays or dozens of prefixes) are left to ListFilter.Matches.
+func filterExpression(f account.ListFilter, in *dynamodb.QueryInput) {
 	barangays := func(names map[string]string, values map[string]types.AttributeValue) string {
-		if len(f.barangays) == 0 {
+		if len(f.Barangays) == 0 {
 			return ""
 		}
 		names["#b"] = "barangay"
 		var ors []string
 		var vals []string
-		for _, b := range f.barangays {
+		for _, b := range f.Barangays {
 			if b == "" {
 				ors = append(ors, "attribute_not_exists(#b)")
 				continue
@@ -120,12 +61,12 @@ func (f listFilter) expression(in *dynamodb.QueryInput) {
 		return "(" + strings.Join(ors, " OR ") + ")"
 	}
 	prefixes := func(names map[string]string, values map[string]types.AttributeValue) string {
-		if len(f.prefixes) == 0 {
+		if len(f.Prefixes) == 0 {
 			return ""
 		}
 		names["#fl"], names["#ll"], names["#e"], names["#p"] = attrFirstNameLC, attrLastNameLC, "email", "phone"
 		var ors []string
-		for _, p := range f.prefixes {
+		for _, p := range f.Prefixes {
 			v := ":p" + strconv.Itoa(len(values))
 			values[v] = str(p)
 			for _, n := range []string{"#fl", "#ll", "#e", "#p"} {
@@ -181,13 +122,13 @@ func encodeCursor(fingerprint string, realm account.Realm, status account.Status
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(f listFilter, realm account.Realm, statuses []account.Status, s string) (int, map[string]types.AttributeValue, error) {
+func decodeCursor(f account.ListFilter, realm account.Realm, statuses []account.Status, s string) (int, map[string]types.AttributeValue, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return 0, nil, store.ErrInvalidCursor
 	}
 	var c listCursor
-	if err := json.Unmarshal(b, &c); err != nil || c.F != f.fingerprint || c.Realm != realm {
+	if err := json.Unmarshal(b, &c); err != nil || c.F != f.Fingerprint || c.Realm != realm {
 		return 0, nil, store.ErrInvalidCursor
 	}
 	idx := slices.Index(statuses, c.Status)
@@ -212,7 +153,7 @@ func decodeCursor(f listFilter, realm account.Realm, statuses []account.Status, 
 // partition at a time, oldest first. GSI reads are eventually consistent:
 // an account written a moment ago may be missing from, or listed under its
 // old status in, a page. Barangays and Prefixes are a FilterExpression
-// (see listFilter.expression); DynamoDB applies it after Limit, so each
+// (see filterExpression); DynamoDB applies it after Limit, so each
 // Query reads a batch of accounts (100 to 1000) and the loop goes on until
 // the page is full, the statuses are done or maxListQueries calls are
 // spent. The cursor continues after the last account returned, or, when
@@ -226,7 +167,7 @@ func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]accoun
 		}
 		statuses = []account.Status{q.Status}
 	}
-	f := newListFilter(q)
+	f := q.Filter()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
@@ -241,7 +182,7 @@ func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]accoun
 	var out []account.Account
 	for queries := 0; idx < len(statuses); queries++ {
 		if queries == maxListQueries {
-			return out, encodeCursor(f.fingerprint, q.Realm, statuses[idx], start), nil
+			return out, encodeCursor(f.Fingerprint, q.Realm, statuses[idx], start), nil
 		}
 		st := statuses[idx]
 		need := limit - len(out)
@@ -254,9 +195,9 @@ func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]accoun
 			// One more than needed, so a last page usually knows it is last.
 			Limit: aws.Int32(int32(min(need+1, 1000))),
 		}
-		if f.any() {
+		if f.Any() {
 			in.Limit = aws.Int32(int32(min(max(4*need, 100), 1000)))
-			f.expression(in)
+			filterExpression(f, in)
 		}
 		res, err := s.api.Query(ctx, in)
 		if err != nil {
@@ -265,12 +206,12 @@ func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]accoun
 		var last map[string]types.AttributeValue // the last account taken
 		for _, it := range res.Items {
 			a := accountFrom(it)
-			if !f.match(a) {
+			if !f.Matches(a) {
 				continue
 			}
 			if len(out) == limit {
 				// Another match: the page is full and has a next one.
-				return out, encodeCursor(f.fingerprint, q.Realm, st, last), nil
+				return out, encodeCursor(f.Fingerprint, q.Realm, st, last), nil
 			}
 			out, last = append(out, a), it
 		}
@@ -282,7 +223,7 @@ func (s *Store) ListAccounts(ctx context.Context, q account.ListQuery) ([]accoun
 			if idx == len(statuses) {
 				return out, "", nil
 			}
-			return out, encodeCursor(f.fingerprint, q.Realm, statuses[idx], start), nil
+			return out, encodeCursor(f.Fingerprint, q.Realm, statuses[idx], start), nil
 		}
 	}
 	return out, "", nil

@@ -6,7 +6,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -288,7 +287,7 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 		}
 		scan = prefix(string(q.Realm), fmt.Sprintf("%02d", idx))
 	}
-	f := newListFilter(q)
+	f := q.Filter()
 	var after []byte
 	if q.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
@@ -296,7 +295,7 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 			return nil, "", store.ErrInvalidCursor
 		}
 		var c listCursor
-		if err := json.Unmarshal(raw, &c); err != nil || c.F != f.fingerprint || !bytes.HasPrefix(c.K, scan) {
+		if err := json.Unmarshal(raw, &c); err != nil || c.F != f.Fingerprint || !bytes.HasPrefix(c.K, scan) {
 			return nil, "", store.ErrInvalidCursor
 		}
 		after = c.K
@@ -322,11 +321,11 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 			if err != nil {
 				return err
 			}
-			if !f.match(a) {
+			if !f.Matches(a) {
 				continue
 			}
 			if len(out) == limit {
-				b, err := json.Marshal(listCursor{F: f.fingerprint, K: last})
+				b, err := json.Marshal(listCursor{F: f.Fingerprint, K: last})
 				if err != nil {
 					return err
 				}
@@ -349,61 +348,6 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 type listCursor struct {
 	F string `json:"f"`
 	K []byte `json:"k"`
-}
-
-// listFilter is a ListQuery's filters, normalised: barangays and prefixes
-// sorted without duplicates, and no prefix filter at all when one of the
-// prefixes is "" (everything begins with it).
-type listFilter struct {
-	barangays, prefixes []string
-	fingerprint         string // of realm, status and the filters
-}
-
-func newListFilter(q account.ListQuery) listFilter {
-	f := listFilter{barangays: sortedSet(q.Barangays), prefixes: sortedSet(q.Prefixes)}
-	if slices.Contains(f.prefixes, "") {
-		f.prefixes = nil
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "account.ListQuery\x00%s\x00%s", q.Realm, q.Status)
-	for _, b := range f.barangays {
-		fmt.Fprintf(h, "\x00b%s", b)
-	}
-	for _, p := range f.prefixes {
-		fmt.Fprintf(h, "\x00p%s", p)
-	}
-	f.fingerprint = base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
-	return f
-}
-
-func sortedSet(v []string) []string {
-	if len(v) == 0 {
-		return nil
-	}
-	out := slices.Clone(v)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// match applies the filters as the DynamoDB store's FilterExpression does:
-// names are compared lower-cased, email and phone as stored (identifiers
-// are stored normalised: lower-case email, E.164 phone).
-func (f listFilter) match(a account.Account) bool {
-	if len(f.barangays) > 0 && !slices.Contains(f.barangays, a.Barangay) {
-		return false
-	}
-	if len(f.prefixes) == 0 {
-		return true
-	}
-	first, last := strings.ToLower(a.FirstName), strings.ToLower(a.LastName)
-	for _, p := range f.prefixes {
-		for _, v := range []string{first, last, a.Email, a.Phone} {
-			if strings.HasPrefix(v, p) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // CreateSession implements session.Store.
