@@ -7,6 +7,10 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
@@ -83,4 +87,37 @@ type Store interface {
 	// Time, then ID descending), and the cursor of the next page ("" on the
 	// last). A cursor not handed out for the same filters is ErrInvalidCursor.
 	QueryEvents(ctx context.Context, q Query) ([]Event, string, error)
+}
+
+// Fingerprint identifies q's filters (not its limit or cursor): a store puts
+// it in its cursors so a cursor is only taken back with the filters it was
+// handed out for.
+func (q Query) Fingerprint() string {
+	bound := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "audit.Query\x00%s\x00%s\x00%s\x00%s\x00%s",
+		q.Type, q.Realm, q.AccountID, bound(q.Since), bound(q.Until)))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// MinTime and MaxTime bound the event times the stores keep (Unix
+// nanoseconds fit in an int64 between them).
+var (
+	MinTime = time.Unix(0, 0)
+	MaxTime = time.Unix(0, math.MaxInt64)
+)
+
+// Bound is t in Unix nanoseconds, clamped to [MinTime, MaxTime].
+func Bound(t time.Time) int64 {
+	switch {
+	case t.Before(MinTime):
+		return 0
+	case !t.Before(MaxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }

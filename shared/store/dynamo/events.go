@@ -23,7 +23,6 @@ package dynamo
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -66,11 +65,7 @@ var maxEventQueries = 50
 // Events are stored only with a time from 1970 up to (not including) 2262,
 // the years whose Unix nanoseconds fit a non-negative int64: sort keys hold
 // those nanoseconds, zero-padded, so that string order is time order.
-var (
-	minEventTime = time.Unix(0, 0)
-	maxEventTime = time.Unix(0, math.MaxInt64) // exclusive
-)
-
+// (audit.MinTime up to audit.MaxTime, exclusive; see audit.Bound.)
 func padNanos(n int64) string { return fmt.Sprintf("%020d", n) }
 
 func eventDay(nanos int64) string { return time.Unix(0, nanos).UTC().Format(dayLayout) }
@@ -209,7 +204,7 @@ func checkEvent(e audit.Event) error {
 	switch {
 	case e.ID == "":
 		return errors.New("dynamo: AppendEvent needs an event id")
-	case e.Time.Before(minEventTime) || !e.Time.Before(maxEventTime):
+	case e.Time.Before(audit.MinTime) || !e.Time.Before(audit.MaxTime):
 		return fmt.Errorf("dynamo: AppendEvent: event time %v is outside 1970-2261", e.Time)
 	}
 	return nil
@@ -241,31 +236,6 @@ func (s *Store) AppendEvent(ctx context.Context, e audit.Event, expires time.Tim
 	default:
 		return unavailable(ctx, "AppendEvent", err)
 	}
-}
-
-// eventBound is t in Unix nanoseconds, clamped to the stored range.
-func eventBound(t time.Time) int64 {
-	switch {
-	case t.Before(minEventTime):
-		return 0
-	case !t.Before(maxEventTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// eventFilters fingerprints the filters of a query, so that a cursor is
-// only taken back with the filters it was handed out for.
-func eventFilters(q audit.Query) string {
-	bound := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "audit.Query\x00%s\x00%s\x00%s\x00%s\x00%s",
-		q.Type, q.Realm, q.AccountID, bound(q.Since), bound(q.Until)))
-	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // eventCursor is the decoded QueryEvents cursor: the filters' fingerprint
@@ -412,12 +382,12 @@ func (s *Store) QueryEvents(ctx context.Context, q audit.Query) ([]audit.Event, 
 	if q.AccountID != "" && q.Realm == "" {
 		return nil, "", errors.New("dynamo: QueryEvents by account needs the realm")
 	}
-	eq := &eventQuery{s: s, q: q, filters: eventFilters(q), lo: 0, hi: math.MaxInt64, limit: q.Limit}
+	eq := &eventQuery{s: s, q: q, filters: q.Fingerprint(), lo: 0, hi: math.MaxInt64, limit: q.Limit}
 	if !q.Since.IsZero() {
-		eq.lo = eventBound(q.Since)
+		eq.lo = audit.Bound(q.Since)
 	}
 	if !q.Until.IsZero() {
-		eq.hi = eventBound(q.Until)
+		eq.hi = audit.Bound(q.Until)
 	}
 	if eq.limit <= 0 {
 		eq.limit = defaultEventLimit

@@ -3,7 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -31,10 +30,7 @@ const defaultEventLimit = 50
 // Events are stored only with a time from 1970 up to (not including) 2262,
 // the years whose Unix nanoseconds fit a non-negative int64: the keys are
 // those nanoseconds, zero-padded, so that byte order is time order.
-var (
-	minEventTime = time.Unix(0, 0)
-	maxEventTime = time.Unix(0, math.MaxInt64) // exclusive
-)
+// (audit.MinTime up to audit.MaxTime, exclusive; see audit.Bound.)
 
 // eventRecord is a kept event with its expiry (the zero time: never).
 type eventRecord struct {
@@ -62,7 +58,7 @@ func checkEvent(e audit.Event) error {
 	switch {
 	case e.ID == "":
 		return errors.New("embedded: AppendEvent needs an event id")
-	case e.Time.Before(minEventTime) || !e.Time.Before(maxEventTime):
+	case e.Time.Before(audit.MinTime) || !e.Time.Before(audit.MaxTime):
 		return fmt.Errorf("embedded: AppendEvent: event time %v is outside 1970-2261", e.Time)
 	}
 	return nil
@@ -135,31 +131,6 @@ func pruneEvents(b, idx *bolt.Bucket, now time.Time) error {
 	return nil
 }
 
-// eventBound is t in Unix nanoseconds, clamped to the stored range.
-func eventBound(t time.Time) int64 {
-	switch {
-	case t.Before(minEventTime):
-		return 0
-	case !t.Before(maxEventTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// eventFilters fingerprints the filters of a query, so that a cursor is
-// only taken back with the filters it was handed out for.
-func eventFilters(q audit.Query) string {
-	bound := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "audit.Query\x00%s\x00%s\x00%s\x00%s\x00%s",
-		q.Type, q.Realm, q.AccountID, bound(q.Since), bound(q.Until)))
-	return base64.RawURLEncoding.EncodeToString(sum[:12])
-}
-
 // eventCursor is the decoded QueryEvents cursor: the filters' fingerprint
 // and the time and id of the last event handed out.
 type eventCursor struct {
@@ -178,12 +149,12 @@ func (s *Store) QueryEvents(_ context.Context, q audit.Query) ([]audit.Event, st
 	}
 	lo, hi := int64(0), int64(math.MaxInt64) // nanoseconds, hi exclusive
 	if !q.Since.IsZero() {
-		lo = eventBound(q.Since)
+		lo = audit.Bound(q.Since)
 	}
 	if !q.Until.IsZero() {
-		hi = eventBound(q.Until)
+		hi = audit.Bound(q.Until)
 	}
-	filters := eventFilters(q)
+	filters := q.Fingerprint()
 	var after []byte // the key to continue below (exclusive)
 	if q.Cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
