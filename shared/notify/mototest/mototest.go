@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/ekolek/identity/shared/emulator"
 )
 
 // EndpointEnv names the variable that points the tests at a running moto
@@ -289,14 +290,14 @@ func setup() {
 func start(bin string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	port, err := freePort()
+	port, err := emulator.FreePort()
 	if err != nil {
 		return "", err
 	}
-	out := &syncWriter{}
+	out := &emulator.Output{}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = out, out
-	setParentDeathSignal(cmd)
+	emulator.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start moto_server: %w", err)
 	}
@@ -340,31 +341,4 @@ func stop() {
 		}
 		server = nil
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncWriter collects the child's output while it runs.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

@@ -8,11 +8,9 @@
 package dynamotest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/store/dynamo"
 )
 
@@ -193,11 +192,11 @@ func start(dir string) (string, error) {
 	if err := os.WriteFile(src, []byte(launcher), 0o600); err != nil {
 		return "", err
 	}
-	port, err := freePort()
+	port, err := emulator.FreePort()
 	if err != nil {
 		return "", err
 	}
-	out := &syncWriter{}
+	out := &emulator.Output{}
 	cmd := exec.Command("java",
 		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-cp", filepath.Join(dir, "DynamoDBLocal.jar"),
@@ -205,7 +204,7 @@ func start(dir string) (string, error) {
 		"-inMemory", "-disableTelemetry", "-port", fmt.Sprint(port))
 	cmd.Dir = tmp
 	cmd.Stdout, cmd.Stderr = out, out
-	setParentDeathSignal(cmd)
+	emulator.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start java: %w", err)
 	}
@@ -245,33 +244,6 @@ func stop() {
 		_ = os.RemoveAll(launchDir)
 		launchDir = ""
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncWriter collects the child's output while it runs.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }
 
 // Endpoint returns the URL of the DynamoDB Local the tests use, for code
