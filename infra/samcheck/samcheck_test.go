@@ -404,21 +404,9 @@ func TestMethodSettings(t *testing.T) {
 }
 
 // TestFunctionGuards: every function has its own IAM policy without wildcard
-// actions, a log group with retention, and an errors alarm.
+// actions and a log group with retention (its alarms: TestAlarms).
 func TestFunctionGuards(t *testing.T) {
 	tp := loadTemplate(t)
-	alarmed := map[string]bool{}
-	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
-		dims := get(get(tp.resources[id], "Properties"), "Dimensions")
-		if dims == nil {
-			continue
-		}
-		for _, d := range dims.Content {
-			if scalar(get(d, "Name")) == "FunctionName" {
-				alarmed[ref(get(d, "Value"))] = true
-			}
-		}
-	}
 	for _, f := range httpapi.Functions() {
 		id := logicalID(f)
 		fn := tp.resources[id]
@@ -452,9 +440,6 @@ func TestFunctionGuards(t *testing.T) {
 			t.Errorf("%s: log group %s of %s has no RetentionInDays", where(tp.resources[lg]), lg, id)
 		}
 
-		if !alarmed[id] {
-			t.Errorf("%s: %s has no AWS::CloudWatch::Alarm with dimension FunctionName: !Ref %s", where(fn), id, id)
-		}
 	}
 }
 

@@ -1,0 +1,218 @@
+package samcheck
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ekolek/identity/shared/httpapi"
+)
+
+// watched is one CloudWatch metric an alarm evaluates: the alarm's own
+// Namespace/MetricName/Dimensions, or one MetricStat of a metric-math alarm.
+type watched struct {
+	namespace, metric, stat string
+	dims                    map[string]string // name -> dimValue
+}
+
+func (w watched) String() string {
+	var d []string
+	for _, k := range slices.Sorted(maps.Keys(w.dims)) {
+		d = append(d, k+"="+w.dims[k])
+	}
+	return fmt.Sprintf("%s %s {%s} %s", w.namespace, w.metric, strings.Join(d, ", "), w.stat)
+}
+
+// dimValue renders a dimension's value for comparison: "Ref X" for !Ref X,
+// "Sub s" for !Sub s, else the plain string ("" for what it cannot render).
+func dimValue(n *yaml.Node) string {
+	if r := ref(n); r != "" {
+		return "Ref " + r
+	}
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!Sub" {
+		return "Sub " + n.Value
+	}
+	return scalar(n)
+}
+
+func dimensions(n *yaml.Node) map[string]string {
+	dims := map[string]string{}
+	if n == nil {
+		return dims
+	}
+	for _, d := range n.Content {
+		dims[scalar(get(d, "Name"))] = dimValue(get(d, "Value"))
+	}
+	return dims
+}
+
+// watches returns the metrics alarm id evaluates.
+func (tp *tmpl) watches(id string) []watched {
+	p := get(tp.resources[id], "Properties")
+	if m := get(p, "Metrics"); m != nil {
+		var out []watched
+		for _, q := range m.Content {
+			ms := get(q, "MetricStat")
+			if ms == nil {
+				continue // an expression over the others
+			}
+			mt := get(ms, "Metric")
+			out = append(out, watched{
+				namespace: scalar(get(mt, "Namespace")), metric: scalar(get(mt, "MetricName")),
+				stat: scalar(get(ms, "Stat")), dims: dimensions(get(mt, "Dimensions")),
+			})
+		}
+		return out
+	}
+	return []watched{{
+		namespace: scalar(get(p, "Namespace")), metric: scalar(get(p, "MetricName")),
+		stat: scalar(get(p, "Statistic")), dims: dimensions(get(p, "Dimensions")),
+	}}
+}
+
+// TestAlarms: the template alarms on what issue 6 asks for, on metrics that
+// exist with the dimensions CloudWatch publishes them under (an alarm on a
+// metric/dimension combination nobody publishes is valid CloudFormation
+// that never fires):
+//
+//   - every function of the route table: AWS/Lambda Errors and Throttles on
+//     FunctionName (a throttled invocation is not an error);
+//   - the API: AWS/ApiGateway 5XXError on the REST API's name and stage;
+//   - every DynamoDB table: ReadThrottleEvents and WriteThrottleEvents on
+//     TableName (the base table only), and on TableName +
+//     GlobalSecondaryIndexName for each of its global secondary indexes;
+//   - SMS spend: AWS/SNS SMSMonthToDateSpentUSD (account-wide, no
+//     dimensions; a running total, so Maximum, not Sum).
+//
+// Every alarm notifies the optional alarm topic and treats missing data
+// (no traffic, no throttling) as OK.
+func TestAlarms(t *testing.T) {
+	for _, p := range alarmProblems(loadTemplate(t)) {
+		t.Error(p)
+	}
+}
+
+// TestAlarmChecksNoticeADeletion: deleting any one alarm on a metric the
+// checks require (each is the only one on its metric and dimensions) makes
+// alarmProblems report it.
+func TestAlarmChecksNoticeADeletion(t *testing.T) {
+	tp := loadTemplate(t)
+	if p := alarmProblems(tp); len(p) > 0 {
+		t.Skip("the template's alarms are incomplete already (TestAlarms)")
+	}
+	required := map[string]bool{"Errors": true, "Throttles": true, "5XXError": true, "ReadThrottleEvents": true, "WriteThrottleEvents": true, "SMSMonthToDateSpentUSD": true}
+	n := 0
+	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+		if !slices.ContainsFunc(tp.watches(id), func(w watched) bool { return required[w.metric] }) {
+			continue
+		}
+		n++
+		without := &tmpl{resources: maps.Clone(tp.resources), globals: tp.globals, params: tp.params}
+		delete(without.resources, id)
+		without.ids = slices.DeleteFunc(slices.Clone(tp.ids), func(x string) bool { return x == id })
+		if p := alarmProblems(without); len(p) == 0 {
+			t.Errorf("without alarm %s the alarm checks find nothing missing", id)
+		}
+	}
+	// 14 functions x (errors, throttles), the API, the table and GSI1 x (read, write), SMS.
+	if want := 2*len(httpapi.Functions()) + 1 + 4 + 1; n != want {
+		t.Errorf("%d alarms on required metrics, want %d", n, want)
+	}
+}
+
+// alarmProblems is what TestAlarms reports about tp.
+func alarmProblems(tp *tmpl) []string {
+	var problems []string
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	ids := tp.ofType("AWS::CloudWatch::Alarm")
+	all := map[string][]watched{}
+	for _, id := range ids {
+		all[id] = tp.watches(id)
+	}
+
+	// want reports when no alarm watches namespace/metric with exactly dims,
+	// and when one does with another statistic.
+	want := func(what, namespace, metric, stat string, dims map[string]string) {
+		w := watched{namespace: namespace, metric: metric, stat: stat, dims: dims}
+		found := false
+		for _, id := range ids {
+			for _, got := range all[id] {
+				if got.namespace == namespace && got.metric == metric && maps.Equal(got.dims, dims) {
+					found = true
+					if got.stat != stat {
+						fail("%s: alarm %s watches %s with statistic %q, want %s", where(tp.resources[id]), id, what, got.stat, stat)
+					}
+				}
+			}
+		}
+		if !found {
+			fail("no alarm on %s: want an AWS::CloudWatch::Alarm on %s", what, w)
+		}
+	}
+
+	for _, f := range httpapi.Functions() {
+		id := logicalID(f)
+		if tp.resources[id] == nil {
+			continue // reported by TestFunctionResources
+		}
+		fn := map[string]string{"FunctionName": "Ref " + id}
+		want(f+" errors", "AWS/Lambda", "Errors", "Sum", fn)
+		want(f+" throttles", "AWS/Lambda", "Throttles", "Sum", fn)
+	}
+
+	apis := tp.ofType("AWS::Serverless::Api")
+	if len(apis) == 1 { // otherwise reported by TestApiEvents
+		api := get(tp.resources[apis[0]], "Properties")
+		name, stage := dimValue(get(api, "Name")), dimValue(get(api, "StageName"))
+		if name == "" || stage == "" {
+			fail("%s: %s needs a Name and a StageName (plain, !Sub or !Ref) for its 5XXError alarm to name", where(tp.resources[apis[0]]), apis[0])
+		}
+		want("API 5xx", "AWS/ApiGateway", "5XXError", "Sum", map[string]string{"ApiName": name, "Stage": stage})
+	}
+
+	tables := tp.ofType("AWS::DynamoDB::Table")
+	if len(tables) == 0 {
+		fail("template.yaml has no AWS::DynamoDB::Table")
+	}
+	for _, tb := range tables {
+		table := map[string]string{"TableName": "Ref " + tb}
+		want(tb+" read throttles", "AWS/DynamoDB", "ReadThrottleEvents", "Sum", table)
+		want(tb+" write throttles", "AWS/DynamoDB", "WriteThrottleEvents", "Sum", table)
+		gsis := get(get(tp.resources[tb], "Properties"), "GlobalSecondaryIndexes")
+		if gsis == nil {
+			continue
+		}
+		for _, g := range gsis.Content {
+			index := scalar(get(g, "IndexName"))
+			dims := map[string]string{"TableName": "Ref " + tb, "GlobalSecondaryIndexName": index}
+			want(tb+" "+index+" read throttles", "AWS/DynamoDB", "ReadThrottleEvents", "Sum", dims)
+			want(tb+" "+index+" write throttles", "AWS/DynamoDB", "WriteThrottleEvents", "Sum", dims)
+		}
+	}
+
+	want("SMS spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", map[string]string{})
+
+	// Metrics DynamoDB publishes only with an Operation dimension.
+	perOperation := map[string]bool{"ThrottledRequests": true, "SuccessfulRequestLatency": true, "SystemErrors": true}
+	for _, id := range ids {
+		res := tp.resources[id]
+		for _, w := range all[id] {
+			if w.namespace == "AWS/DynamoDB" && perOperation[w.metric] && w.dims["Operation"] == "" {
+				fail("%s: alarm %s watches %s, which DynamoDB publishes only per Operation: it would never fire", where(res), id, w)
+			}
+		}
+		p := get(res, "Properties")
+		if tmd := scalar(get(p, "TreatMissingData")); tmd != "notBreaching" {
+			fail("%s: alarm %s: TreatMissingData is %q, want notBreaching (no data is no traffic or no throttling)", where(res), id, tmd)
+		}
+		acts := get(p, "AlarmActions")
+		if acts == nil || acts.Tag != "!If" || len(acts.Content) != 3 || scalar(acts.Content[0]) != "HasAlarmTopic" {
+			fail("%s: alarm %s: AlarmActions must be !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]", where(res), id)
+		}
+	}
+	return problems
+}
