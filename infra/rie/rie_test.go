@@ -332,6 +332,7 @@ type measurement struct {
 	first    time.Duration   // the first invocation, including the init wait
 	warm     []time.Duration // every later invocation
 	statuses []string
+	rss      int64 // the bootstrap's peak resident set (VmHWM) after every event, or 0
 }
 
 // Every function's bootstrap, built for this machine and run under the
@@ -394,15 +395,28 @@ func TestEveryBootstrapAnswersItsEvents(t *testing.T) {
 					}
 				}
 			}
+			m.rss = peakRSS(t, em)
 		})
 		results = append(results, m)
 	}
 	t.Logf("measurements (%s/%s; the sizes are of this machine's build):\n%s", runtime.GOOS, runtime.GOARCH, measurementTable(results))
 }
 
+// peakRSS is the bootstrap's peak resident set so far (see rie.PeakRSS), or
+// 0 where it cannot be read (outside Linux).
+func peakRSS(t *testing.T, em *rie.Emulator) int64 {
+	t.Helper()
+	rss, err := em.PeakRSS()
+	if err != nil {
+		t.Logf("peak RSS: %v", err)
+		return 0
+	}
+	return rss
+}
+
 func measurementTable(ms []measurement) string {
 	var b strings.Builder
-	b.WriteString("| function | size | init | first invocation | warm (median) | warm (max) | events (cold status) |\n|---|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| function | size | init | first invocation | warm (median) | warm (max) | peak RSS | events (cold status) |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, m := range ms {
 		w := slices.Clone(m.warm)
 		sort.Slice(w, func(i, j int) bool { return w[i] < w[j] })
@@ -410,8 +424,8 @@ func measurementTable(ms []measurement) string {
 		if len(w) > 0 {
 			med, maxW = w[len(w)/2], w[len(w)-1]
 		}
-		fmt.Fprintf(&b, "| %s | %.1f MB | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %s |\n", m.function,
-			float64(m.size)/1e6, msf(m.init), msf(m.first), msf(med), msf(maxW), strings.Join(m.statuses, ", "))
+		fmt.Fprintf(&b, "| %s | %.1f MB | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f MiB | %s |\n", m.function,
+			float64(m.size)/1e6, msf(m.init), msf(m.first), msf(med), msf(maxW), float64(m.rss)/(1<<20), strings.Join(m.statuses, ", "))
 	}
 	return b.String()
 }
@@ -634,6 +648,13 @@ func TestLoginSessionLogoutAcrossFunctions(t *testing.T) {
 	// The cookie from before the logout is dead: the session item is gone.
 	browser["ekolek_admin_session"] = oldAdminCookie
 	checkSession("admin", http.StatusUnauthorized)
+
+	for _, p := range []struct {
+		name string
+		em   *rie.Emulator
+	}{{"login", login}, {"session", session}, {"logout", logout}} {
+		t.Logf("%-8s peak RSS %.1f MiB", p.name, float64(peakRSS(t, p.em))/(1<<20))
+	}
 }
 
 // logStep logs one step's status and the emulator's timings for it.
