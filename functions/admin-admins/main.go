@@ -1,23 +1,13 @@
-// Command admin-admins is a Lambda function: it serves the "admin-admins" rows of the
-// route table (shared/httpapi/routes.go) behind API Gateway.
+// Command admin-admins is a Lambda function: it serves the "admin-admins" rows
+// of the route table (shared/httpapi/routes.go) behind API Gateway. It links
+// only the parts its routes use (app.Parts): sending email and SMS.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/notify/awsnotify"
 )
 
 func main() {
-	h, err := app.LambdaHandler(context.Background(), "admin-admins")
-	if err != nil {
-		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "admin-admins", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	app.StartLambda("admin-admins", app.Parts{Messenger: awsnotify.New})
 }

@@ -1,23 +1,13 @@
-// Command login is a Lambda function: it serves the "login" rows of the
-// route table (shared/httpapi/routes.go) behind API Gateway.
+// Command login is a Lambda function: it serves the "login" rows of the route
+// table (shared/httpapi/routes.go) behind API Gateway. It links only the parts
+// its routes use (app.Parts): reading phone numbers.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/phone"
 )
 
 func main() {
-	h, err := app.LambdaHandler(context.Background(), "login")
-	if err != nil {
-		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "login", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	app.StartLambda("login", app.Parts{Phone: phone.Normalize})
 }

@@ -1,23 +1,15 @@
-// Command password-change is a Lambda function: it serves the "password-change" rows of the
-// route table (shared/httpapi/routes.go) behind API Gateway.
+// Command password-change is a Lambda function: it serves the "password-
+// change" rows of the route table (shared/httpapi/routes.go) behind API
+// Gateway. It links only the parts its routes use (app.Parts): the password
+// policy, sending email and SMS.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/notify/awsnotify"
+	"github.com/ekolek/identity/shared/password/strength"
 )
 
 func main() {
-	h, err := app.LambdaHandler(context.Background(), "password-change")
-	if err != nil {
-		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "password-change", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	app.StartLambda("password-change", app.Parts{Password: strength.Check, Messenger: awsnotify.New})
 }

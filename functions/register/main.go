@@ -1,23 +1,16 @@
 // Command register is a Lambda function: it serves the "register" rows of the
-// route table (shared/httpapi/routes.go) behind API Gateway.
+// route table (shared/httpapi/routes.go) behind API Gateway. It links only the
+// parts its routes use (app.Parts): reading phone numbers, the password
+// policy, sending email and SMS.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/notify/awsnotify"
+	"github.com/ekolek/identity/shared/password/strength"
+	"github.com/ekolek/identity/shared/phone"
 )
 
 func main() {
-	h, err := app.LambdaHandler(context.Background(), "register")
-	if err != nil {
-		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "register", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	app.StartLambda("register", app.Parts{Phone: phone.Normalize, Password: strength.Check, Messenger: awsnotify.New})
 }

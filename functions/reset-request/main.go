@@ -1,23 +1,15 @@
-// Command reset-request is a Lambda function: it serves the "reset-request" rows of the
-// route table (shared/httpapi/routes.go) behind API Gateway.
+// Command reset-request is a Lambda function: it serves the "reset-request"
+// rows of the route table (shared/httpapi/routes.go) behind API Gateway. It
+// links only the parts its routes use (app.Parts): reading phone numbers,
+// sending email and SMS.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/notify/awsnotify"
+	"github.com/ekolek/identity/shared/phone"
 )
 
 func main() {
-	h, err := app.LambdaHandler(context.Background(), "reset-request")
-	if err != nil {
-		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "reset-request", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	app.StartLambda("reset-request", app.Parts{Phone: phone.Normalize, Messenger: awsnotify.New})
 }

@@ -1,23 +1,10 @@
 // Command sessions is a Lambda function: it serves the "sessions" rows of the
-// route table (shared/httpapi/routes.go) behind API Gateway.
+// route table (shared/httpapi/routes.go) behind API Gateway. Its routes use
+// none of the optional parts (app.Parts), so it links none.
 package main
 
-import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/logging"
-)
+import "github.com/ekolek/identity/shared/app"
 
 func main() {
-	h, err := app.LambdaHandler(context.Background(), "sessions")
-	if err != nil {
-		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "sessions", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(h)
+	app.StartLambda("sessions", app.Parts{})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/password"
@@ -94,7 +95,7 @@ func createAdmin(ctx context.Context, cfg config.Config, args []string, stdin io
 	}
 	in.Barangays = barangays
 
-	a, err := app.Open(ctx, cfg, logging.New(io.Discard, slog.LevelError), app.Options{})
+	a, err := app.Open(ctx, cfg, logging.New(io.Discard, slog.LevelError), app.Options{Parts: allparts.Parts()})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
 )
@@ -34,7 +35,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, cfg, log, app.Options{})
+	a, err := app.Open(ctx, cfg, log, app.Options{Parts: allparts.Parts()})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/notify/mototest"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/password/strength"
+	"github.com/ekolek/identity/shared/phone"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 )
@@ -163,7 +165,8 @@ func functionEnv(t *testing.T, table, dynamoURL, motoURL string) []string {
 func seed(t *testing.T, client *dynamodb.Client, table string) {
 	t.Helper()
 	ctx := t.Context()
-	svc := account.NewService(dynamo.New(client, table), password.NewHasher(password.DefaultParams), clock.System{})
+	svc := account.NewService(dynamo.New(client, table), password.NewHasher(password.DefaultParams),
+		account.Checks{Phone: phone.Normalize, Password: strength.Check}, clock.System{})
 	admin, err := svc.CreateAdmin(ctx, account.NewAdmin{
 		Username: adminUser, Email: adminEmail, FullName: "Maria Reyes", Role: "super_admin", Password: adminPassword,
 	})

@@ -26,6 +26,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
@@ -327,7 +328,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	var logs bytes.Buffer // handlers run on the test's goroutine
 	a, err := app.Open(context.Background(), cfg, logging.New(&logs, slog.LevelInfo), app.Options{
-		Clock: clk, Store: st, Notifier: notifier, ResetFloor: time.Millisecond,
+		Clock: clk, Store: st, Notifier: notifier, ResetFloor: time.Millisecond, Parts: allparts.Parts(),
 	})
 	if err != nil {
 		t.Fatal(err)

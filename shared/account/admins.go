@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/store"
 )
 
@@ -153,7 +152,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Account, current, next s
 	if err != nil || !ok {
 		return Account{}, 0, ErrInvalidCredentials
 	}
-	if err := password.Check(next, UserInputs(a)); err != nil {
+	if err := s.checks.NewPassword(next, UserInputs(a)); err != nil {
 		return Account{}, 0, err
 	}
 	if a.PasswordHash, err = s.hasher.Hash(next); err != nil {

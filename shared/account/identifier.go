@@ -2,11 +2,12 @@ package account
 
 import (
 	"errors"
+	"fmt"
 	"net/mail"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/ekolek/identity/shared/password"
 )
 
 // Kind is the kind of a login identifier.
@@ -24,9 +25,6 @@ type Identifier struct {
 	Kind  Kind
 	Value string
 }
-
-// DefaultRegion is where phone numbers without a country code are assumed to be.
-const DefaultRegion = "PH"
 
 // Errors from identifier normalisation.
 var (
@@ -52,42 +50,6 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// NormalizePhone parses a Philippine mobile number in any common form
-// (0917…, +63917…, 63917…) and returns it in E.164.
-func NormalizePhone(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 32 {
-		return "", ErrInvalidPhone
-	}
-	for _, r := range s {
-		if !strings.ContainsRune("0123456789+-() .", r) {
-			return "", ErrInvalidPhone
-		}
-	}
-	// "63917…" without the plus is common on forms; read it as international.
-	digits := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-	if !strings.HasPrefix(s, "+") && strings.HasPrefix(digits, "63") && len(digits) == 12 {
-		s = "+" + digits
-	}
-	num, err := phonenumbers.Parse(s, DefaultRegion)
-	// Philippine numbers only: the office serves residents here, and SMS to
-	// other countries is where SMS-pumping fraud makes its money.
-	if err != nil || !phonenumbers.IsValidNumber(num) || phonenumbers.GetRegionCodeForNumber(num) != DefaultRegion {
-		return "", ErrInvalidPhone
-	}
-	switch phonenumbers.GetNumberType(num) {
-	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
-	default:
-		return "", ErrInvalidPhone
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
-}
-
 // NormalizeUsername lower-cases a username and checks its characters.
 func NormalizeUsername(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -102,17 +64,51 @@ func NormalizeUsername(s string) (string, error) {
 	return s, nil
 }
 
-// ParseLoginIdentifier reads what a person typed into the login box of realm r:
+// Checks read phone numbers and judge new passwords. Both link large
+// libraries (libphonenumber, zxcvbn), so each Lambda function is built with
+// only the checks its routes use (httpapi.Route.Needs, app.Parts), and the
+// others start faster and smaller. Using a check a function was built without
+// is a wiring mistake: it panics (the API answers 500), and app refuses to
+// start a function whose routes need a check it lacks.
+type Checks struct {
+	// Phone normalises a Philippine mobile number to E.164, or returns
+	// ErrInvalidPhone (phone.Normalize).
+	Phone func(string) (string, error)
+	// Password judges a new password (strength.Check).
+	Password password.Policy
+}
+
+// NormalizePhone reads a phone number as typed.
+func (c Checks) NormalizePhone(s string) (string, error) {
+	if c.Phone == nil {
+		panic(notLinked("phone"))
+	}
+	return c.Phone(s)
+}
+
+// NewPassword judges a new password given the account's own details.
+func (c Checks) NewPassword(pw string, userInputs []string) error {
+	if c.Password == nil {
+		panic(notLinked("password policy"))
+	}
+	return c.Password(pw, userInputs)
+}
+
+func notLinked(part string) string {
+	return fmt.Sprintf("account: this function was built without the %s check its route uses (see app.Parts)", part)
+}
+
+// LoginIdentifier reads what a person typed into the login box of realm r:
 // an email, a mobile number (residents) or a username (admins). ok is false
 // when it cannot be any of them; the caller still spends a hash so the answer
 // takes as long as for a real account.
-func ParseLoginIdentifier(r Realm, s string) (Identifier, bool) {
+func (c Checks) LoginIdentifier(r Realm, s string) (Identifier, bool) {
 	if strings.Contains(s, "@") {
 		v, err := NormalizeEmail(s)
 		return Identifier{Kind: KindEmail, Value: v}, err == nil
 	}
 	if r == Resident {
-		v, err := NormalizePhone(s)
+		v, err := c.NormalizePhone(s)
 		return Identifier{Kind: KindPhone, Value: v}, err == nil
 	}
 	v, err := NormalizeUsername(s)
@@ -123,8 +119,8 @@ func ParseLoginIdentifier(r Realm, s string) (Identifier, bool) {
 // counting failures: the normalised identifier when it is one, else the
 // trimmed, lower-cased text. "Juan@Example.com" and "juan@example.com",
 // "0917 123 4567" and "+639171234567" count as one.
-func CanonicalIdentifier(r Realm, s string) string {
-	if id, ok := ParseLoginIdentifier(r, s); ok {
+func (c Checks) CanonicalIdentifier(r Realm, s string) string {
+	if id, ok := c.LoginIdentifier(r, s); ok {
 		return string(id.Kind) + ":" + id.Value
 	}
 	return "raw:" + strings.ToLower(strings.TrimSpace(s))

@@ -6,70 +6,6 @@ import (
 	"testing"
 )
 
-func TestNormalizePhone(t *testing.T) {
-	const want = "+639171234567"
-	accepted := []string{
-		"09171234567",
-		"+639171234567",
-		"639171234567",
-		"0917 123 4567",
-		"0917-123-4567",
-		"(0917) 123-4567",
-		"+63 917 123 4567",
-		"63 917 123 4567",
-		"  09171234567  ",
-		"9171234567",
-	}
-	for _, in := range accepted {
-		got, err := NormalizePhone(in)
-		if err != nil || got != want {
-			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-
-	// Other valid mobile numbers keep their own digits.
-	others := map[string]string{
-		"09991234567": "+639991234567",
-	}
-	for in, w := range others {
-		if got, err := NormalizePhone(in); err != nil || got != w {
-			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", in, got, err, w)
-		}
-	}
-
-	rejected := []struct{ name, in string }{
-		{"empty", ""},
-		{"blank", "   "},
-		{"manila landline", "(02) 8123 4567"},
-		{"manila landline international", "+63 2 8123 4567"},
-		{"one digit short", "0917123456"},
-		{"one digit long", "091712345678"},
-		{"63 prefix one digit long", "6391712345678"},
-		{"short", "12345"},
-		{"letters", "0917abc4567"},
-		{"vanity letters", "0917-CALL-NOW"},
-		{"words", "my number"},
-		{"email", "juan@example.com"},
-		{"40 digits", strings.Repeat("9", 40)},
-		{"40 digits after 0917", "0917" + strings.Repeat("1", 36)},
-		{"plus only", "+"},
-		{"foreign mobile (UK)", "+44 7911 123456"},
-		{"foreign mobile (Nigeria)", "+234 803 123 4567"},
-		{"zero", "0"},
-	}
-	for _, tt := range rejected {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := NormalizePhone(tt.in)
-			if !errors.Is(err, ErrInvalidPhone) {
-				t.Errorf("NormalizePhone(%q) = %q, %v; want ErrInvalidPhone", tt.in, got, err)
-			}
-			if got != "" {
-				t.Errorf("NormalizePhone(%q) returned %q with an error", tt.in, got)
-			}
-		})
-	}
-}
-
 func TestNormalizeEmail(t *testing.T) {
 	accepted := []struct{ in, want string }{
 		{"juan@example.com", "juan@example.com"},
@@ -149,41 +85,5 @@ func TestNormalizeUsername(t *testing.T) {
 		if !errors.Is(err, ErrInvalidUsername) || got != "" {
 			t.Errorf("NormalizeUsername(%q) = %q, %v; want ErrInvalidUsername", tt.in, got, err)
 		}
-	}
-}
-
-func TestParseLoginIdentifier(t *testing.T) {
-	tests := []struct {
-		name  string
-		realm Realm
-		in    string
-		want  Identifier
-		ok    bool
-	}{
-		{"resident email", Resident, " Juan@Example.com ", Identifier{KindEmail, "juan@example.com"}, true},
-		{"resident local phone", Resident, "0917 123 4567", Identifier{KindPhone, "+639171234567"}, true},
-		{"resident e164 phone", Resident, "+639171234567", Identifier{KindPhone, "+639171234567"}, true},
-		{"resident username is not a login", Resident, "kapitan.juan", Identifier{Kind: KindPhone}, false},
-		{"resident landline", Resident, "(02) 8123 4567", Identifier{Kind: KindPhone}, false},
-		{"resident bad email", Resident, "juan@localhost", Identifier{Kind: KindEmail}, false},
-		{"resident empty", Resident, "", Identifier{Kind: KindPhone}, false},
-		{"admin email", Admin, "Admin@Example.com", Identifier{KindEmail, "admin@example.com"}, true},
-		{"admin username", Admin, "Kapitan.Juan", Identifier{KindUsername, "kapitan.juan"}, true},
-		// An admin logs in with a username, never a phone: digits are a username.
-		{"admin digits are a username", Admin, "09171234567", Identifier{KindUsername, "09171234567"}, true},
-		{"admin phone with plus", Admin, "+639171234567", Identifier{Kind: KindUsername}, false},
-		{"admin bad username", Admin, "a b", Identifier{Kind: KindUsername}, false},
-		{"admin bad email", Admin, "Juan <j@x.com>", Identifier{Kind: KindEmail}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, ok := ParseLoginIdentifier(tt.realm, tt.in)
-			if ok != tt.ok {
-				t.Fatalf("ParseLoginIdentifier(%s, %q) ok = %v, want %v (got %+v)", tt.realm, tt.in, ok, tt.ok, got)
-			}
-			if got != tt.want {
-				t.Errorf("ParseLoginIdentifier(%s, %q) = %+v, want %+v", tt.realm, tt.in, got, tt.want)
-			}
-		})
 	}
 }

@@ -44,12 +44,13 @@ func (e *ValidationError) Error() string {
 type Service struct {
 	store  Store
 	hasher *password.Hasher
+	checks Checks
 	clock  clock.Clock
 }
 
 // NewService returns a Service.
-func NewService(s Store, h *password.Hasher, c clock.Clock) *Service {
-	return &Service{store: s, hasher: h, clock: c}
+func NewService(s Store, h *password.Hasher, checks Checks, c clock.Clock) *Service {
+	return &Service{store: s, hasher: h, checks: checks, clock: c}
 }
 
 // NewID returns a random account id: 16 bytes from crypto/rand in lower-case base32.
@@ -98,7 +99,7 @@ func (s *Service) Register(ctx context.Context, in Registration) (Account, error
 	if a.Email, err = NormalizeEmail(in.Email); err != nil {
 		fields["email"] = err.Error()
 	}
-	if a.Phone, err = NormalizePhone(in.Phone); err != nil {
+	if a.Phone, err = s.checks.NormalizePhone(in.Phone); err != nil {
 		fields["phone"] = err.Error()
 	}
 	if in.Language != "" {
@@ -120,7 +121,7 @@ func (s *Service) Register(ctx context.Context, in Registration) (Account, error
 // identifier is ErrAlreadyRegistered.
 func (s *Service) create(ctx context.Context, a Account, pw string, userInputs []string) (Account, error) {
 	if pw != "" {
-		if err := password.Check(pw, userInputs); err != nil {
+		if err := s.checks.NewPassword(pw, userInputs); err != nil {
 			return Account{}, err
 		}
 		var err error
@@ -187,7 +188,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error)
 // account, real or not. rehash reports that the stored hash uses older
 // parameters; the caller upgrades it with UpgradeHash once the login is done.
 func (s *Service) Authenticate(ctx context.Context, realm Realm, identifier, pw string) (a Account, rehash bool, err error) {
-	id, ok := ParseLoginIdentifier(realm, identifier)
+	id, ok := s.checks.LoginIdentifier(realm, identifier)
 	if !ok {
 		// Unreadable: look up something that cannot exist, for equal cost.
 		id = Identifier{Kind: KindUsername, Value: "absent." + NewID()}

@@ -1,6 +1,7 @@
-// Package app builds the whole system from a Config: the store the config
-// names, the domain services and the HTTP handler. Lambda mains, the local API
-// and the operator CLI all start here, so they cannot drift apart.
+// Package app builds the system from a Config: the store the config names,
+// the domain services and the HTTP handler. Lambda mains, the local API and
+// the operator CLI all start here, so they cannot drift apart. What differs
+// between them is the Parts each links: a function only those its routes use.
 package app
 
 import (
@@ -11,22 +12,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/awsenv"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/notify"
-	sesnotify "github.com/ekolek/identity/shared/notify/ses"
-	snsnotify "github.com/ekolek/identity/shared/notify/sns"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/reset"
@@ -49,6 +46,25 @@ type Store interface {
 	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
 }
 
+// Parts are the pieces only some functions link, because each is large or
+// slow to start (docs/deploy.md has the numbers): libphonenumber, zxcvbn, the
+// SES and SNS clients, and the AWS SDK's full configuration loader. Each
+// function's main names those its routes need (httpapi.Route.Needs), and
+// App.Handler refuses a function that lacks one; the local API, ekolekctl
+// and the tests use all of them (package allparts).
+type Parts struct {
+	// Phone reads phone numbers (phone.Normalize).
+	Phone func(string) (string, error)
+	// Password judges new passwords (strength.Check).
+	Password password.Policy
+	// Messenger returns the notifier that sends email and SMS through AWS
+	// (awsnotify.New), for EKOLEK_NOTIFIER=aws.
+	Messenger func(c aws.Config, emailFrom string) notify.Notifier
+	// AWSConfig loads the AWS configuration; nil reads only what Lambda
+	// puts in the environment (awsenv.Load).
+	AWSConfig func(context.Context) (aws.Config, error)
+}
+
 // App is a built system.
 type App struct {
 	Config   config.Config
@@ -59,17 +75,24 @@ type App struct {
 	Reset    *reset.Service
 	Guard    *throttle.Guard
 	Audit    *audit.Recorder
+	// Notifier sends this program's messages; nil when it sends none.
+	Notifier notify.Notifier
 	// Outbox is set when messages go to the local outbox instead of out.
 	Outbox  outbox.Store
 	Clock   clock.Clock
 	Log     *slog.Logger
 	closers []func() error
+	// has is what the parts built into this App provide.
+	has    httpapi.Needs
+	checks account.Checks
 	// resetFloor overrides httpapi.ResetRequestFloor (tests).
 	resetFloor time.Duration
 }
 
-// Options changes what Open builds; the zero value is production wiring.
+// Options changes what Open builds.
 type Options struct {
+	// Parts are the optional pieces this program links.
+	Parts Parts
 	// Clock replaces the system clock (tests).
 	Clock clock.Clock
 	// Store replaces the store the config names (tests).
@@ -93,7 +116,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	var awsCfg *aws.Config
 	loadAWS := func() (aws.Config, error) {
 		if awsCfg == nil {
-			c, err := awsconfig.LoadDefaultConfig(ctx)
+			c, err := awsenv.Load()
+			if opt.Parts.AWSConfig != nil {
+				c, err = opt.Parts.AWSConfig(ctx)
+			}
 			if err != nil {
 				return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
 			}
@@ -107,7 +133,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		if err != nil {
 			return nil, err
 		}
-		sm := secretsmanager.NewFromConfig(c)
+		sm := secretsmanager.NewFromConfig(awsenv.For(c, "SECRETS_MANAGER"))
 		err = cfg.ResolveSigningKey(ctx, func(ctx context.Context, arn string) (string, error) {
 			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 			if err != nil {
@@ -154,7 +180,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		if err != nil {
 			return nil, err
 		}
-		var api dynamo.API = dynamodb.NewFromConfig(c)
+		var api dynamo.API = dynamodb.NewFromConfig(awsenv.For(c, "DYNAMODB"))
 		if opt.DynamoAPI != nil {
 			api = opt.DynamoAPI(api)
 		}
@@ -170,15 +196,25 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	case cfg.Notifier == "outbox":
 		notifier = outbox.New(a.Store, a.Clock)
 		a.Outbox = a.Store
-	default:
+	case opt.Parts.Messenger != nil:
 		c, err := loadAWS()
 		if err != nil {
 			return nil, err
 		}
-		notifier = notify.Router{
-			Email: sesnotify.New(ses.NewFromConfig(c), cfg.EmailFrom),
-			SMS:   snsnotify.New(sns.NewFromConfig(c), snsnotify.Options{SenderID: "EKOLEK"}),
-		}
+		notifier = opt.Parts.Messenger(c, cfg.EmailFrom)
+	}
+	// Without a notifier this program sends nothing; Handler refuses the
+	// functions whose routes send.
+	if notifier != nil {
+		a.has |= httpapi.NeedsMessages
+	}
+	a.Notifier = notifier
+	checks := account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}
+	if checks.Phone != nil {
+		a.has |= httpapi.NeedsPhone
+	}
+	if checks.Password != nil {
+		a.has |= httpapi.NeedsPasswordPolicy
 	}
 
 	params := password.DefaultParams
@@ -186,7 +222,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		params = *opt.Hash
 	}
 	hasher := password.NewHasher(params)
-	a.Accounts = account.NewService(a.Store, hasher, a.Clock)
+	a.Accounts = account.NewService(a.Store, hasher, checks, a.Clock)
 	a.Sessions = session.NewManager(a.Store, keys, a.Clock, map[account.Realm]session.Lifetimes{
 		account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
 		account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},
@@ -195,16 +231,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	a.Audit = audit.NewRecorder(a.Store, log, a.Clock, cfg.AuditRetention)
 	codes := code.NewEngine(a.Store, a.Store, cfg.SigningKey, a.Clock)
 	sender := code.NewSender(notifier, a.Store, a.Guard, cfg.SMSDailyCap, a.Clock)
-	a.Contact = contact.NewService(a.Store, codes, sender, a.Clock, log)
-	a.Reset = reset.NewService(a.Store, codes, sender, hasher, keys, a.Clock, log)
+	a.Contact = contact.NewService(a.Store, codes, sender, checks, a.Clock, log)
+	a.Reset = reset.NewService(a.Store, codes, sender, hasher, checks, keys, a.Clock, log)
+	a.checks = checks
 	a.resetFloor = opt.ResetFloor
 	return a, nil
 }
 
-// Handler returns the HTTP handler for the named functions' routes (all routes when none).
+// Handler returns the HTTP handler for the named functions' routes (all
+// routes when none). It refuses when those routes need a part this program
+// was built without.
 func (a *App) Handler(functions ...string) (*httpapi.API, error) {
+	if missing := httpapi.NeedsOf(functions...) &^ a.has; missing != 0 {
+		return nil, fmt.Errorf("app: %v: built without %v, which its routes use (add it to the function's app.Parts)", functions, missingParts(missing, a.Config.Notifier))
+	}
 	return httpapi.New(httpapi.Deps{
 		Accounts:   a.Accounts,
+		Checks:     a.checks,
 		Sessions:   a.Sessions,
 		Contact:    a.Contact,
 		Reset:      a.Reset,
@@ -226,6 +269,21 @@ func (a *App) Close() error {
 		errs = append(errs, c())
 	}
 	return errors.Join(errs...)
+}
+
+// missingParts names the parts in n.
+func missingParts(n httpapi.Needs, notifier string) []string {
+	var out []string
+	if n&httpapi.NeedsPhone != 0 {
+		out = append(out, "Phone")
+	}
+	if n&httpapi.NeedsPasswordPolicy != 0 {
+		out = append(out, "Password")
+	}
+	if n&httpapi.NeedsMessages != 0 {
+		out = append(out, "Messenger (EKOLEK_NOTIFIER="+notifier+")")
+	}
+	return out
 }
 
 func nonEmpty(k []byte) [][]byte {

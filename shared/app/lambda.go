@@ -6,22 +6,35 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
 )
 
+// StartLambda runs the named function under the Lambda runtime, built from
+// the environment with parts; it does not return. A function that cannot
+// start logs why and exits, which Lambda reports as an init error.
+func StartLambda(function string, parts Parts) {
+	h, err := LambdaHandler(context.Background(), function, parts)
+	if err != nil {
+		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", function, "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
 // LambdaHandler builds, from the environment, the API Gateway (REST, v1
 // payload) handler of one function: the same http.Handler the local API
 // serves, behind aws-lambda-go-api-proxy.
-func LambdaHandler(ctx context.Context, function string) (func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), error) {
+func LambdaHandler(ctx context.Context, function string, parts Parts) (func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), error) {
 	log := logging.New(os.Stdout, slog.LevelInfo).With("function", function)
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	a, err := Open(ctx, cfg, log, Options{})
+	a, err := Open(ctx, cfg, log, Options{Parts: parts})
 	if err != nil {
 		return nil, err
 	}

@@ -52,5 +52,8 @@ func (s *Sender) Allow(ctx context.Context, ch notify.Channel, to string) error 
 
 // Send composes kind for one recipient and sends it; Allow comes first.
 func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch notify.Channel, to string, data notify.Data) error {
+	if s.notifier == nil {
+		panic("code: this function was built without a notifier its route uses (see app.Parts)")
+	}
 	return s.notifier.Send(ctx, notify.Compose(kind, lang, ch, to, data))
 }

@@ -31,13 +31,14 @@ type Service struct {
 	store  Store
 	codes  *code.Engine
 	sender *code.Sender
+	checks account.Checks
 	clock  clock.Clock
 	log    *slog.Logger
 }
 
 // NewService returns a Service.
-func NewService(s Store, codes *code.Engine, sender *code.Sender, c clock.Clock, log *slog.Logger) *Service {
-	return &Service{store: s, codes: codes, sender: sender, clock: c, log: log}
+func NewService(s Store, codes *code.Engine, sender *code.Sender, checks account.Checks, c clock.Clock, log *slog.Logger) *Service {
+	return &Service{store: s, codes: codes, sender: sender, checks: checks, clock: c, log: log}
 }
 
 // target is one contact of an account and the code purpose that verifies it.
@@ -146,7 +147,7 @@ func (s *Service) Verify(ctx context.Context, identifier, plain string) (account
 // find resolves a resident's email or phone to the account and the kind of
 // contact it is; an unknown identifier is a zero account and no error.
 func (s *Service) find(ctx context.Context, identifier string) (account.Account, account.Kind, error) {
-	id, ok := account.ParseLoginIdentifier(account.Resident, identifier)
+	id, ok := s.checks.LoginIdentifier(account.Resident, identifier)
 	if !ok {
 		return account.Account{}, "", nil
 	}

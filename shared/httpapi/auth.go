@@ -81,7 +81,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		return errInvalid("Identifier and password are required.", fields)
 	}
 	ri := info(r)
-	canon := account.CanonicalIdentifier(realm, *in.Identifier)
+	canon := a.Checks.CanonicalIdentifier(realm, *in.Identifier)
 	// Locked or throttled attempts are refused before any hash is computed.
 	if err := a.Guard.BeginLogin(r.Context(), string(realm), canon, ri.ip); err != nil {
 		return a.refused(r, realm, *in.Identifier, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/password"
@@ -21,7 +22,7 @@ import (
 func benchApp(b *testing.B, hash *password.Params) (http.Handler, *app.App) {
 	cfg := testConfig(b)
 	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
-	a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: c, Hash: hash})
+	a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: c, Hash: hash, Parts: allparts.Parts()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func BenchmarkResetRequest(b *testing.B) {
 			b.Run(floor.name+"/"+c.name, func(b *testing.B) {
 				cfg := testConfig(b)
 				clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
-				a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: clk, ResetFloor: floor.d})
+				a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: clk, ResetFloor: floor.d, Parts: allparts.Parts()})
 				if err != nil {
 					b.Fatal(err)
 				}

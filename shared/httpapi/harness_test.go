@@ -20,9 +20,11 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
@@ -92,12 +94,63 @@ func testConfig(t testing.TB) config.Config {
 	return cfg
 }
 
+// servedAsFunctions serves each route the way its Lambda function is built:
+// by a handler of that function alone, wired with only the parts the
+// function's routes declare (httpapi.Route.Needs), on a's store. A route
+// that uses a part it does not declare panics into a 500 and fails the test
+// that called it. What no function serves (unknown paths, wrong methods,
+// /dev/outbox) goes to a's handler of every route.
+func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Logger, o app.Options) http.Handler {
+	t.Helper()
+	all, err := a.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", all)
+	for _, f := range httpapi.Functions() {
+		fo := o
+		fo.Store = a.Store
+		fo.Notifier = a.Notifier // one outbox keeps one order
+		fo.Parts = partsFor(httpapi.NeedsOf(f))
+		fa, err := app.Open(context.Background(), cfg, log, fo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := fa.Handler(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range httpapi.Table {
+			if r.Function == f {
+				mux.Handle(r.Method+" "+r.Path, h)
+			}
+		}
+	}
+	return mux
+}
+
+// partsFor is every part that needs names, and no other.
+func partsFor(needs httpapi.Needs) app.Parts {
+	p := allparts.Parts()
+	if needs&httpapi.NeedsPhone == 0 {
+		p.Phone = nil
+	}
+	if needs&httpapi.NeedsPasswordPolicy == 0 {
+		p.Password = nil
+	}
+	if needs&httpapi.NeedsMessages == 0 {
+		p.Messenger = nil
+	}
+	return p
+}
+
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	cfg := testConfig(t)
 	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	// Reset requests wait out a floor so timing hides accounts; tests need not.
-	o := app.Options{Clock: c, ResetFloor: time.Millisecond}
+	o := app.Options{Clock: c, ResetFloor: time.Millisecond, Parts: allparts.Parts()}
 	for _, f := range opts {
 		f(&cfg, &o)
 	}
@@ -107,10 +160,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	h, err := a.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := servedAsFunctions(t, a, cfg, logging.New(logs, slog.LevelDebug), o)
 	e := &env{t: t, app: a, clock: c, logs: logs}
 	if cfg.Env == config.Production {
 		// Secure cookies travel over HTTPS only, as in a browser.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/ekolek/identity/shared/account"
 )
@@ -21,34 +22,65 @@ type Route struct {
 	// LocalOnly routes are served by the local API in local mode only; no
 	// Lambda function or template resource has them.
 	LocalOnly bool
+	// Needs are the parts of the system, linked only into the functions
+	// that use them, the route uses.
+	Needs Needs
 
 	handle func(a *API, w http.ResponseWriter, r *http.Request, p params) error
+}
+
+// Needs is a set of parts of the system that only some functions link,
+// because each is large or slow to start (docs/deploy.md has the numbers).
+// A function is refused at start-up when its routes need a part it was built
+// without (app.Parts).
+type Needs uint8
+
+// The parts.
+const (
+	// NeedsPhone: reads phone numbers (libphonenumber; account.Checks.Phone).
+	NeedsPhone Needs = 1 << iota
+	// NeedsPasswordPolicy: judges new passwords (zxcvbn; account.Checks.Password).
+	NeedsPasswordPolicy
+	// NeedsMessages: sends email or SMS (SES and SNS when messages really go out).
+	NeedsMessages
+)
+
+// NeedsOf is what the routes of the named functions need together (every
+// route's needs when none is named: the local API).
+func NeedsOf(functions ...string) Needs {
+	var n Needs
+	for _, r := range Table {
+		if len(functions) == 0 || slices.Contains(functions, r.Function) {
+			n |= r.Needs
+		}
+	}
+	return n
 }
 
 var bothRealms = []account.Realm{account.Resident, account.Admin}
 
 // Table is every route of the v1 API.
 var Table = []Route{
-	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login", Realms: bothRealms, handle: (*API).login},
+	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).login},
 	{Function: "logout", Method: http.MethodPost, Path: "/v1/{realm}/logout", Realms: bothRealms, handle: (*API).logout},
 	{Function: "session", Method: http.MethodGet, Path: "/v1/{realm}/session", Realms: bothRealms, handle: (*API).getSession},
-	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", handle: (*API).register},
+	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", Needs: NeedsPhone | NeedsPasswordPolicy | NeedsMessages, handle: (*API).register},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents/{id}", handle: (*API).getResident},
 	{Function: "admin-residents", Method: http.MethodPost, Path: "/v1/admin/residents/{id}/{action}", handle: (*API).changeResidentStatus},
-	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/verify", handle: (*API).verifyContact},
-	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/resend", handle: (*API).resendContactCode},
-	{Function: "reset-request", Method: http.MethodPost, Path: "/v1/{realm}/password-reset", Realms: bothRealms, handle: (*API).requestReset},
-	{Function: "reset-verify", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/verify", Realms: bothRealms, handle: (*API).verifyReset},
-	{Function: "reset-confirm", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/confirm", Realms: bothRealms, handle: (*API).confirmReset},
+	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/verify", Needs: NeedsPhone, handle: (*API).verifyContact},
+	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/resend", Needs: NeedsPhone | NeedsMessages, handle: (*API).resendContactCode},
+	{Function: "reset-request", Method: http.MethodPost, Path: "/v1/{realm}/password-reset", Realms: bothRealms, Needs: NeedsPhone | NeedsMessages, handle: (*API).requestReset},
+	{Function: "reset-verify", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/verify", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).verifyReset},
+	{Function: "reset-confirm", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/confirm", Realms: bothRealms, Needs: NeedsPasswordPolicy | NeedsMessages, handle: (*API).confirmReset},
 	{Function: "security-events", Method: http.MethodGet, Path: "/v1/admin/security-events", handle: (*API).listEvents},
 	{Function: "admin-admins", Method: http.MethodGet, Path: "/v1/admin/admins", handle: (*API).listAdmins},
-	{Function: "admin-admins", Method: http.MethodPost, Path: "/v1/admin/admins", handle: (*API).createAdmin},
+	{Function: "admin-admins", Method: http.MethodPost, Path: "/v1/admin/admins", Needs: NeedsMessages, handle: (*API).createAdmin},
 	{Function: "admin-admins", Method: http.MethodPatch, Path: "/v1/admin/admins/{id}", handle: (*API).updateAdmin},
 	{Function: "sessions", Method: http.MethodGet, Path: "/v1/{realm}/sessions", Realms: bothRealms, handle: (*API).listMySessions},
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions", Realms: bothRealms, handle: (*API).endMyOtherSessions},
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions/{id}", Realms: bothRealms, handle: (*API).endMySession},
-	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, handle: (*API).changePassword},
+	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, Needs: NeedsPasswordPolicy | NeedsMessages, handle: (*API).changePassword},
 	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/sessions", handle: (*API).revokeAccountSessions},
 	{LocalOnly: true, Method: http.MethodGet, Path: "/dev/outbox", handle: (*API).devOutbox},
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
-	"github.com/ekolek/identity/shared/password"
 )
 
 // listMySessions is GET /v1/{realm}/sessions: the caller's live sessions,
@@ -101,7 +100,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	}
 	// A weak new password is refused before anything counts: only a wrong
 	// current password counts toward the login lock.
-	if err := password.Check(*in.NewPassword, account.UserInputs(c.account)); err != nil {
+	if err := a.Checks.NewPassword(*in.NewPassword, account.UserInputs(c.account)); err != nil {
 		return err
 	}
 	ip := info(r).ip

@@ -44,14 +44,15 @@ type Service struct {
 	codes  *code.Engine
 	sender *code.Sender
 	hasher *password.Hasher
+	checks account.Checks
 	keys   *token.Keys
 	clock  clock.Clock
 	log    *slog.Logger
 }
 
 // NewService returns a Service.
-func NewService(s Store, codes *code.Engine, sender *code.Sender, h *password.Hasher, keys *token.Keys, c clock.Clock, log *slog.Logger) *Service {
-	return &Service{store: s, codes: codes, sender: sender, hasher: h, keys: keys, clock: c, log: log}
+func NewService(s Store, codes *code.Engine, sender *code.Sender, h *password.Hasher, checks account.Checks, keys *token.Keys, c clock.Clock, log *slog.Logger) *Service {
+	return &Service{store: s, codes: codes, sender: sender, hasher: h, checks: checks, keys: keys, clock: c, log: log}
 }
 
 func audience(realm account.Realm) string { return string(realm) + ":password_reset" }
@@ -177,7 +178,7 @@ func (s *Service) Confirm(ctx context.Context, realm account.Realm, tok, newPass
 	if err != nil {
 		return account.Account{}, 0, err
 	}
-	if err := password.Check(newPassword, userInputs(a)); err != nil {
+	if err := s.checks.NewPassword(newPassword, userInputs(a)); err != nil {
 		return account.Account{}, 0, err
 	}
 	if a.PasswordHash, err = s.hasher.Hash(newPassword); err != nil {
@@ -221,7 +222,7 @@ func (s *Service) notifyChanged(ctx context.Context, a account.Account) {
 // find resolves what someone typed into the reset form; unknown is a zero
 // account and no error.
 func (s *Service) find(ctx context.Context, realm account.Realm, identifier string) (account.Account, error) {
-	id, ok := account.ParseLoginIdentifier(realm, identifier)
+	id, ok := s.checks.LoginIdentifier(realm, identifier)
 	if !ok {
 		return account.Account{}, nil
 	}

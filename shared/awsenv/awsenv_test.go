@@ -1,0 +1,62 @@
+package awsenv
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+func TestLoad(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "session")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Fatalf("Load without a region = %v, want an error naming AWS_REGION", err)
+	}
+	t.Setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "ap-southeast-1" {
+		t.Errorf("region %q, want AWS_DEFAULT_REGION's", c.Region)
+	}
+	t.Setenv("AWS_REGION", "us-east-1")
+	if c, _ = Load(); c.Region != "us-east-1" {
+		t.Errorf("region %q, want AWS_REGION's", c.Region)
+	}
+	creds, err := c.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.AccessKeyID != "AKIDEXAMPLE" || creds.SecretAccessKey != "secret" || creds.SessionToken != "session" {
+		t.Errorf("credentials %+v, want the environment's", creds)
+	}
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "AWS_SECRET_ACCESS_KEY") {
+		t.Fatalf("Load without a secret key = %v, want an error naming it", err)
+	}
+}
+
+func TestFor(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	if c := For(aws.Config{}, "DYNAMODB"); c.BaseEndpoint != nil {
+		t.Errorf("no endpoint variables: BaseEndpoint %q, want none (AWS's)", *c.BaseEndpoint)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+	if c := For(aws.Config{}, "DYNAMODB"); aws.ToString(c.BaseEndpoint) != "http://127.0.0.1:4566" {
+		t.Errorf("BaseEndpoint %q, want AWS_ENDPOINT_URL", aws.ToString(c.BaseEndpoint))
+	}
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+	if c := For(aws.Config{}, "DYNAMODB"); aws.ToString(c.BaseEndpoint) != "http://127.0.0.1:8000" {
+		t.Errorf("BaseEndpoint %q, want AWS_ENDPOINT_URL_DYNAMODB", aws.ToString(c.BaseEndpoint))
+	}
+	if c := For(aws.Config{}, "SES"); aws.ToString(c.BaseEndpoint) != "http://127.0.0.1:4566" {
+		t.Errorf("SES BaseEndpoint %q, want AWS_ENDPOINT_URL (only DynamoDB has its own)", aws.ToString(c.BaseEndpoint))
+	}
+}
