@@ -96,9 +96,9 @@ func testConfig(t testing.TB) config.Config {
 
 // servedAsFunctions serves each route the way its Lambda function is built:
 // by a handler of that function alone, wired with only the parts the
-// function's routes declare (httpapi.Route.Needs), on a's store. A route
-// that uses a part it does not declare panics into a 500 and fails the test
-// that called it. What no function serves (unknown paths, wrong methods,
+// function's routes declare (httpapi.Route.Needs), on a's store; a function
+// that declares no messages has no notifier. A route that uses a part it
+// does not declare panics into a 500 and fails the test that called it. What no function serves (unknown paths, wrong methods,
 // /dev/outbox) goes to a's handler of every route.
 func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Logger, o app.Options) http.Handler {
 	t.Helper()
@@ -109,11 +109,17 @@ func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Lo
 	mux := http.NewServeMux()
 	mux.Handle("/", all)
 	for _, f := range httpapi.Functions() {
-		fo := o
+		fo, fcfg := o, cfg
 		fo.Store = a.Store
-		fo.Notifier = a.Notifier // one outbox keeps one order
 		fo.Parts = partsFor(httpapi.NeedsOf(f))
-		fa, err := app.Open(context.Background(), cfg, log, fo)
+		if httpapi.NeedsOf(f)&httpapi.NeedsMessages != 0 {
+			fo.Notifier = a.Notifier // one outbox keeps one order
+		} else {
+			// No notifier at all, as in Lambda with EKOLEK_NOTIFIER=aws
+			// and no Messenger: a send panics.
+			fo.Notifier, fcfg.Notifier = nil, "aws"
+		}
+		fa, err := app.Open(context.Background(), fcfg, log, fo)
 		if err != nil {
 			t.Fatal(err)
 		}
