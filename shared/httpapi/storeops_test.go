@@ -112,12 +112,13 @@ func TestStoreCallsPerRoute(t *testing.T) {
 	for _, r := range rows {
 		counter.Reads.Store(0)
 		counter.Writes.Store(0)
+		counter.Calls()
 		resp := r.do()
 		if r.status == 0 && resp.status >= 400 || r.status != 0 && resp.status != r.status {
 			t.Fatalf("%s: %d %s", r.route, resp.status, resp.body)
 		}
 		gotR, gotW := counter.Reads.Load(), counter.Writes.Load()
-		fmt.Fprintf(&table, "| `%s` | %d | %d |\n", r.route, gotR, gotW)
+		fmt.Fprintf(&table, "| `%s` | %d | %d | %s |\n", r.route, gotR, gotW, tally(counter.Calls()))
 		if gotR != r.reads || gotW != r.writes {
 			t.Errorf("%s: %d reads, %d writes; the table says %d and %d", r.route, gotR, gotW, r.reads, r.writes)
 		}
@@ -133,4 +134,23 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			t.Errorf("no row for %s %s", rt.Method, rt.Path)
 		}
 	}
+}
+
+// tally writes operations in order of first use with their counts:
+// "BatchGetItem, UpdateItem ×3, PutItem".
+func tally(ops []string) string {
+	var order []string
+	n := map[string]int{}
+	for _, op := range ops {
+		if n[op] == 0 {
+			order = append(order, op)
+		}
+		n[op]++
+	}
+	for i, op := range order {
+		if n[op] > 1 {
+			order[i] = fmt.Sprintf("%s ×%d", op, n[op])
+		}
+	}
+	return strings.Join(order, ", ")
 }
