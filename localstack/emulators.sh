@@ -72,19 +72,22 @@ listening() { # port
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-wait_for() { # name port pidfile pattern log
+wait_for() { # name port pidfile log
 	local i
 	for i in $(seq 1 600); do
 		if listening "$2"; then return 0; fi
-		if ! alive "$3" "$4"; then
-			say "$1 exited before listening on 127.0.0.1:$2; its log ($5):"
-			tail -n 30 "$5" >&2 || true
+		# Only whether it still runs: until the background subshell has
+		# exec'd the server, its command line is this script's, so alive's
+		# pattern would not match yet.
+		if ! kill -0 "$(cat "$3")" 2>/dev/null; then
+			say "$1 exited before listening on 127.0.0.1:$2; its log ($4):"
+			tail -n 30 "$4" >&2 || true
 			return 1
 		fi
 		sleep 0.1
 	done
-	say "$1 is not listening on 127.0.0.1:$2 after 60s; its log ($5):"
-	tail -n 30 "$5" >&2 || true
+	say "$1 is not listening on 127.0.0.1:$2 after 60s; its log ($4):"
+	tail -n 30 "$4" >&2 || true
 	return 1
 }
 
@@ -131,7 +134,7 @@ start_dynamodb() { # state-dir
 	echo $! >"$d/dynamodb.pid"
 	echo "$port" >"$d/dynamodb.port"
 	say "DynamoDB Local: pid $!, http://127.0.0.1:$port"
-	wait_for "DynamoDB Local" "$port" "$d/dynamodb.pid" DynamoDBLocal "$d/dynamodb.log"
+	wait_for "DynamoDB Local" "$port" "$d/dynamodb.pid" "$d/dynamodb.log"
 }
 
 start_moto() { # state-dir
@@ -153,7 +156,7 @@ start_moto() { # state-dir
 	echo $! >"$d/moto.pid"
 	echo "$port" >"$d/moto.port"
 	say "moto_server: pid $!, http://127.0.0.1:$port"
-	wait_for "moto_server" "$port" "$d/moto.pid" moto "$d/moto.log"
+	wait_for "moto_server" "$port" "$d/moto.pid" "$d/moto.log"
 }
 
 # aws_env: the environment of the initialisation commands.
