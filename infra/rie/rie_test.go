@@ -18,7 +18,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ekolek/identity/infra/rie"
 	"github.com/ekolek/identity/shared/account"
@@ -158,6 +161,32 @@ func functionEnv(t *testing.T, table, dynamoURL, motoURL string) []string {
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
+}
+
+// signingKeySecret stores signingKey as a new Secrets Manager secret at
+// moto, the way the template's SigningKeySecret holds it, and returns its ARN.
+func signingKeySecret(t *testing.T, motoURL string) string {
+	t.Helper()
+	sm := secretsmanager.NewFromConfig(aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(motoURL),
+	})
+	out, err := sm.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+		Name:         aws.String(fmt.Sprintf("ekolek-rie-%d/signing-key", time.Now().UnixNano())),
+		SecretString: aws.String(signingKey),
+	})
+	if err != nil {
+		t.Fatalf("create the signing-key secret at moto: %v", err)
+	}
+	return aws.ToString(out.ARN)
+}
+
+// withSigningKeySecret replaces the key in env by the secret's ARN and
+// points Secrets Manager at moto.
+func withSigningKeySecret(env []string, arn, motoURL string) []string {
+	out := slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "EKOLEK_SIGNING_KEY=") })
+	return append(out, "EKOLEK_SIGNING_KEY_SECRET_ARN="+arn, "AWS_ENDPOINT_URL_SECRETS_MANAGER="+motoURL)
 }
 
 // seed creates, on table, the accounts the events log in as: the super
@@ -571,7 +600,9 @@ func TestLoginSessionLogoutAcrossFunctions(t *testing.T) {
 	client, dynamoURL, motoURL := backends(t)
 	table := dynamotest.NewTable(t, client)
 	seed(t, client, table)
-	env := functionEnv(t, table, dynamoURL, motoURL)
+	// As deployed: no key in the environment; each function reads the
+	// stack's secret at cold start (here from moto's Secrets Manager).
+	env := withSigningKeySecret(functionEnv(t, table, dynamoURL, motoURL), signingKeySecret(t, motoURL), motoURL)
 	login, session, logout := start(t, "login", env), start(t, "session", env), start(t, "logout", env)
 	sessionCookie := map[string]string{"resident": "ekolek_session", "admin": "ekolek_admin_session"}
 	browser := jar{}
