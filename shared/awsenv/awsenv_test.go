@@ -43,8 +43,10 @@ func TestLoad(t *testing.T) {
 }
 
 func TestFor(t *testing.T) {
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	// make test exports the emulators' endpoints; start from none.
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES"} {
+		t.Setenv(k, "")
+	}
 	if c := For(aws.Config{}, "DYNAMODB"); c.BaseEndpoint != nil {
 		t.Errorf("no endpoint variables: BaseEndpoint %q, want none (AWS's)", *c.BaseEndpoint)
 	}
