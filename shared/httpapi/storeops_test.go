@@ -37,6 +37,9 @@ func TestStoreCallsPerRoute(t *testing.T) {
 		status        int // 0: any success
 	}
 	var otherKey, resetToken, mariaID string
+	// The last code sent to each recipient, read between rows: reading the
+	// outbox is a Query the routes do not make.
+	lastCode := map[string]string{}
 	const changedPassword = "kalabasa sitaw talong 2026"
 	fresh, newcomer := e.browser(), e.browser()
 	rows := []row{
@@ -59,10 +62,10 @@ func TestStoreCallsPerRoute(t *testing.T) {
 		{"DELETE /v1/{realm}/sessions", func() *response { return res.do("DELETE", "/v1/resident/sessions", nil) }, 3, 2, 0},
 		{"POST /v1/admin/admins", func() *response {
 			return boss.do("POST", "/v1/admin/admins", map[string]any{"username": "ana", "email": "ana@city.example.gov.ph", "full_name": "Ana Reyes", "role": "security_analyst"})
-		}, 1, 8, 0},
+		}, 1, 7, 0},
 		{"POST /v1/{realm}/password", func() *response {
 			return res.do("POST", "/v1/resident/password", map[string]string{"current_password": residentPassword, "new_password": changedPassword})
-		}, 5, 11, 0},
+		}, 5, 10, 0},
 		{"DELETE /v1/admin/accounts/{accountRealm}/{id}/sessions", func() *response {
 			return boss.do("DELETE", "/v1/admin/accounts/resident/"+rid+"/sessions", nil)
 		}, 3, 2, 0},
@@ -79,46 +82,59 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			})
 			mariaID = r.str("account", "id")
 			return r
-		}, 0, 17, 0},
+		}, 0, 15, 0},
 		{"POST /v1/resident/register/verify", func() *response {
-			code, _ := e.lastCode("maria@example.com")
-			return newcomer.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "maria@example.com", "code": code})
-		}, 4, 3, 0},
+			return newcomer.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "maria@example.com", "code": lastCode["maria@example.com"]})
+		}, 3, 3, 0},
 		{"POST /v1/resident/register/resend", func() *response {
 			e.clock.Advance(code.ResendCooldown + time.Second)
 			return newcomer.do("POST", "/v1/resident/register/resend", map[string]string{"identifier": "09181112222"})
-		}, 2, 9, 0},
+		}, 2, 8, 0},
 		{"POST /v1/admin/residents/{id}/{action}", func() *response {
 			return boss.do("POST", "/v1/admin/residents/"+mariaID+"/approve", map[string]string{})
 		}, 2, 2, 0},
 		{"GET /v1/admin/security-events", func() *response { return boss.do("GET", "/v1/admin/security-events", nil) }, 3, 0, 0},
 		{"POST /v1/{realm}/password-reset", func() *response {
 			return fresh.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
-		}, 2, 7, 0},
+		}, 2, 6, 0},
 		{"POST /v1/{realm}/password-reset (unknown account)", func() *response {
 			return fresh.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "nobody@example.com", "channel": "email"})
 		}, 1, 2, 0},
 		{"POST /v1/{realm}/password-reset/verify", func() *response {
-			code, _ := e.lastCode("juan@example.com")
-			r := fresh.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": code})
+			r := fresh.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": lastCode["juan@example.com"]})
 			resetToken = r.str("reset_token")
 			return r
-		}, 4, 2, 0},
+		}, 3, 2, 0},
 		{"POST /v1/{realm}/password-reset/confirm", func() *response {
 			return fresh.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": resetToken, "new_password": "ampalaya upo patola 2027"})
-		}, 3, 3, 0},
+		}, 3, 2, 0},
 	}
+	// The local outbox keeps each message with one PutItem on the store;
+	// deployed, that is the SES or SNS call instead, so the table leaves
+	// those out: the writes are the ones DynamoDB sees in production.
+	sent := len(e.outbox())
 	var table strings.Builder
 	for _, r := range rows {
+		for _, m := range e.outbox() {
+			if c := sixDigits.FindString(m.Body); c != "" {
+				lastCode[m.To] = c
+				e.codes.Store(c, true)
+			}
+		}
 		counter.Reads.Store(0)
 		counter.Writes.Store(0)
 		counter.Calls()
 		resp := r.do()
+		gotR, gotW, calls := counter.Reads.Load(), counter.Writes.Load(), counter.Calls()
 		if r.status == 0 && resp.status >= 400 || r.status != 0 && resp.status != r.status {
 			t.Fatalf("%s: %d %s", r.route, resp.status, resp.body)
 		}
-		gotR, gotW := counter.Reads.Load(), counter.Writes.Load()
-		fmt.Fprintf(&table, "| `%s` | %d | %d | %s |\n", r.route, gotR, gotW, tally(counter.Calls()))
+		now := len(e.outbox())
+		messages := now - sent
+		sent = now
+		gotW -= int64(messages)
+		calls = withoutN(calls, "PutItem", messages)
+		fmt.Fprintf(&table, "| `%s` | %d | %d | %s |\n", r.route, gotR, gotW, tally(calls))
 		if gotR != r.reads || gotW != r.writes {
 			t.Errorf("%s: %d reads, %d writes; the table says %d and %d", r.route, gotR, gotW, r.reads, r.writes)
 		}
@@ -153,4 +169,18 @@ func tally(ops []string) string {
 		}
 	}
 	return strings.Join(order, ", ")
+}
+
+// withoutN is ops without n of its op.
+func withoutN(ops []string, op string, n int) []string {
+	out := make([]string, 0, len(ops))
+	for i := len(ops) - 1; i >= 0; i-- {
+		if ops[i] == op && n > 0 {
+			n--
+			continue
+		}
+		out = append(out, ops[i])
+	}
+	slices.Reverse(out)
+	return out
 }
