@@ -116,10 +116,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	var awsCfg *aws.Config
 	loadAWS := func() (aws.Config, error) {
 		if awsCfg == nil {
-			c, err := awsenv.Load()
-			if opt.Parts.AWSConfig != nil {
-				c, err = opt.Parts.AWSConfig(ctx)
+			load := opt.Parts.AWSConfig
+			if load == nil {
+				load = func(context.Context) (aws.Config, error) { return awsenv.Load() }
 			}
+			c, err := load(ctx)
 			if err != nil {
 				return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
 			}
@@ -134,29 +135,36 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 			return nil, err
 		}
 		sm := secretsmanager.NewFromConfig(awsenv.For(c, "SECRETS_MANAGER"))
-		err = cfg.ResolveSigningKey(ctx, func(ctx context.Context, arn string) (string, error) {
-			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		get := func(ctx context.Context, stage string) (string, error) {
+			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+				SecretId: aws.String(cfg.SigningKeySecretARN), VersionStage: aws.String(stage),
+			})
 			if err != nil {
 				return "", err
 			}
 			return aws.ToString(out.SecretString), nil
-		})
+		}
+		// During a rotation the previous version still verifies the tokens
+		// other (warm) instances signed with it. Both versions are read at
+		// once, so a cold start waits for one round trip, not two; there is
+		// no previous version until the first rotation.
+		previous := make(chan []byte, 1)
+		if cfg.PreviousSigningKey == nil {
+			go func() {
+				s, err := get(ctx, "AWSPREVIOUS")
+				k, kerr := config.KeyFromSecret(s)
+				if err != nil || kerr != nil {
+					k = nil
+				}
+				previous <- k
+			}()
+		} else {
+			previous <- cfg.PreviousSigningKey
+		}
+		err = cfg.ResolveSigningKey(ctx, func(ctx context.Context, _ string) (string, error) { return get(ctx, "AWSCURRENT") })
+		cfg.PreviousSigningKey = <-previous
 		if err != nil {
 			return nil, err
-		}
-		// During a rotation the previous version still verifies the
-		// tokens other (warm) instances signed with it.
-		if cfg.PreviousSigningKey == nil {
-			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-				SecretId: aws.String(cfg.SigningKeySecretARN), VersionStage: aws.String("AWSPREVIOUS"),
-			})
-			if err == nil {
-				if k, err := config.DecodeKey(aws.ToString(out.SecretString)); err == nil {
-					cfg.PreviousSigningKey = k
-				} else if len(aws.ToString(out.SecretString)) >= token.MinKeyLen {
-					cfg.PreviousSigningKey = []byte(aws.ToString(out.SecretString))
-				}
-			}
 		}
 		a.Config = cfg
 	}

@@ -276,13 +276,20 @@ func (c *Config) ResolveSigningKey(ctx context.Context, get SecretGetter) error 
 	if err != nil {
 		return fmt.Errorf("EKOLEK_SIGNING_KEY_SECRET_ARN: %w", err)
 	}
+	if c.SigningKey, err = KeyFromSecret(s); err != nil {
+		return fmt.Errorf("EKOLEK_SIGNING_KEY_SECRET_ARN: %w", err)
+	}
+	return nil
+}
+
+// KeyFromSecret reads a signing key kept in a secret: base64 when it
+// decodes to a key, else the string itself, which must be at least 32 bytes.
+func KeyFromSecret(s string) ([]byte, error) {
 	if k, err := DecodeKey(s); err == nil {
-		c.SigningKey = k
-		return nil
+		return k, nil
 	}
 	if len(s) < 32 {
-		return errors.New("EKOLEK_SIGNING_KEY_SECRET_ARN: the secret must be at least 32 bytes")
+		return nil, errors.New("the secret must be at least 32 bytes")
 	}
-	c.SigningKey = []byte(s)
-	return nil
+	return []byte(s), nil
 }
