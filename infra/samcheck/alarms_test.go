@@ -154,15 +154,11 @@ func alarmProblems(tp *tmpl) []string {
 		}
 	}
 
-	for _, f := range httpapi.Functions() {
-		id := logicalID(f)
-		if tp.resources[id] == nil {
-			continue // reported by TestFunctionResources
-		}
+	tp.eachFunction(func(f, id string, _ *yaml.Node) {
 		fn := map[string]string{"FunctionName": "Ref " + id}
 		want(f+" errors", "AWS/Lambda", "Errors", "Sum", fn)
 		want(f+" throttles", "AWS/Lambda", "Throttles", "Sum", fn)
-	}
+	})
 
 	apis := tp.ofType("AWS::Serverless::Api")
 	if len(apis) == 1 { // otherwise reported by TestApiEvents

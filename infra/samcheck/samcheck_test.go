@@ -40,6 +40,18 @@ import (
 //     '-', so '.' separates the case; the case is lower-case words joined by '-'.
 
 // logicalID is the template resource of a function: CamelCase(name)+"Function".
+// eachFunction calls do for every function of the route table with its
+// logical id and resource; functions the template lacks are left to
+// TestFunctionResources, which reports them.
+func (tp *tmpl) eachFunction(do func(function, id string, res *yaml.Node)) {
+	for _, f := range httpapi.Functions() {
+		id := logicalID(f)
+		if res := tp.resources[id]; res != nil {
+			do(f, id, res)
+		}
+	}
+}
+
 func logicalID(function string) string {
 	var b strings.Builder
 	for _, part := range strings.FieldsFunc(function, func(r rune) bool { return r == '-' || r == '_' }) {
@@ -407,12 +419,7 @@ func TestMethodSettings(t *testing.T) {
 // actions and a log group with retention (its alarms: TestAlarms).
 func TestFunctionGuards(t *testing.T) {
 	tp := loadTemplate(t)
-	for _, f := range httpapi.Functions() {
-		id := logicalID(f)
-		fn := tp.resources[id]
-		if fn == nil {
-			continue // reported by TestFunctionResources
-		}
+	tp.eachFunction(func(_, id string, fn *yaml.Node) {
 		props := get(fn, "Properties")
 
 		pol := get(props, "Policies")
@@ -439,8 +446,7 @@ func TestFunctionGuards(t *testing.T) {
 		case get(get(tp.resources[lg], "Properties"), "RetentionInDays") == nil:
 			t.Errorf("%s: log group %s of %s has no RetentionInDays", where(tp.resources[lg]), lg, id)
 		}
-
-	}
+	})
 }
 
 // TestGlobalsEnvironment: the configuration the functions get from

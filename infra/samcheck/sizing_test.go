@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/ekolek/identity/shared/httpapi"
+	"gopkg.in/yaml.v3"
 )
 
 // TestFunctionMemoryAndTimeout: every function states its own MemorySize
@@ -19,12 +19,7 @@ func TestFunctionMemoryAndTimeout(t *testing.T) {
 			t.Errorf("%s: Globals.Function sets %s; set it on each function instead, from its measurements", where(v), name)
 		}
 	}
-	for _, f := range httpapi.Functions() {
-		id := logicalID(f)
-		fn := tp.resources[id]
-		if fn == nil {
-			continue // reported by TestFunctionResources
-		}
+	tp.eachFunction(func(_, id string, fn *yaml.Node) {
 		props := get(fn, "Properties")
 		number := func(name string, lo, hi int) {
 			t.Helper()
@@ -41,5 +36,5 @@ func TestFunctionMemoryAndTimeout(t *testing.T) {
 		}
 		number("MemorySize", 128, 10240) // Lambda's range, in MB
 		number("Timeout", 1, 28)         // seconds, under API Gateway's 29
-	}
+	})
 }
