@@ -10,6 +10,7 @@ package awsenv
 import (
 	"errors"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -37,9 +38,13 @@ func Load() (aws.Config, error) {
 }
 
 // For returns c for one service: pointed at AWS_ENDPOINT_URL_<SERVICE>, else
-// AWS_ENDPOINT_URL, when either is set (the SDK's names: DYNAMODB,
-// SECRETS_MANAGER, SES, SNS).
+// AWS_ENDPOINT_URL, when either is set and not empty (the SDK's names:
+// DYNAMODB, SECRETS_MANAGER, SES, SNS), unless
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true, as the SDK reads them.
 func For(c aws.Config, service string) aws.Config {
+	if strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return c
+	}
 	for _, k := range []string{"AWS_ENDPOINT_URL_" + service, "AWS_ENDPOINT_URL"} {
 		if u := os.Getenv(k); u != "" {
 			c.BaseEndpoint = aws.String(u)

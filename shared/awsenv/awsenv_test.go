@@ -44,7 +44,7 @@ func TestLoad(t *testing.T) {
 
 func TestFor(t *testing.T) {
 	// make test exports the emulators' endpoints; start from none.
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES"} {
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SES", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"} {
 		t.Setenv(k, "")
 	}
 	if c := For(aws.Config{}, "DYNAMODB"); c.BaseEndpoint != nil {
@@ -60,5 +60,9 @@ func TestFor(t *testing.T) {
 	}
 	if c := For(aws.Config{}, "SES"); aws.ToString(c.BaseEndpoint) != "http://127.0.0.1:4566" {
 		t.Errorf("SES BaseEndpoint %q, want AWS_ENDPOINT_URL (only DynamoDB has its own)", aws.ToString(c.BaseEndpoint))
+	}
+	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+	if c := For(aws.Config{}, "DYNAMODB"); c.BaseEndpoint != nil {
+		t.Errorf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true: BaseEndpoint %q, want none", *c.BaseEndpoint)
 	}
 }

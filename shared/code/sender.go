@@ -33,6 +33,7 @@ func NewSender(n notify.Notifier, counters throttle.Store, guard *throttle.Guard
 // the recipient's number and the system's day. Callers ask before issuing a
 // code, so a refused SMS does not replace a code the person already has.
 func (s *Sender) Allow(ctx context.Context, ch notify.Channel, to string) error {
+	s.mustSend()
 	if ch == notify.SMS {
 		if err := s.guard.Allow(ctx, throttle.SMSNumber, to); err != nil {
 			return err
@@ -52,8 +53,15 @@ func (s *Sender) Allow(ctx context.Context, ch notify.Channel, to string) error 
 
 // Send composes kind for one recipient and sends it; Allow comes first.
 func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch notify.Channel, to string, data notify.Data) error {
+	s.mustSend()
+	return s.notifier.Send(ctx, notify.Compose(kind, lang, ch, to, data))
+}
+
+// mustSend panics when this program was built without a notifier: a wiring
+// mistake App.Handler refuses at start-up. Allow checks too, so the panic
+// comes before any budget is spent or code issued.
+func (s *Sender) mustSend() {
 	if s.notifier == nil {
 		panic("code: this function was built without a notifier its route uses (see app.Parts)")
 	}
-	return s.notifier.Send(ctx, notify.Compose(kind, lang, ch, to, data))
 }

@@ -98,8 +98,9 @@ func testConfig(t testing.TB) config.Config {
 // by a handler of that function alone, wired with only the parts the
 // function's routes declare (httpapi.Route.Needs), on a's store; a function
 // that declares no messages has no notifier. A route that uses a part it
-// does not declare panics into a 500 and fails the test that called it. What no function serves (unknown paths, wrong methods,
-// /dev/outbox) goes to a's handler of every route.
+// does not declare panics into a 500 and fails the test that called it.
+// What no function serves (unknown paths, wrong methods, /dev/outbox) goes
+// to a's handler of every route.
 func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Logger, o app.Options) http.Handler {
 	t.Helper()
 	all, err := a.Handler()
