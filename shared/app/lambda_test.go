@@ -20,7 +20,8 @@ import (
 	"github.com/ekolek/identity/shared/logging"
 )
 
-func open(t *testing.T, env map[string]string) *app.App {
+// loadConfig is the configuration env gives, with data in a temp dir.
+func loadConfig(t *testing.T, env map[string]string) config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(k string) string {
 		if k == "EKOLEK_DATA_DIR" {
@@ -31,7 +32,12 @@ func open(t *testing.T, env map[string]string) *app.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Parts: allparts.Parts()})
+	return cfg
+}
+
+func open(t *testing.T, env map[string]string) *app.App {
+	t.Helper()
+	a, err := app.Open(context.Background(), loadConfig(t, env), logging.New(io.Discard, slog.LevelInfo), app.Options{Parts: allparts.Parts()})
 	if err != nil {
 		t.Fatal(err)
 	}

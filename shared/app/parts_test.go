@@ -9,7 +9,6 @@ import (
 
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/app/allparts"
-	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 )
@@ -17,20 +16,7 @@ import (
 // A function whose routes need a part it was built without does not start,
 // and says which part is missing; one that needs none starts with none.
 func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
-	cfg, err := config.Load(func(k string) string {
-		switch k {
-		case "EKOLEK_DATA_DIR":
-			return t.TempDir()
-		case "EKOLEK_NOTIFIER":
-			return "aws"
-		case "EKOLEK_EMAIL_FROM":
-			return "no-reply@example.com"
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, map[string]string{"EKOLEK_NOTIFIER": "aws", "EKOLEK_EMAIL_FROM": "no-reply@example.com"})
 	a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/notify/mototest"
 )
@@ -49,18 +48,8 @@ func TestSigningKeyFromSecretsManager(t *testing.T) {
 
 	open := func() *app.App {
 		t.Helper()
-		cfg, err := config.Load(func(k string) string {
-			switch k {
-			case "EKOLEK_DATA_DIR":
-				return t.TempDir()
-			case "EKOLEK_SIGNING_KEY_SECRET_ARN":
-				return arn
-			}
-			return ""
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// No parts: the AWS configuration from the environment, as in Lambda.
+		cfg := loadConfig(t, map[string]string{"EKOLEK_SIGNING_KEY_SECRET_ARN": arn})
 		a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{})
 		if err != nil {
 			t.Fatal(err)
