@@ -113,6 +113,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The function's own settings from the template (GOGC), as sam local
+	// invoke adds them; a variable already set here wins.
+	deployed, err := rie.TemplateEnv(root, *function)
+	if err != nil {
+		return err
+	}
+	for _, kv := range deployed {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, set := os.LookupEnv(name); !set {
+			env = append(env, kv)
+		}
+	}
 	var logs io.Writer = &lineFilter{w: stderr}
 	if *verbose {
 		logs = stderr

@@ -23,8 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/ekolek/identity/infra/rie"
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
@@ -233,46 +231,14 @@ func start(t *testing.T, function string, env []string) *rie.Emulator {
 }
 
 // deployedEnv is the environment template.yaml gives this one function
-// beyond Globals (GOGC for the functions that link zxcvbn), so each
-// bootstrap starts here with the runtime settings it is deployed with.
+// beyond Globals (GOGC for the functions that link zxcvbn).
 func deployedEnv(t *testing.T, function string) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "template.yaml"))
+	env, err := rie.TemplateEnv(root, function)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("template.yaml: %v", err)
-	}
-	key := func(n *yaml.Node, k string) *yaml.Node {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				return n.Content[i+1]
-			}
-		}
-		return nil
-	}
-	resources := key(doc.Content[0], "Resources")
-	for i := 0; resources != nil && i+1 < len(resources.Content); i += 2 {
-		res := resources.Content[i+1]
-		if src := key(key(res, "Metadata"), "Source"); src == nil || src.Value != "functions/"+function {
-			continue
-		}
-		vars := key(key(key(res, "Properties"), "Environment"), "Variables")
-		var env []string
-		for j := 0; vars != nil && j+1 < len(vars.Content); j += 2 {
-			if v := vars.Content[j+1]; v.Kind == yaml.ScalarNode && !strings.HasPrefix(v.Tag, "!") {
-				env = append(env, vars.Content[j].Value+"="+v.Value)
-			}
-		}
-		return env
-	}
-	t.Fatalf("template.yaml has no function with Metadata.Source functions/%s", function)
-	return nil
+	return env
 }
 
 func invoke(t *testing.T, em *rie.Emulator, name string, ev any) (events.APIGatewayProxyResponse, rie.Result) {
