@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -110,6 +111,18 @@ var (
 	MinTime = time.Unix(0, 0)
 	MaxTime = time.Unix(0, math.MaxInt64)
 )
+
+// Storable checks what every store needs of an event: an id, and a time
+// between MinTime and MaxTime.
+func Storable(e Event) error {
+	switch {
+	case e.ID == "":
+		return errors.New("audit: an event needs an id")
+	case e.Time.Before(MinTime) || !e.Time.Before(MaxTime):
+		return fmt.Errorf("audit: event time %v is outside 1970-2261", e.Time)
+	}
+	return nil
+}
 
 // Bound is t in Unix nanoseconds, clamped to [MinTime, MaxTime].
 func Bound(t time.Time) int64 {

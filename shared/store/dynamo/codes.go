@@ -93,15 +93,7 @@ func (s *Store) MarkCodeVerified(ctx context.Context, r code.Record, expires tim
 		ExpressionAttributeValues:           vals,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return conditionFailed(ccf.Item)
-	default:
-		return unavailable(ctx, "MarkCodeVerified", err)
-	}
+	return conditionalWrite(ctx, "MarkCodeVerified", err)
 }
 
 // DeleteCode implements code.Store: ErrNotFound when no code is stored,
@@ -114,15 +106,7 @@ func (s *Store) DeleteCode(ctx context.Context, r code.Record) error {
 		ExpressionAttributeValues:           codeIsValues(r),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return conditionFailed(ccf.Item)
-	default:
-		return unavailable(ctx, "DeleteCode", err)
-	}
+	return conditionalWrite(ctx, "DeleteCode", err)
 }
 
 // VerifyContact implements contact.Store: the account put and the code

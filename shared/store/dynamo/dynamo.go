@@ -104,6 +104,20 @@ func conditionFailed(old map[string]types.AttributeValue) error {
 	return store.ErrConflict
 }
 
+// conditionalWrite is the result of a single write whose condition is
+// "exists and unchanged": nil, ErrNotFound, ErrConflict or ErrUnavailable.
+func conditionalWrite(ctx context.Context, op string, err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		return conditionFailed(ccf.Item)
+	default:
+		return unavailable(ctx, op, err)
+	}
+}
+
 // transact runs a transaction. A cancellation caused by a condition is
 // reported through onCondition with the index and old item of the failed
 // operation. A cancellation only because another transaction held an item is
@@ -210,15 +224,7 @@ func (s *Store) UpdateAccount(ctx context.Context, a account.Account) error {
 		ExpressionAttributeValues:           versionValues(a),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return conditionFailed(ccf.Item)
-	default:
-		return unavailable(ctx, "UpdateAccount", err)
-	}
+	return conditionalWrite(ctx, "UpdateAccount", err)
 }
 
 // UpdateAccountEndSessions implements account.Store: the account update and

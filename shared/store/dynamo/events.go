@@ -200,23 +200,13 @@ func (s *Store) markDay(ctx context.Context, day string, ttl int64) error {
 	return nil
 }
 
-func checkEvent(e audit.Event) error {
-	switch {
-	case e.ID == "":
-		return errors.New("dynamo: AppendEvent needs an event id")
-	case e.Time.Before(audit.MinTime) || !e.Time.Before(audit.MaxTime):
-		return fmt.Errorf("dynamo: AppendEvent: event time %v is outside 1970-2261", e.Time)
-	}
-	return nil
-}
-
 // AppendEvent implements audit.Store: the day's marker (see above; at most
 // once per day and process), then one PutItem on condition the item is new,
 // so an event with the same time and id in the same partition is
 // ErrConflict. expires becomes the TTL; DynamoDB removes expired events
 // lazily, and until then queries still return them.
 func (s *Store) AppendEvent(ctx context.Context, e audit.Event, expires time.Time) error {
-	if err := checkEvent(e); err != nil {
+	if err := audit.Storable(e); err != nil {
 		return err
 	}
 	if err := s.markDay(ctx, eventDay(e.Time.UnixNano()), ttlSeconds(expires)); err != nil {

@@ -115,15 +115,7 @@ func (s *Store) TouchSession(ctx context.Context, ss session.Session, lastSeen, 
 		ExpressionAttributeValues:           set,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return conditionFailed(ccf.Item)
-	default:
-		return unavailable(ctx, "TouchSession", err)
-	}
+	return conditionalWrite(ctx, "TouchSession", err)
 }
 
 // DeleteSession implements session.Store.

@@ -54,16 +54,6 @@ func accountEventPrefix(e audit.Event) []byte {
 // with both a realm and an account can be asked for by account.
 func indexed(e audit.Event) bool { return e.Realm != "" && e.AccountID != "" }
 
-func checkEvent(e audit.Event) error {
-	switch {
-	case e.ID == "":
-		return errors.New("embedded: AppendEvent needs an event id")
-	case e.Time.Before(audit.MinTime) || !e.Time.Before(audit.MaxTime):
-		return fmt.Errorf("embedded: AppendEvent: event time %v is outside 1970-2261", e.Time)
-	}
-	return nil
-}
-
 // AppendEvent implements audit.Store. An event is keyed by its time and id:
 // appending one with the same time and id again is ErrConflict. Events past
 // their expiry are dropped as new ones arrive, as DynamoDB's TTL would:
@@ -73,7 +63,7 @@ func checkEvent(e audit.Event) error {
 // event's Time or the clock, whichever is earlier: an event stamped far
 // ahead cannot sweep the store, nor one from an injected clock's past.
 func (s *Store) AppendEvent(_ context.Context, e audit.Event, expires time.Time) error {
-	if err := checkEvent(e); err != nil {
+	if err := audit.Storable(e); err != nil {
 		return err
 	}
 	e.Time = e.Time.UTC()
