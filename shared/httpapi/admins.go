@@ -27,16 +27,7 @@ func (a *API) listAdmins(w http.ResponseWriter, r *http.Request, _ params) error
 	if len(fields) > 0 {
 		return errInvalid("Some query parameters are not valid.", fields)
 	}
-	page, next, err := a.Accounts.List(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	out := make([]any, 0, len(page))
-	for _, acct := range page {
-		out = append(out, accountView(acct))
-	}
-	writePage(w, "admins", out, next)
-	return nil
+	return a.listAccounts(w, r, q, "admins")
 }
 
 type newAdminRequest struct {

@@ -105,21 +105,31 @@ func (in codeRequest) validate() error {
 	return nil
 }
 
+// codeAttempt reads a code verification and spends one of the client IP's
+// attempts on it.
+func (a *API) codeAttempt(r *http.Request, realm account.Realm) (codeRequest, error) {
+	var in codeRequest
+	if err := decode(r, &in, false); err != nil {
+		return in, err
+	}
+	if err := in.validate(); err != nil {
+		return in, err
+	}
+	if err := a.Guard.Allow(r.Context(), throttle.CodeVerifyIP, info(r).ip); err != nil {
+		return in, a.refused(r, realm, *in.Identifier, err)
+	}
+	return in, nil
+}
+
 // verifyReset is POST /v1/{realm}/password-reset/verify. Like the request,
 // it answers no sooner than the floor, right code or wrong, known account or
 // not.
 func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) error {
 	start := time.Now()
 	defer answerNoSoonerThan(r.Context(), start, a.resetFloor())
-	var in codeRequest
-	if err := decode(r, &in, false); err != nil {
+	in, err := a.codeAttempt(r, p.realm())
+	if err != nil {
 		return err
-	}
-	if err := in.validate(); err != nil {
-		return err
-	}
-	if err := a.Guard.Allow(r.Context(), throttle.CodeVerifyIP, info(r).ip); err != nil {
-		return a.refused(r, p.realm(), *in.Identifier, err)
 	}
 	tok, exp, err := a.Reset.Verify(r.Context(), p.realm(), *in.Identifier, *in.Code)
 	if errors.Is(err, code.ErrInvalid) {
@@ -181,15 +191,9 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) error {
 	start := time.Now()
 	defer answerNoSoonerThan(r.Context(), start, a.resetFloor())
-	var in codeRequest
-	if err := decode(r, &in, false); err != nil {
+	in, err := a.codeAttempt(r, account.Resident)
+	if err != nil {
 		return err
-	}
-	if err := in.validate(); err != nil {
-		return err
-	}
-	if err := a.Guard.Allow(r.Context(), throttle.CodeVerifyIP, info(r).ip); err != nil {
-		return a.refused(r, account.Resident, *in.Identifier, err)
 	}
 	acct, kind, err := a.Contact.Verify(r.Context(), *in.Identifier, *in.Code)
 	if errors.Is(err, code.ErrInvalid) {

@@ -101,6 +101,11 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 	if len(fields) > 0 {
 		return errInvalid("Some query parameters are not valid.", fields)
 	}
+	return a.listAccounts(w, r, q, "residents")
+}
+
+// listAccounts writes one page of the accounts q selects under name.
+func (a *API) listAccounts(w http.ResponseWriter, r *http.Request, q account.ListQuery, name string) error {
 	page, next, err := a.Accounts.List(r.Context(), q)
 	if err != nil {
 		return err
@@ -109,7 +114,7 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 	for _, acct := range page {
 		out = append(out, accountView(acct))
 	}
-	writePage(w, "residents", out, next)
+	writePage(w, name, out, next)
 	return nil
 }
 
