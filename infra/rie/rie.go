@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ekolek/identity/shared/emulator"
 )
 
 const (
@@ -50,22 +52,7 @@ var BuildFlags = []string{"-tags", BuildTags, "-trimpath", "-ldflags=-s -w"}
 
 // Root returns the repository root: the nearest directory above the working
 // directory that holds go.mod.
-func Root() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func Root() (string, error) { return emulator.RepoRoot() }
 
 // Find returns the emulator binary: $EKOLEK_RIE, else aws-lambda-rie on
 // PATH, in <root>/.tools, or in `go env GOBIN`/`GOPATH`/bin. It returns an

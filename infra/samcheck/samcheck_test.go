@@ -27,6 +27,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -75,20 +76,11 @@ func TestLogicalID(t *testing.T) {
 // root is the repository root: the nearest directory above the test holding go.mod.
 func root(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := emulator.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // ---------------------------------------------------------------- template

@@ -4,8 +4,14 @@ package emulator
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 )
 
 // FreePort returns a TCP port free on 127.0.0.1 at the time of asking.
@@ -35,4 +41,43 @@ func (o *Output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.buf.String()
+}
+
+// WaitReady polls probe every 100 ms until it succeeds, the child exits
+// (exited closes) or 30 s pass; the errors carry the child's output.
+func WaitReady(ep string, probe func() error, exited <-chan struct{}, out *Output) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := probe()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("exited before answering: %s", strings.TrimSpace(out.String()))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no answer on %s within 30s: %v; output: %s", ep, err, strings.TrimSpace(out.String()))
+		}
+	}
+}
+
+// RepoRoot is the nearest directory above the working directory that holds
+// go.mod: where a test finds the repository's files.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }

@@ -307,26 +307,22 @@ func start(bin string) (string, error) {
 	go func() { _ = cmd.Wait(); close(done) }()
 
 	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
-	probe := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := probe.Get(ep + "/moto-api/data.json")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return ep, nil
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
+	client := &http.Client{Timeout: 2 * time.Second}
+	probe := func() error {
+		resp, err := client.Get(ep + "/moto-api/data.json")
+		if err != nil {
+			return err
 		}
-		select {
-		case <-done:
-			return "", fmt.Errorf("exited before answering: %s", strings.TrimSpace(out.String()))
-		case <-time.After(100 * time.Millisecond):
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no answer on %s within 30s: %v; output: %s", ep, err, strings.TrimSpace(out.String()))
-		}
+		return nil
 	}
+	if err := emulator.WaitReady(ep, probe, done, out); err != nil {
+		return "", err
+	}
+	return ep, nil
 }
 
 func stop() {

@@ -9,13 +9,11 @@ package dynamotest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -122,7 +120,7 @@ func findLocal() (string, string) {
 	if _, err := exec.LookPath("java"); err != nil {
 		return "", "java is not on PATH"
 	}
-	root, err := repoRoot()
+	root, err := emulator.RepoRoot()
 	if err != nil {
 		return "", err.Error()
 	}
@@ -133,23 +131,6 @@ func findLocal() (string, string) {
 	}
 	sort.Strings(jars) // dated directories: the newest is last
 	return filepath.Dir(jars[len(jars)-1]), ""
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // launcher starts DynamoDB Local bound to one host. The jar's own command
@@ -213,24 +194,17 @@ func start(dir string) (string, error) {
 	go func() { _ = cmd.Wait(); close(exited) }()
 
 	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
-	probe := NewClient(ep, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	client := NewClient(ep, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	probe := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := probe.ListTables(ctx, &dynamodb.ListTablesInput{})
-		cancel()
-		if err == nil {
-			return ep, nil
-		}
-		select {
-		case <-exited:
-			return "", fmt.Errorf("exited before answering: %s", strings.TrimSpace(out.String()))
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("no answer on %s within 30s: %v; output: %s", ep, err, strings.TrimSpace(out.String()))
-		}
+		defer cancel()
+		_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{})
+		return err
 	}
+	if err := emulator.WaitReady(ep, probe, exited, out); err != nil {
+		return "", err
+	}
+	return ep, nil
 }
 
 func stop() {
