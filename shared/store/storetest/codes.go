@@ -201,31 +201,9 @@ func testMarkVerifiedConcurrent(t *testing.T, s Store) {
 	now := wall()
 	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
 	mustPutCode(t, s, r)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.MarkCodeVerified(ctx(t), r, now.Add(time.Duration(i+1)*time.Minute))
-		})
-	}
-	close(start)
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		switch {
-		case err == nil && winner >= 0:
-			t.Fatalf("verifications %d and %d both succeeded", winner, i)
-		case err == nil:
-			winner = i
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("verification %d: got %v, want ErrConflict", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no MarkCodeVerified succeeded")
-	}
+	winner := oneWins(t, n, "MarkCodeVerified", func(i int) error {
+		return s.MarkCodeVerified(ctx(t), r, now.Add(time.Duration(i+1)*time.Minute))
+	})
 	want := r
 	want.State, want.ExpiresAt = code.Verified, now.Add(time.Duration(winner+1)*time.Minute)
 	wantCode(t, s, "the winner's write", want)

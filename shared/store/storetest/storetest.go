@@ -337,16 +337,17 @@ func testCreateClaims(t *testing.T, s Store) {
 	}
 }
 
-func testCreateConcurrent(t *testing.T, s Store) {
-	const n = 10
+// oneWins runs op(0) … op(n-1) at once and returns the i whose op
+// succeeded: exactly one must, and every other must fail with ErrConflict.
+func oneWins(t *testing.T, n int, what string, op func(i int) error) int {
+	t.Helper()
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			a := resident(fmt.Sprintf("c%02d", i), "same@example.com", fmt.Sprintf("+6391700000%02d", i), account.StatusPending, at(i))
-			errs[i] = s.CreateAccount(ctx(t), a)
+			errs[i] = op(i)
 		})
 	}
 	close(start)
@@ -355,16 +356,25 @@ func testCreateConcurrent(t *testing.T, s Store) {
 	for i, err := range errs {
 		switch {
 		case err == nil && winner >= 0:
-			t.Fatalf("accounts %d and %d both claimed the same email", winner, i)
+			t.Fatalf("%s: %d and %d both succeeded", what, winner, i)
 		case err == nil:
 			winner = i
 		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("account %d: got %v, want %v", i, err, store.ErrConflict)
+			t.Errorf("%s %d: got %v, want %v", what, i, err, store.ErrConflict)
 		}
 	}
 	if winner < 0 {
-		t.Fatal("no CreateAccount succeeded")
+		t.Fatalf("no %s succeeded", what)
 	}
+	return winner
+}
+
+func testCreateConcurrent(t *testing.T, s Store) {
+	const n = 10
+	// All claim the same email: one account is created.
+	winner := oneWins(t, n, "CreateAccount", func(i int) error {
+		return s.CreateAccount(ctx(t), resident(fmt.Sprintf("c%02d", i), "same@example.com", fmt.Sprintf("+6391700000%02d", i), account.StatusPending, at(i)))
+	})
 	want := fmt.Sprintf("c%02d", winner)
 	got, err := s.LookupIdentifier(ctx(t), account.Resident, account.Identifier{Kind: account.KindEmail, Value: "same@example.com"})
 	if err != nil || got != want {
