@@ -118,6 +118,24 @@ func conditionalWrite(ctx context.Context, op string, err error) error {
 	}
 }
 
+// putNew writes an item that must not exist yet: ErrConflict if it does.
+func (s *Store) putNew(ctx context.Context, op string, it map[string]types.AttributeValue) error {
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           s.table,
+		Item:                it,
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		return store.ErrConflict
+	default:
+		return unavailable(ctx, op, err)
+	}
+}
+
 // transact runs a transaction. A cancellation caused by a condition is
 // reported through onCondition with the index and old item of the failed
 // operation. A cancellation only because another transaction held an item is

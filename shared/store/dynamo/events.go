@@ -212,20 +212,7 @@ func (s *Store) AppendEvent(ctx context.Context, e audit.Event, expires time.Tim
 	if err := s.markDay(ctx, eventDay(e.Time.UnixNano()), ttlSeconds(expires)); err != nil {
 		return err
 	}
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           s.table,
-		Item:                eventItem(e, expires),
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return store.ErrConflict
-	default:
-		return unavailable(ctx, "AppendEvent", err)
-	}
+	return s.putNew(ctx, "AppendEvent", eventItem(e, expires))
 }
 
 // eventCursor is the decoded QueryEvents cursor: the filters' fingerprint

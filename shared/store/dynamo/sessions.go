@@ -18,20 +18,7 @@ import (
 
 // CreateSession implements session.Store.
 func (s *Store) CreateSession(ctx context.Context, ss session.Session) error {
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           s.table,
-		Item:                sessionItem(ss),
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return store.ErrConflict
-	default:
-		return unavailable(ctx, "CreateSession", err)
-	}
+	return s.putNew(ctx, "CreateSession", sessionItem(ss))
 }
 
 // ReplaceSession implements session.Store: one transaction puts the new
