@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +13,12 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/store/dynamo"
+	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
+	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // eventsOf reads the stored security events of one type, newest first.
@@ -138,53 +144,88 @@ func TestIPLimitUsesTheGatewaySourceIP(t *testing.T) {
 }
 
 // Twenty wrong logins at once lock the identifier, and every one is counted.
+// ipHits counts the Hit calls on the login IP counter. An attempt refused at
+// the identifier's lock (checked first) never reaches that counter; how many
+// do depends on how the goroutines are scheduled, so the test compares the
+// counter with the hits made, which a lost update would not match.
+type ipHits struct {
+	app.Store
+	n atomic.Int64
+}
+
+func (s *ipHits) Hit(ctx context.Context, key string, max int, window time.Duration, now time.Time) (throttle.Counter, error) {
+	if key == "login-ip-attempts:127.0.0.1" {
+		s.n.Add(1)
+	}
+	return s.Store.Hit(ctx, key, max, window, now)
+}
+
 func TestParallelWrongLoginsLock(t *testing.T) {
-	forEachStore(t, func(t *testing.T, store envOption) {
-		e := newEnv(t, store)
-		e.approvedResident()
-		before, err := e.app.Store.Peek(t.Context(), "login-ip-attempts:127.0.0.1", e.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		statuses := make([]int, 20)
-		for i := range statuses {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				statuses[i] = e.browser().login("resident", "juan@example.com", "wrong password here").status
-			}()
-		}
-		wg.Wait()
-		failed := 0
-		for _, s := range statuses {
-			switch s {
-			case 401:
-				failed++
-			case 429:
-			default:
-				t.Fatalf("status %d", s)
+	stores := map[string]func(t *testing.T) app.Store{
+		"embedded": func(t *testing.T) app.Store {
+			s, err := embedded.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
 			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+		"dynamodb": func(t *testing.T) app.Store {
+			client := dynamotest.Client(t)
+			return dynamo.New(client, dynamotest.NewTable(t, client))
+		},
+	}
+	for _, name := range []string{"embedded", "dynamodb"} {
+		t.Run(name, func(t *testing.T) { parallelWrongLogins(t, &ipHits{Store: stores[name](t)}) })
+	}
+}
+
+func parallelWrongLogins(t *testing.T, hits *ipHits) {
+	e := newEnv(t, withStore(hits))
+	e.approvedResident()
+	before, err := e.app.Store.Peek(t.Context(), "login-ip-attempts:127.0.0.1", e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hitsBefore := int(hits.n.Load())
+	var wg sync.WaitGroup
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = e.browser().login("resident", "juan@example.com", "wrong password here").status
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for _, s := range statuses {
+		switch s {
+		case 401:
+			failed++
+		case 429:
+		default:
+			t.Fatalf("status %d", s)
 		}
-		// Admission is counted before the hash: exactly the limit's worth of
-		// concurrent attempts reach a password check.
-		if failed != 5 {
-			t.Fatalf("%d of 20 concurrent attempts were hashed and refused, want exactly 5", failed)
-		}
-		// Every failure was counted against the IP (no lost updates), and
-		// the identifier is locked.
-		c, err := e.app.Store.Peek(t.Context(), "login-ip-attempts:127.0.0.1", e.clock.Now())
-		if err != nil || c.Count-before.Count != 20 {
-			t.Fatalf("IP attempt counter moved by %d (%v), want all 20 attempts", c.Count-before.Count, err)
-		}
-		if n := len(e.eventsOf(audit.LoginFailed)); n != failed {
-			t.Fatalf("%d login_failed events for %d failures", n, failed)
-		}
-		if n := len(e.eventsOf(audit.LoginLocked)); n != 1 {
-			t.Fatalf("%d login_locked events, want 1", n)
-		}
-		wantStatus(t, "right password after the burst", e.browser().login("resident", "juan@example.com", residentPassword), 429, "too_many_attempts")
-	})
+	}
+	// Admission is counted before the hash: exactly the limit's worth of
+	// concurrent attempts reach a password check.
+	if failed != 5 {
+		t.Fatalf("%d of 20 concurrent attempts were hashed and refused, want exactly 5", failed)
+	}
+	// Every attempt that reached the IP counter was counted (no lost
+	// updates): at least the five hashed ones, and the identifier is locked.
+	c, err := e.app.Store.Peek(t.Context(), "login-ip-attempts:127.0.0.1", e.clock.Now())
+	if n := int(hits.n.Load()) - hitsBefore; err != nil || c.Count-before.Count != n || n < failed {
+		t.Fatalf("IP attempt counter moved by %d (%v) for %d attempts that reached it; want all of them, at least %d", c.Count-before.Count, err, n, failed)
+	}
+	if n := len(e.eventsOf(audit.LoginFailed)); n != failed {
+		t.Fatalf("%d login_failed events for %d failures", n, failed)
+	}
+	if n := len(e.eventsOf(audit.LoginLocked)); n != 1 {
+		t.Fatalf("%d login_locked events, want 1", n)
+	}
+	wantStatus(t, "right password after the burst", e.browser().login("resident", "juan@example.com", residentPassword), 429, "too_many_attempts")
 }
 
 func TestPerIPLimitsOnCodesResetsAndRegistrations(t *testing.T) {
