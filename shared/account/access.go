@@ -43,3 +43,19 @@ func (admin Account) Sees(resident Account) bool {
 	}
 	return slices.Contains(admin.Barangays, resident.Barangay)
 }
+
+// rank orders roles by what they may do to other admins: a super admin
+// manages admins, every other role is a peer of the rest.
+func (r Role) rank() int {
+	if r == RoleSuperAdmin {
+		return 1
+	}
+	return 0
+}
+
+// MayEndSessionsOf reports whether admin, who holds RevokeSessions, may end
+// target's sessions: any resident's, and an admin's whose role is not above
+// admin's own (a security analyst cannot sign every super admin out).
+func (admin Account) MayEndSessionsOf(target Account) bool {
+	return target.Realm != Admin || target.Role.rank() <= admin.Role.rank()
+}

@@ -111,6 +111,14 @@ type Account struct {
 	// Version increases by one with every stored change; updates are
 	// conditional on it so concurrent changes cannot overwrite each other.
 	Version int64
+	// SessionEpoch is the Version of the write that last ended the
+	// account's sessions (a password change or reset, a suspension, "end
+	// all sessions"; 0 if none has). A session is stamped with the epoch
+	// of the account it authenticated and is accepted only while the two
+	// are equal, so a login that checked the old password while such a
+	// write committed cannot outlive it, even if its session item is
+	// written afterwards. The sessions a write keeps are re-stamped in it.
+	SessionEpoch int64
 }
 
 // Identifiers returns the login identifiers the account claims in its realm.
@@ -169,9 +177,11 @@ type Store interface {
 	// storing it with Version+1. Identifiers never change after creation.
 	// ErrConflict when the version differs, ErrNotFound when it is gone.
 	UpdateAccount(ctx context.Context, a Account) error
-	// UpdateAccountEndSessions is UpdateAccount and the deletion of every
-	// session of the account as one change: both happen or neither. It returns
-	// how many sessions ended.
+	// UpdateAccountEndSessions is UpdateAccount and the end of every session
+	// of the account as one change: both happen or neither. The stored
+	// account starts a new SessionEpoch (its new Version), so a session
+	// written later under the old epoch is refused too. It returns how many
+	// sessions ended.
 	UpdateAccountEndSessions(ctx context.Context, a Account) (int, error)
 	// ListAccounts returns one page of a realm's accounts matching q's
 	// filters: grouped by status in StatusesOf order (only q.Status when
@@ -180,7 +190,8 @@ type Store interface {
 	// the cursor is not "": callers stop only at "".
 	ListAccounts(ctx context.Context, q ListQuery) ([]Account, string, error)
 	// UpdateAccountEndSessionsExcept is UpdateAccountEndSessions sparing the
-	// sessions keyed in keep (a password change keeps the session that made it).
+	// sessions keyed in keep (a password change keeps the session that made
+	// it), which are re-stamped with the new epoch in the same change.
 	UpdateAccountEndSessionsExcept(ctx context.Context, a Account, keep []string) (int, error)
 	// Roster returns the version of the admin roster: every change to an
 	// admin's role or status moves it, so a check such as "not the last
@@ -188,7 +199,8 @@ type Store interface {
 	Roster(ctx context.Context) (int64, error)
 	// UpdateAdmin stores an admin (version-checked as UpdateAccount), moves
 	// the roster from version roster to roster+1, and, when endSessions, ends
-	// every session of the admin: all or nothing. ErrConflict when either
+	// every session of the admin as UpdateAccountEndSessions does: all or
+	// nothing. ErrConflict when either
 	// version moved.
 	UpdateAdmin(ctx context.Context, a Account, roster int64, endSessions bool) (int, error)
 }

@@ -187,6 +187,9 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error)
 // only after a correct password: a wrong password looks the same for every
 // account, real or not. rehash reports that the stored hash uses older
 // parameters; the caller upgrades it with UpgradeHash once the login is done.
+// A refused login (ErrInvalidCredentials, *StatusError) still returns the
+// Realm and ID of the account the identifier belongs to, if any, for the
+// security trail; nothing else of it.
 func (s *Service) Authenticate(ctx context.Context, realm Realm, identifier, pw string) (a Account, rehash bool, err error) {
 	id, ok := s.checks.LoginIdentifier(realm, identifier)
 	if !ok {
@@ -194,25 +197,27 @@ func (s *Service) Authenticate(ctx context.Context, realm Realm, identifier, pw 
 		id = Identifier{Kind: KindUsername, Value: "absent." + NewID()}
 	}
 	a, err = s.find(ctx, realm, id)
-	if errors.Is(err, store.ErrNotFound) || !ok || pw == "" || len(pw) > 4*password.MaxLength {
+	if errors.Is(err, store.ErrNotFound) || !ok {
 		s.hasher.Burn(pw)
 		return Account{}, false, ErrInvalidCredentials
 	}
 	if err != nil {
 		return Account{}, false, err
 	}
-	if a.PasswordHash == "" {
-		// An invited admin who has not set a password yet.
+	who := Account{Realm: a.Realm, ID: a.ID}
+	if pw == "" || len(pw) > 4*password.MaxLength || a.PasswordHash == "" {
+		// No password, an absurd one, or an invited admin who has not set
+		// one yet.
 		s.hasher.Burn(pw)
-		return Account{}, false, ErrInvalidCredentials
+		return who, false, ErrInvalidCredentials
 	}
 	match, rehash, err := s.hasher.Verify(pw, a.PasswordHash)
 	if err != nil || !match {
-		return Account{}, false, ErrInvalidCredentials
+		return who, false, ErrInvalidCredentials
 	}
 	switch a.Status {
 	case StatusPending, StatusRejected, StatusSuspended:
-		return Account{}, false, &StatusError{Status: a.Status}
+		return who, false, &StatusError{Status: a.Status}
 	}
 	return a, rehash, nil
 }

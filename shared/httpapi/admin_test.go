@@ -377,6 +377,39 @@ func TestAdminRevokesEverySession(t *testing.T) {
 	})
 }
 
+// TestAnalystCannotEndSuperAdminSessions: a security analyst ends the
+// sessions of residents and of admins not above them, never a super
+// admin's; a super admin ends anyone's.
+func TestAnalystCannotEndSuperAdminSessions(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store)
+		boss := e.createAdmin("boss", account.RoleSuperAdmin)
+		peer := e.createAdmin("peer", account.RoleSecurityAnalyst)
+		ops := e.createAdmin("ops", account.RoleOperationsManager, "Poblacion")
+		analyst := e.createAdmin("analyst", account.RoleSecurityAnalyst)
+		bossBrowser, opsBrowser := e.browser(), e.browser()
+		bossBrowser.mustLogin("admin", "boss", adminPassword)
+		opsBrowser.mustLogin("admin", "ops", adminPassword)
+		sa := e.browser()
+		sa.mustLogin("admin", "analyst", adminPassword)
+
+		wantStatus(t, "analyst ending a super admin's sessions", sa.do("DELETE", "/v1/admin/accounts/admin/"+boss.ID+"/sessions", nil), 403, "forbidden")
+		if r := bossBrowser.session("admin"); r.status != 200 {
+			t.Fatalf("the super admin was signed out by a refused revocation: %d %s", r.status, r.body)
+		}
+		for _, target := range []account.Account{peer, ops} {
+			if r := sa.do("DELETE", "/v1/admin/accounts/admin/"+target.ID+"/sessions", nil); r.status != 200 {
+				t.Fatalf("analyst ending %s's sessions: %d %s", target.Username, r.status, r.body)
+			}
+		}
+		wantStatus(t, "ops after the analyst ended its sessions", opsBrowser.session("admin"), 401, "unauthenticated")
+		if r := bossBrowser.do("DELETE", "/v1/admin/accounts/admin/"+analyst.ID+"/sessions", nil); r.status != 200 {
+			t.Fatalf("super admin ending the analyst's sessions: %d %s", r.status, r.body)
+		}
+		wantStatus(t, "the analyst after a super admin ended its sessions", sa.session("admin"), 401, "unauthenticated")
+	})
+}
+
 // sessionIDOf is the raw session id inside a session cookie.
 func sessionIDOf(t *testing.T, token string) string {
 	t.Helper()

@@ -121,7 +121,8 @@ func (a *API) updateAdmin(w http.ResponseWriter, r *http.Request, p params) erro
 }
 
 // revokeAccountSessions is DELETE /v1/admin/accounts/{accountRealm}/{id}/sessions
-// (super_admin, security_analyst): every session of that account ends at once.
+// (super_admin, security_analyst): every session of that account ends at
+// once. An admin whose role is above the caller's is 403.
 func (a *API) revokeAccountSessions(w http.ResponseWriter, r *http.Request, p params) error {
 	c, err := a.requirePermission(w, r, account.RevokeSessions)
 	if err != nil {
@@ -131,8 +132,12 @@ func (a *API) revokeAccountSessions(w http.ResponseWriter, r *http.Request, p pa
 	if realm != account.Resident && realm != account.Admin || !account.ValidID(p["id"]) {
 		return errNotFound
 	}
-	if _, err := a.Accounts.Get(r.Context(), realm, p["id"]); err != nil {
+	target, err := a.Accounts.Get(r.Context(), realm, p["id"])
+	if err != nil {
 		return err
+	}
+	if !c.account.MayEndSessionsOf(target) {
+		return errForbidden
 	}
 	n, err := a.Sessions.EndAll(r.Context(), realm, p["id"])
 	if err != nil {

@@ -94,17 +94,18 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		if gerr != nil {
 			return gerr
 		}
-		a.event(r, audit.LoginFailed, realm, "", *in.Identifier, map[string]string{"reason": "invalid_credentials"})
+		a.event(r, audit.LoginFailed, realm, acct.ID, *in.Identifier, map[string]string{"reason": "invalid_credentials"})
 		if locked {
-			a.event(r, audit.LoginLocked, realm, "", *in.Identifier, map[string]string{"lock": a.Guard.Limits().LoginFailures.Window.String()})
+			a.event(r, audit.LoginLocked, realm, acct.ID, *in.Identifier, map[string]string{"lock": a.Guard.Limits().LoginFailures.Window.String()})
 		}
 		return err
 	case errors.As(err, &status):
-		// The password was right: not a failure to count toward a lock.
-		if gerr := a.Guard.LoginSucceeded(r.Context(), string(realm), canon, ri.ip); gerr != nil {
+		// The password was right: not a failure to count toward a lock,
+		// and no success either.
+		if gerr := a.Guard.LoginRefusedByStatus(r.Context(), string(realm), canon, ri.ip); gerr != nil {
 			return gerr
 		}
-		a.event(r, audit.LoginFailed, realm, "", *in.Identifier, map[string]string{"reason": "account_" + string(status.Status)})
+		a.event(r, audit.LoginFailed, realm, acct.ID, *in.Identifier, map[string]string{"reason": "account_" + string(status.Status)})
 		return err
 	case err != nil:
 		return err
@@ -115,7 +116,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	// A new id every time; the session this browser presented for the same
 	// realm (if any) ends in the same write, so a planted cookie cannot
 	// become a logged-in one.
-	token, s, err := a.Sessions.Start(r.Context(), realm, acct.ID, ri.ip, ri.ua, a.sessionToken(r, realm))
+	token, s, err := a.Sessions.Start(r.Context(), acct, ri.ip, ri.ua, a.sessionToken(r, realm))
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 			a.Log.Warn("password rehash failed", "request_id", ri.id, "realm", realm, "account_id", acct.ID, "error", err.Error())
 		}
 	}
-	csrf := a.csrfToken(r)
+	csrf := newCSRFToken()
 	a.setSession(w, realm, token, s.ExpiresAt)
 	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
 	a.event(r, audit.LoginSucceeded, realm, acct.ID, *in.Identifier, nil)

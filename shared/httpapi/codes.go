@@ -149,7 +149,8 @@ type confirmRequest struct {
 
 // confirmReset is POST /v1/{realm}/password-reset/confirm. The account's
 // other sessions in this realm end; the session this browser presents (if it
-// is the same account's) stays, and the other realm is never touched.
+// is the same account's) stays, and the other realm is never touched. The
+// account's login lock is lifted.
 func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) error {
 	var in confirmRequest
 	if err := decode(r, &in, false); err != nil {
@@ -178,6 +179,12 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 	}
 	if err != nil {
 		return err
+	}
+	// The reset has committed: clearing the login lock (the owner proved a
+	// contact, and anyone can lock an account with five wrong tries) is
+	// best effort, like the events.
+	if err := a.Guard.ResetCompleted(r.Context(), string(realm), lockIdentifiers(acct)); err != nil {
+		a.Log.Warn("login lock not cleared after a password reset", "request_id", info(r).id, "account_id", acct.ID, "error", err.Error())
 	}
 	a.event(r, audit.PasswordResetCompleted, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
 	if ended > 0 {

@@ -77,15 +77,11 @@ func (a *API) clearSession(w http.ResponseWriter, realm account.Realm) {
 
 const csrfLen = 43 // 32 random bytes, base64url without padding
 
-// csrfToken returns the browser's CSRF token when it has a well-formed one
-// (it is shared by both realms, so logging in to one must not change the
-// token the other realm's page holds), or a new one.
-func (a *API) csrfToken(r *http.Request) string {
-	if c, err := r.Cookie(a.cookies.csrf); err == nil && len(c.Value) == csrfLen {
-		if _, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
-			return c.Value
-		}
-	}
+// newCSRFToken returns a fresh CSRF token. Every login issues one, so a
+// token planted in the browser before the login (a sibling site can set a
+// cookie) is never the token of a logged-in session. The cookie is shared
+// by both realms: the other realm's pages read it again for each request.
+func newCSRFToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)

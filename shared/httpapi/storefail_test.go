@@ -79,6 +79,13 @@ func (f *flakyStore) Peek(ctx context.Context, key string, now time.Time) (throt
 	return f.Store.Peek(ctx, key, now)
 }
 
+func (f *flakyStore) Release(ctx context.Context, key string, now time.Time) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	return f.Store.Release(ctx, key, now)
+}
+
 func (f *flakyStore) Clear(ctx context.Context, key string) error {
 	if err := f.check(); err != nil {
 		return err
@@ -233,11 +240,11 @@ func (f *flakyStore) ListSessions(ctx context.Context, r account.Realm, id strin
 	return f.Store.ListSessions(ctx, r, id)
 }
 
-func (f *flakyStore) DeleteSessions(ctx context.Context, r account.Realm, id string) (int, error) {
+func (f *flakyStore) EndSessions(ctx context.Context, r account.Realm, id string, keep []string) (int, error) {
 	if err := f.check(); err != nil {
 		return 0, err
 	}
-	return f.Store.DeleteSessions(ctx, r, id)
+	return f.Store.EndSessions(ctx, r, id, keep)
 }
 
 // snapshot is everything in the store, read around the switch.
@@ -318,7 +325,7 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			r := b.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": c})
 			e.armFailure()
 			return b.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": r.str("reset_token"), "new_password": "kalabasa sitaw talong 2026"})
-		}, 204, []string{"AppendOutbox"}, true},
+		}, 204, []string{"AppendOutbox", "Clear"}, true}, // Clear: lifting the login lock after the reset committed
 		{"login", func(e *env, b *browser, _ string) *response {
 			return e.browser().login("resident", "juan@example.com", residentPassword)
 		}, 200, nil, false},

@@ -31,7 +31,7 @@ func BenchmarkCheck(b *testing.B) {
 	m := session.NewManager(st, keys, clock.NewManual(now), map[account.Realm]session.Lifetimes{
 		account.Resident: {Idle: 2 * time.Hour, Absolute: 24 * time.Hour},
 	})
-	token, _, err := m.Start(ctx, account.Resident, acct.ID, "127.0.0.1", "bench", "")
+	token, _, err := m.Start(ctx, acct, "127.0.0.1", "bench", "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -49,18 +49,23 @@ func NewManager(s Store, keys *token.Keys, c clock.Clock, life map[account.Realm
 // Lifetimes returns realm's lifetimes.
 func (m *Manager) Lifetimes(realm account.Realm) Lifetimes { return m.life[realm] }
 
-// Start creates a new session for an account and returns its token (the cookie
-// value) and the stored session. Every call makes a fresh random id. When the
-// browser presented a session token of this realm (presented, may be ""),
-// that session ends in the same store change, so a planted cookie can never
-// become a logged-in session and a failed login changes nothing.
-func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip, userAgent, presented string) (string, Session, error) {
+// Start creates a new session for an account that has just authenticated
+// and returns its token (the cookie value) and the stored session. The
+// session carries acct's SessionEpoch as read when it authenticated: a
+// password change, reset, suspension or "end all sessions" that commits
+// meanwhile has moved the epoch, and the session is refused from its first
+// check. Every call makes a fresh random id. When the browser presented a
+// session token of this realm (presented, may be ""), that session ends in
+// the same store change, so a planted cookie can never become a logged-in
+// session and a failed login changes nothing.
+func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent, presented string) (string, Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", Session{}, fmt.Errorf("session: random id: %w", err)
 	}
 	sid := base64.RawURLEncoding.EncodeToString(raw)
 	now := m.clock.Now()
+	realm, accountID := acct.Realm, acct.ID
 	life := m.life[realm]
 	s := Session{
 		Realm:         realm,
@@ -72,6 +77,7 @@ func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip,
 		ExpiresAt:     now.Add(life.Absolute),
 		IP:            ip,
 		UserAgent:     truncate(userAgent, 256),
+		Epoch:         acct.SessionEpoch,
 	}
 	tok, err := m.keys.Sign(token.Claims{Audience: string(realm), Subject: accountID, SessionID: sid, IssuedAt: now, ExpiresAt: s.ExpiresAt})
 	if err != nil {
@@ -89,9 +95,10 @@ func (m *Manager) Start(ctx context.Context, realm account.Realm, accountID, ip,
 }
 
 // Check verifies token for realm and returns the live session it names and
-// its account. The store item decides: a valid token whose item is gone is
-// ErrUnauthenticated, one past a deadline is ErrExpired (and its item is
-// deleted). When less than
+// its account. The store item decides: a valid token whose item is gone, or
+// whose epoch is not the account's (its sessions were ended after it
+// authenticated), is ErrUnauthenticated; one past a deadline is ErrExpired
+// (either item is deleted). When less than
 // half the idle window remains, the idle deadline is pushed forward with one
 // conditional write; otherwise Check costs exactly one read.
 func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) (Session, account.Account, error) {
@@ -110,6 +117,13 @@ func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) 
 	}
 	if err != nil {
 		return Session{}, account.Account{}, err
+	}
+	if s.Epoch != a.SessionEpoch {
+		// Ended by a write that could not see it; the item is clean-up only.
+		if err := m.store.DeleteSession(ctx, realm, s.AccountID, s.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Session{}, account.Account{}, err
+		}
+		return Session{}, account.Account{}, ErrUnauthenticated
 	}
 	if !now.Before(s.ExpiresAt) || !now.Before(s.IdleExpiresAt) {
 		// The item may linger until TTL clean-up; it is dead now.
@@ -211,8 +225,9 @@ func (m *Manager) EndOne(ctx context.Context, realm account.Realm, accountID, ke
 	return store.ErrNotFound
 }
 
-// EndOthers ends every session of an account but keep, and says how many
-// live ones ended (expired items awaiting clean-up go too, uncounted).
+// EndOthers ends every session of an account but keep (a login racing
+// with it included), and says how many live ones ended (expired items
+// awaiting clean-up go too, uncounted).
 func (m *Manager) EndOthers(ctx context.Context, realm account.Realm, accountID, keep string) (int, error) {
 	live, err := m.Active(ctx, realm, accountID)
 	if err != nil {
@@ -224,13 +239,14 @@ func (m *Manager) EndOthers(ctx context.Context, realm account.Realm, accountID,
 			n++
 		}
 	}
-	if _, err := m.store.DeleteSessionsExcept(ctx, realm, accountID, []string{keep}); err != nil {
+	if _, err := m.store.EndSessions(ctx, realm, accountID, []string{keep}); err != nil {
 		return 0, err
 	}
 	return n, nil
 }
 
 // EndAll ends every session of an account (an admin's revocation).
+// Unknown account: ErrNotFound.
 func (m *Manager) EndAll(ctx context.Context, realm account.Realm, accountID string) (int, error) {
-	return m.store.DeleteSessions(ctx, realm, accountID)
+	return m.store.EndSessions(ctx, realm, accountID, nil)
 }

@@ -23,6 +23,11 @@ type Session struct {
 	ExpiresAt     time.Time // absolute
 	IP            string
 	UserAgent     string
+	// Epoch is the account's SessionEpoch when the session was started
+	// (or last re-stamped): a different epoch on the account means the
+	// session ended with a password change, reset, suspension or "end all
+	// sessions", whether or not its item is still there.
+	Epoch int64
 }
 
 // Store keeps sessions. Reads are strongly consistent so a logout or
@@ -50,9 +55,10 @@ type Store interface {
 	DeleteSession(ctx context.Context, realm account.Realm, accountID, key string) error
 	// ListSessions returns every stored session of an account, oldest first.
 	ListSessions(ctx context.Context, realm account.Realm, accountID string) ([]Session, error)
-	// DeleteSessions removes every session of an account and returns how many.
-	DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error)
-	// DeleteSessionsExcept removes every session of an account but those
-	// keyed in keep, and returns how many went.
-	DeleteSessionsExcept(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error)
+	// EndSessions ends every session of an account but those keyed in keep,
+	// as one change: the account starts a new SessionEpoch (so a session
+	// written later under the old one is refused too), the kept sessions
+	// are re-stamped with it and the others are deleted. It returns how many
+	// were deleted; ErrNotFound when the account is gone.
+	EndSessions(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error)
 }

@@ -106,25 +106,26 @@ func client(ip string) string {
 	return a.Unmap().String()
 }
 
-type loginKeys struct{ attempts, lock, ipAttempts, ipSuccesses string }
+type loginKeys struct{ attempts, lock, ipFailures string }
 
 func keysFor(realm, identifier, ip string) loginKeys {
 	id := realm + ":" + subject(identifier)
-	c := client(ip)
 	return loginKeys{
-		attempts:    "login-attempts:" + id,
-		lock:        "login-lock:" + id,
-		ipAttempts:  "login-ip-attempts:" + c,
-		ipSuccesses: "login-ip-ok:" + c,
+		attempts:   "login-attempts:" + id,
+		lock:       "login-lock:" + id,
+		ipFailures: "login-ip-failures:" + client(ip),
 	}
 }
 
 // BeginLogin admits a login attempt before any password hash is computed,
 // or refuses it: when the identifier is locked, or its attempt counter
-// (which a success clears) already holds the limit, or the IP has had the
-// limit of failed logins. Admission is counted atomically, so concurrent
-// attempts cannot all slip in before the first failure is recorded. The
-// identifier lock is per realm; the IP limit covers both realms.
+// (which a right password clears) already holds the limit, or the IP has
+// had the limit of failed logins. Admission is counted atomically, so
+// concurrent attempts cannot all slip in before the first failure is
+// recorded: every admitted attempt holds a place in the IP's failure count
+// until a right password gives it back (LoginSucceeded,
+// LoginRefusedByStatus). The identifier lock is per realm; the IP limit
+// covers both realms.
 func (g *Guard) BeginLogin(ctx context.Context, realm, identifier, ip string) error {
 	return g.begin(ctx, realm, ip, identifier)
 }
@@ -147,15 +148,8 @@ func (g *Guard) begin(ctx context.Context, realm, ip string, identifiers ...stri
 			return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
 		}
 	}
-	k := keysFor(realm, "", ip)
-	// Failures from an IP are its attempts less its successes: successes
-	// raise the bar, so a busy shared address is not shut out by its own
-	// good logins, while concurrent bad ones cannot pass the limit.
-	ok, err := g.store.Peek(ctx, k.ipSuccesses, now)
-	if err != nil {
-		return err
-	}
-	c, err := g.store.Hit(ctx, k.ipAttempts, g.limits.LoginIP.Max+ok.Count, g.limits.LoginIP.Window, now)
+	ipKey := keysFor(realm, "", ip).ipFailures
+	c, err := g.store.Hit(ctx, ipKey, g.limits.LoginIP.Max, g.limits.LoginIP.Window, now)
 	if err != nil {
 		return err
 	}
@@ -168,15 +162,20 @@ func (g *Guard) begin(ctx context.Context, realm, ip string, identifiers ...stri
 			return err
 		}
 		if !c.Allowed {
+			// Refused before any password check: not a failure of the IP's.
+			if err := g.store.Release(ctx, ipKey, now); err != nil {
+				return err
+			}
 			return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
 		}
 	}
 	return nil
 }
 
-// LoginFailed records that an admitted attempt failed. When the
-// identifier's attempts have reached the limit it locks the identifier for
-// the lock's full length from now, and reports that it did.
+// LoginFailed records that an admitted attempt failed: it keeps its place
+// in the IP's failure count. When the identifier's attempts have reached
+// the limit it locks the identifier for the lock's full length from now,
+// and reports that it did.
 func (g *Guard) LoginFailed(ctx context.Context, realm, identifier, ip string) (locked bool, err error) {
 	now := g.clock.Now()
 	k := keysFor(realm, identifier, ip)
@@ -194,25 +193,49 @@ func (g *Guard) LoginFailed(ctx context.Context, realm, identifier, ip string) (
 	return l.Allowed, nil
 }
 
-// LoginSucceeded resets the identifier's attempts and credits the IP.
+// LoginSucceeded resets the identifier's attempts and gives the IP back the
+// place its admission took: only failures count toward the IP limit, and a
+// success earns no credit beyond its own attempt.
 func (g *Guard) LoginSucceeded(ctx context.Context, realm, identifier, ip string) error {
-	return g.succeeded(ctx, realm, ip, identifier)
+	return g.rightPassword(ctx, realm, ip, identifier)
+}
+
+// LoginRefusedByStatus is a right password for an account whose status
+// refuses the login (pending, say): not a failure, so it counts toward
+// neither limit, and not a success either (LoginSucceeded gives no more).
+func (g *Guard) LoginRefusedByStatus(ctx context.Context, realm, identifier, ip string) error {
+	return g.rightPassword(ctx, realm, ip, identifier)
 }
 
 // PasswordChangeSucceeded is LoginSucceeded for every identifier of the
-// account, crediting the IP once.
+// account, giving the IP back its one place.
 func (g *Guard) PasswordChangeSucceeded(ctx context.Context, realm, ip string, identifiers []string) error {
-	return g.succeeded(ctx, realm, ip, identifiers...)
+	return g.rightPassword(ctx, realm, ip, identifiers...)
 }
 
-func (g *Guard) succeeded(ctx context.Context, realm, ip string, identifiers ...string) error {
+func (g *Guard) rightPassword(ctx context.Context, realm, ip string, identifiers ...string) error {
 	for _, id := range identifiers {
 		if err := g.store.Clear(ctx, keysFor(realm, id, ip).attempts); err != nil {
 			return err
 		}
 	}
-	_, err := g.store.Hit(ctx, keysFor(realm, "", ip).ipSuccesses, 1<<30, g.limits.LoginIP.Window, g.clock.Now())
-	return err
+	return g.store.Release(ctx, keysFor(realm, "", ip).ipFailures, g.clock.Now())
+}
+
+// ResetCompleted clears the login lock and attempts of every identifier of
+// an account whose password was just reset: anyone can lock an account
+// with five wrong passwords, and the owner who proved a contact gets back
+// in at once.
+func (g *Guard) ResetCompleted(ctx context.Context, realm string, identifiers []string) error {
+	for _, id := range identifiers {
+		k := keysFor(realm, id, "")
+		for _, key := range []string{k.lock, k.attempts} {
+			if err := g.store.Clear(ctx, key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Allow counts one attempt of kind by who (an IP, a phone number),

@@ -3,6 +3,7 @@ package throttle_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -126,4 +127,52 @@ func TestIPLimitCountsFailuresNotSuccesses(t *testing.T) {
 		_ = g.BeginLogin(ctx, "resident", "email:v6@example.com"+string(rune('a'+i)), "2001:db8:1:2::"+string(rune('a'+i%6)))
 	}
 	refusal(t, g.BeginLogin(ctx, "resident", "email:other@example.com", "2001:db8:1:2:ffff::1"))
+}
+
+// TestSuccessesEarnNoCreditAcrossWindows: the old limit was 30 plus the
+// successes of a separately timed window, so successes made late in one
+// window raised the limit of the next: only failures count now.
+func TestSuccessesEarnNoCreditAcrossWindows(t *testing.T) {
+	g, clk := newGuard(t)
+	ctx := context.Background()
+	const ip = "203.0.113.7"
+	fail := func(i int) error {
+		id := "email:f" + strconv.Itoa(i) + "@example.com"
+		if err := g.BeginLogin(ctx, "resident", id, ip); err != nil {
+			return err
+		}
+		_, err := g.LoginFailed(ctx, "resident", id, ip)
+		return err
+	}
+	if err := fail(0); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Minute)
+	for i := range 60 {
+		id := "email:ok" + strconv.Itoa(i%3) + "@example.com"
+		if err := g.BeginLogin(ctx, "resident", id, ip); err != nil {
+			t.Fatalf("right password %d refused: %v", i, err)
+		}
+		// A pending account's right password earns nothing either.
+		right := g.LoginSucceeded
+		if i%2 == 1 {
+			right = g.LoginRefusedByStatus
+		}
+		if err := right(ctx, "resident", id, ip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(6 * time.Minute) // the first window has ended
+	for i := 1; i <= 30; i++ {
+		if err := fail(i); err != nil {
+			t.Fatalf("failure %d of the new window refused: %v", i, err)
+		}
+	}
+	r := refusal(t, fail(31))
+	if r.Limit != throttle.LoginIP {
+		t.Fatalf("refusal %+v, want the IP limit", r)
+	}
+	// A right password from the throttled IP is refused too: the limit is
+	// checked before the password.
+	refusal(t, g.BeginLogin(ctx, "resident", "email:ok0@example.com", ip))
 }

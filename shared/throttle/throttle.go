@@ -33,6 +33,12 @@ type Store interface {
 	Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Counter, error)
 	// Peek returns key's live counter without counting (Count 0 when none).
 	Peek(ctx context.Context, key string, now time.Time) (Counter, error)
+	// Release takes one hit back from key's live window (one that ends
+	// after now) when its count is above zero; otherwise it changes nothing.
+	// Atomic like Hit. (A hit made just before a window ended is given back
+	// by the window that follows: one place per request in flight at the
+	// turn of a window, no more.)
+	Release(ctx context.Context, key string, now time.Time) error
 	// Clear removes key's counter.
 	Clear(ctx context.Context, key string) error
 }

@@ -116,19 +116,12 @@ func (s *Store) VerifyContact(ctx context.Context, a account.Account, r code.Rec
 	return s.writeAccount(ctx, "VerifyContact", a, accountWrite{code: &r})
 }
 
-// ResetPassword implements reset.Store: the account put, the code deletion
-// and the session deletions are one transaction, except that an account
-// with more than 98 sessions to end has the surplus deleted first, after
-// the account's version and the code have been checked (as
-// UpdateAccountEndSessions does). A session created after the sessions are
-// read survives. Errors as VerifyContact.
+// ResetPassword implements reset.Store: the account put (with its new
+// session epoch), the code deletion, the re-stamping of the kept sessions
+// and the other sessions' deletions are one transaction, except that an
+// account with more sessions to end than fit has the surplus deleted first,
+// after the account's version and the code have been checked (as
+// UpdateAccountEndSessions does). Errors as VerifyContact.
 func (s *Store) ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error) {
-	keys, err := s.sessionKeysExcept(ctx, "ResetPassword", a.Realm, a.ID, keep)
-	if err != nil {
-		return 0, err
-	}
-	if err := s.writeAccount(ctx, "ResetPassword", a, accountWrite{code: &r, sessions: keys}); err != nil {
-		return 0, err
-	}
-	return len(keys), nil
+	return s.updateEndSessions(ctx, "ResetPassword", a, keep, &r)
 }

@@ -27,6 +27,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -245,29 +247,49 @@ func (s *Store) UpdateAccount(ctx context.Context, a account.Account) error {
 	return conditionalWrite(ctx, "UpdateAccount", err)
 }
 
-// UpdateAccountEndSessions implements account.Store: the account update and
-// the session deletions are one transaction (see writeAccount for accounts
-// with more sessions than fit in one). A session created after the sessions
-// are read survives.
+// UpdateAccountEndSessions implements account.Store: the account update (with
+// its new session epoch) and the session deletions are one transaction (see
+// writeAccount for accounts with more sessions than fit in one). A session
+// written after the sessions are read survives as an item, refused by the
+// epoch.
 func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account) (int, error) {
-	return s.updateEndSessions(ctx, "UpdateAccountEndSessions", a, nil)
+	return s.updateEndSessions(ctx, "UpdateAccountEndSessions", a, nil, nil)
 }
 
 // UpdateAccountEndSessionsExcept implements account.Store as
-// UpdateAccountEndSessions does, leaving out the sessions keyed in keep.
+// UpdateAccountEndSessions does, re-stamping the sessions keyed in keep.
 func (s *Store) UpdateAccountEndSessionsExcept(ctx context.Context, a account.Account, keep []string) (int, error) {
-	return s.updateEndSessions(ctx, "UpdateAccountEndSessionsExcept", a, keep)
+	return s.updateEndSessions(ctx, "UpdateAccountEndSessionsExcept", a, keep, nil)
 }
 
-func (s *Store) updateEndSessions(ctx context.Context, op string, a account.Account, keep []string) (int, error) {
-	keys, err := s.sessionKeysExcept(ctx, op, a.Realm, a.ID, keep)
+// updateEndSessions writes a (with code, when not nil, redeemed) and ends
+// its sessions but keep, as writeAccount does; it returns how many ended.
+func (s *Store) updateEndSessions(ctx context.Context, op string, a account.Account, keep []string, r *code.Record) (int, error) {
+	w := accountWrite{code: r}
+	if err := s.readSessions(ctx, op, a, keep, &w); err != nil {
+		return 0, err
+	}
+	if err := s.writeAccount(ctx, op, a, w); err != nil {
+		return 0, err
+	}
+	return len(w.end), nil
+}
+
+// readSessions sets w to end every session of a but those keyed in keep.
+func (s *Store) readSessions(ctx context.Context, op string, a account.Account, keep []string, w *accountWrite) error {
+	keys, err := s.sessionKeys(ctx, op, a.Realm, a.ID)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if err := s.writeAccount(ctx, op, a, accountWrite{sessions: keys}); err != nil {
-		return 0, err
+	w.endSessions = true
+	for _, k := range keys {
+		if slices.Contains(keep, strings.TrimPrefix(item(k).getS(attrSK), skSessionPrefix)) {
+			w.keep = append(w.keep, k)
+		} else {
+			w.end = append(w.end, k)
+		}
 	}
-	return len(keys), nil
+	return nil
 }
 
 // Roster implements account.Store with one strongly consistent GetItem of
@@ -290,15 +312,14 @@ func (s *Store) Roster(ctx context.Context) (int64, error) {
 func (s *Store) UpdateAdmin(ctx context.Context, a account.Account, roster int64, endSessions bool) (int, error) {
 	w := accountWrite{roster: &roster}
 	if endSessions {
-		var err error
-		if w.sessions, err = s.sessionKeys(ctx, "UpdateAdmin", a.Realm, a.ID); err != nil {
+		if err := s.readSessions(ctx, "UpdateAdmin", a, nil, &w); err != nil {
 			return 0, err
 		}
 	}
 	if err := s.writeAccount(ctx, "UpdateAdmin", a, w); err != nil {
 		return 0, err
 	}
-	return len(w.sessions), nil
+	return len(w.end), nil
 }
 
 // accountWrite is what writeAccount changes together with the account.
@@ -308,38 +329,44 @@ type accountWrite struct {
 	code *code.Record
 	// roster, when not nil, is the roster version moved to the next one.
 	roster *int64
-	// sessions are the keys of the sessions to delete.
-	sessions []map[string]types.AttributeValue
+	// endSessions starts a new session epoch on the account (its new
+	// version): the sessions keyed in keep are re-stamped with it (on
+	// condition they still exist), those keyed in end are deleted.
+	endSessions bool
+	keep, end   []map[string]types.AttributeValue
 }
 
 // writeAccount stores a with its version bumped, on condition the stored
 // account is still a.Version, together with w's changes, in one
-// transaction. Sessions beyond what fits in a transaction (100 items) are
-// first deleted in batches, after consistent reads have checked the
-// account's version, the code and the roster; only that surplus can be
+// transaction. Sessions to delete beyond what fits in a transaction (100
+// items) are first deleted in batches, after consistent reads have checked
+// the account's version, the code and the roster; only that surplus can be
 // lost to a race with another write. A failed condition of the account or
 // the code is ErrNotFound when its item is gone and ErrConflict when it
-// changed; of the roster, ErrConflict.
+// changed; of the roster or a kept session, ErrConflict.
 func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, w accountWrite) error {
-	room := maxTransactItems - 1
+	room := maxTransactItems - 1 - len(w.keep)
 	if w.code != nil {
 		room--
 	}
 	if w.roster != nil {
 		room--
 	}
-	sessions := w.sessions
-	if surplus := len(sessions) - room; surplus > 0 {
+	end := w.end
+	if surplus := len(end) - room; surplus > 0 {
 		if err := s.checkBeforeSurplus(ctx, a, w); err != nil {
 			return err
 		}
-		if err := s.batchDelete(ctx, op, sessions[:surplus]); err != nil {
+		if err := s.batchDelete(ctx, op, end[:surplus]); err != nil {
 			return err
 		}
-		sessions = sessions[surplus:]
+		end = end[surplus:]
 	}
 	next := a
 	next.Version++
+	if w.endSessions {
+		next.SessionEpoch = next.Version
+	}
 	items := []types.TransactWriteItem{{Put: &types.Put{
 		TableName:                           s.table,
 		Item:                                accountItem(next),
@@ -371,12 +398,23 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":cur": num(*w.roster), ":next": num(*w.roster + 1)},
 		}})
 	}
-	for _, k := range sessions {
+	keptFrom := len(items)
+	for _, k := range w.keep {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 s.table,
+			Key:                       k,
+			UpdateExpression:          aws.String("SET " + attrEpoch + " = :e"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":e": num(next.SessionEpoch)},
+		}})
+	}
+	for _, k := range end {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: k}})
 	}
-	// Only the account, the code and the roster carry conditions.
+	// Only the account, the code, the roster and the kept sessions carry
+	// conditions.
 	return s.transact(ctx, op, items, func(i int, old map[string]types.AttributeValue) error {
-		if i == rosterAt {
+		if i == rosterAt || i >= keptFrom {
 			return store.ErrConflict
 		}
 		return conditionFailed(old)

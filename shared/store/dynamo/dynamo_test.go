@@ -188,12 +188,8 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 			_, err := s.ListSessions(ctx, account.Resident, "r1")
 			return err
 		},
-		"DeleteSessions": func(ctx context.Context) error {
-			_, err := s.DeleteSessions(ctx, account.Resident, "r1")
-			return err
-		},
-		"DeleteSessionsExcept": func(ctx context.Context) error {
-			_, err := s.DeleteSessionsExcept(ctx, account.Resident, "r1", []string{"k1"})
+		"EndSessions": func(ctx context.Context) error {
+			_, err := s.EndSessions(ctx, account.Resident, "r1", []string{"k1"})
 			return err
 		},
 		"Hit": func(ctx context.Context) error {

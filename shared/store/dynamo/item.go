@@ -22,6 +22,8 @@ const (
 	attrGSI1PK  = "GSI1PK"
 	attrGSI1SK  = "GSI1SK"
 	attrExpires = "expires_at"
+	// attrEpoch is a session's epoch (session.Session.Epoch).
+	attrEpoch = "epoch"
 
 	// Lower-cased names on account items, for ListAccounts' prefix filter.
 	attrFirstNameLC = "first_name_lc"
@@ -192,6 +194,7 @@ func accountItem(a account.Account) item {
 	it.t("created_at", a.CreatedAt)
 	it.t("updated_at", a.UpdatedAt)
 	it.n("version", a.Version)
+	it.n("session_epoch", a.SessionEpoch)
 	return it
 }
 
@@ -217,6 +220,7 @@ func accountFrom(it item) account.Account {
 		CreatedAt:     it.getT("created_at"),
 		UpdatedAt:     it.getT("updated_at"),
 		Version:       it.getN("version"),
+		SessionEpoch:  it.getN("session_epoch"),
 	}
 }
 
@@ -287,6 +291,7 @@ func sessionItem(s session.Session) item {
 	it.t("session_expires_at", s.ExpiresAt)
 	it.s("ip", s.IP)
 	it.s("user_agent", s.UserAgent)
+	it.n(attrEpoch, s.Epoch)
 	it.ttl(s.ExpiresAt) // expiry is checked on read from session_expires_at
 	return it
 }
@@ -302,6 +307,7 @@ func sessionFrom(it item) session.Session {
 		ExpiresAt:     it.getT("session_expires_at"),
 		IP:            it.getS("ip"),
 		UserAgent:     it.getS("user_agent"),
+		Epoch:         it.getN(attrEpoch),
 	}
 }
 

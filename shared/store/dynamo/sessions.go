@@ -148,18 +148,6 @@ func (s *Store) sessionKeys(ctx context.Context, op string, realm account.Realm,
 	return s.querySessions(ctx, op, realm, accountID, aws.String("PK, SK"))
 }
 
-// sessionKeysExcept is sessionKeys without the sessions keyed in keep.
-func (s *Store) sessionKeysExcept(ctx context.Context, op string, realm account.Realm, accountID string, keep []string) ([]map[string]types.AttributeValue, error) {
-	keys, err := s.sessionKeys(ctx, op, realm, accountID)
-	if err != nil || len(keep) == 0 {
-		return keys, err
-	}
-	return slices.DeleteFunc(keys, func(k map[string]types.AttributeValue) bool {
-		sk := item(k).getS(attrSK)
-		return slices.ContainsFunc(keep, func(x string) bool { return sk == skSessionPrefix+x })
-	}), nil
-}
-
 // ListSessions implements session.Store. Sessions are stored by key, so the
 // oldest-first order is made here.
 func (s *Store) ListSessions(ctx context.Context, realm account.Realm, accountID string) ([]session.Session, error) {
@@ -177,27 +165,23 @@ func (s *Store) ListSessions(ctx context.Context, realm account.Realm, accountID
 	return out, nil
 }
 
-// DeleteSessions implements session.Store: one Query for the keys, then
-// BatchWriteItem deletions, 25 a call.
-func (s *Store) DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error) {
-	return s.deleteSessions(ctx, "DeleteSessions", realm, accountID, nil)
-}
-
-// DeleteSessionsExcept implements session.Store as DeleteSessions does,
-// leaving out the sessions keyed in keep.
-func (s *Store) DeleteSessionsExcept(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
-	return s.deleteSessions(ctx, "DeleteSessionsExcept", realm, accountID, keep)
-}
-
-func (s *Store) deleteSessions(ctx context.Context, op string, realm account.Realm, accountID string, keep []string) (int, error) {
-	keys, err := s.sessionKeysExcept(ctx, op, realm, accountID, keep)
-	if err != nil {
-		return 0, err
+// EndSessions implements session.Store: a consistent read of the account
+// and a Query for the session keys, then one transaction as
+// UpdateAccountEndSessionsExcept writes it (the account unchanged but for
+// its version and epoch). A concurrent change of the account is retried a
+// few times with a fresh read.
+func (s *Store) EndSessions(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
+	const attempts = 4
+	for attempt := 1; ; attempt++ {
+		a, err := s.GetAccount(ctx, realm, accountID)
+		if err != nil {
+			return 0, err
+		}
+		n, err := s.updateEndSessions(ctx, "EndSessions", a, keep, nil)
+		if !errors.Is(err, store.ErrConflict) || attempt == attempts {
+			return n, err
+		}
 	}
-	if err := s.batchDelete(ctx, op, keys); err != nil {
-		return 0, err
-	}
-	return len(keys), nil
 }
 
 // batchDelete deletes items by key, 25 per BatchWriteItem (DynamoDB's

@@ -110,6 +110,26 @@ func (s *Store) Peek(ctx context.Context, k string, now time.Time) (throttle.Cou
 	return c, nil
 }
 
+// Release implements throttle.Store with one conditional UpdateItem; a
+// failed condition (no live window, or a count of zero) changes nothing.
+func (s *Store) Release(ctx context.Context, k string, now time.Time) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                s.table,
+		Key:                      counterKey(k),
+		UpdateExpression:         aws.String("SET #n = #n - :one"),
+		ConditionExpression:      aws.String("#ends > :now AND #n > :zero"),
+		ExpressionAttributeNames: counterNames,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": num(1), ":zero": num(0), ":now": num(now.UnixNano()),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return unavailable(ctx, "Release", err)
+	}
+	return nil
+}
+
 // Clear implements throttle.Store.
 func (s *Store) Clear(ctx context.Context, k string) error {
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table, Key: counterKey(k)})

@@ -124,10 +124,7 @@ func (s *Store) ResetPassword(_ context.Context, a account.Account, r code.Recor
 		if err := deleteCode(tx, r); err != nil {
 			return err
 		}
-		if err := updateAccount(tx, a); err != nil {
-			return err
-		}
-		n, err = deleteSessions(tx, a.Realm, a.ID, keep)
+		n, err = updateAccountEndSessions(tx, a, keep)
 		return err
 	})
 	if err != nil {
@@ -189,6 +186,30 @@ func (s *Store) Peek(_ context.Context, k string, now time.Time) (throttle.Count
 		return nil
 	})
 	return c, err
+}
+
+// Release implements throttle.Store.
+func (s *Store) Release(_ context.Context, k string, now time.Time) error {
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCounters)
+		data := b.Get([]byte(k))
+		if data == nil {
+			return nil
+		}
+		var rec counterRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return err
+		}
+		if !now.Before(rec.Ends) || rec.Count <= 0 {
+			return nil
+		}
+		rec.Count--
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(k), data)
+	})
 }
 
 // Clear implements throttle.Store.

@@ -209,16 +209,51 @@ func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account)
 func (s *Store) UpdateAccountEndSessionsExcept(_ context.Context, a account.Account, keep []string) (int, error) {
 	var n int
 	err := s.update(func(tx *bolt.Tx) (err error) {
-		if err := updateAccount(tx, a); err != nil {
-			return err
-		}
-		n, err = deleteSessions(tx, a.Realm, a.ID, keep)
+		n, err = updateAccountEndSessions(tx, a, keep)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// updateAccountEndSessions stores a (version-checked) with a new session
+// epoch, its new version, re-stamps the sessions keyed in keep with it and
+// deletes the others; it returns how many went.
+func updateAccountEndSessions(tx *bolt.Tx, a account.Account, keep []string) (int, error) {
+	a.SessionEpoch = a.Version + 1
+	if err := updateAccount(tx, a); err != nil {
+		return 0, err
+	}
+	p := prefix(string(a.Realm), a.ID)
+	b := tx.Bucket(bSessions)
+	var kept []session.Session
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if !slices.Contains(keep, string(k[len(p):])) {
+			doomed = append(doomed, slices.Clone(k))
+			continue
+		}
+		var ss session.Session
+		if err := json.Unmarshal(v, &ss); err != nil {
+			return 0, err
+		}
+		kept = append(kept, ss)
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	for _, ss := range kept {
+		ss.Epoch = a.SessionEpoch
+		if err := putSession(b, ss); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
 }
 
 // rosterKey is the admin roster's version in bRoster (8 bytes, big-endian;
@@ -249,19 +284,18 @@ func (s *Store) Roster(_ context.Context) (int64, error) {
 func (s *Store) UpdateAdmin(_ context.Context, a account.Account, ver int64, endSessions bool) (int, error) {
 	var n int
 	err := s.update(func(tx *bolt.Tx) (err error) {
-		if err := updateAccount(tx, a); err != nil {
+		if endSessions {
+			n, err = updateAccountEndSessions(tx, a, nil)
+		} else {
+			err = updateAccount(tx, a)
+		}
+		if err != nil {
 			return err
 		}
 		if roster(tx) != ver {
 			return store.ErrConflict
 		}
-		if err := tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1))); err != nil {
-			return err
-		}
-		if endSessions {
-			n, err = deleteSessions(tx, a.Realm, a.ID, nil)
-		}
-		return err
+		return tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1)))
 	})
 	if err != nil {
 		return 0, err
@@ -456,40 +490,19 @@ func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID s
 	return out, err
 }
 
-// DeleteSessions implements session.Store.
-func (s *Store) DeleteSessions(ctx context.Context, realm account.Realm, accountID string) (int, error) {
-	return s.DeleteSessionsExcept(ctx, realm, accountID, nil)
-}
-
-// DeleteSessionsExcept implements session.Store.
-func (s *Store) DeleteSessionsExcept(_ context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
+// EndSessions implements session.Store in one bbolt transaction.
+func (s *Store) EndSessions(_ context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
 	var n int
-	err := s.update(func(tx *bolt.Tx) (err error) {
-		n, err = deleteSessions(tx, realm, accountID, keep)
+	err := s.update(func(tx *bolt.Tx) error {
+		a, err := getAccount(tx, realm, accountID)
+		if err != nil {
+			return err
+		}
+		n, err = updateAccountEndSessions(tx, a, keep)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
 	return n, nil
-}
-
-// deleteSessions deletes every session of an account but those keyed in
-// keep, and returns how many went.
-func deleteSessions(tx *bolt.Tx, realm account.Realm, accountID string, keep []string) (int, error) {
-	p := prefix(string(realm), accountID)
-	b := tx.Bucket(bSessions)
-	var doomed [][]byte
-	c := b.Cursor()
-	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
-		if !slices.Contains(keep, string(k[len(p):])) {
-			doomed = append(doomed, slices.Clone(k))
-		}
-	}
-	for _, k := range doomed {
-		if err := b.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(doomed), nil
 }

@@ -73,6 +73,7 @@ func testUpdateEndSessionsExcept(t *testing.T, s Store) {
 	if err != nil || !slices.Equal(sessionKeys(left), []string{"k1-000", "k1-002"}) {
 		t.Errorf("sessions left: %v, %v; want [k1-000 k1-002]", sessionKeys(left), err)
 	}
+	wantNewEpoch(t, s, account.Resident, "r1", 2)
 	checkOthersKept(t, s)
 
 	// Nothing to end but the kept ones: the update alone.
@@ -333,29 +334,49 @@ func testUpdateAdminConcurrent(t *testing.T, s Store) {
 	}
 }
 
-func testDeleteSessionsExcept(t *testing.T, s Store) {
+func testEndSessionsExcept(t *testing.T, s Store) {
 	endSessionsFixture(t, s, 30)
 	keep := []string{"k1-017", "k1-005", "k2", "nope"}
-	n, err := s.DeleteSessionsExcept(ctx(t), account.Resident, "r1", keep)
+	n, err := s.EndSessions(ctx(t), account.Resident, "r1", keep)
 	if err != nil || n != 28 {
-		t.Fatalf("DeleteSessionsExcept = %d, %v; want 28, nil", n, err)
+		t.Fatalf("EndSessions = %d, %v; want 28, nil", n, err)
 	}
 	left, err := s.ListSessions(ctx(t), account.Resident, "r1")
 	if err != nil || !slices.Equal(sessionKeys(left), []string{"k1-005", "k1-017"}) {
 		t.Errorf("sessions left: %v, %v; want [k1-005 k1-017]", sessionKeys(left), err)
 	}
+	wantNewEpoch(t, s, account.Resident, "r1", 2)
 	checkOthersKept(t, s)
-	if n, err := s.DeleteSessionsExcept(ctx(t), account.Resident, "r1", keep); err != nil || n != 0 {
-		t.Errorf("second DeleteSessionsExcept = %d, %v; want 0, nil", n, err)
+	if n, err := s.EndSessions(ctx(t), account.Resident, "r1", keep); err != nil || n != 0 {
+		t.Errorf("second EndSessions = %d, %v; want 0, nil", n, err)
 	}
-	if n, err := s.DeleteSessionsExcept(ctx(t), account.Resident, "r1", nil); err != nil || n != 2 {
-		t.Errorf("DeleteSessionsExcept without keep = %d, %v; want 2, nil", n, err)
+	wantNewEpoch(t, s, account.Resident, "r1", 3)
+	if n, err := s.EndSessions(ctx(t), account.Resident, "r1", nil); err != nil || n != 2 {
+		t.Errorf("EndSessions without keep = %d, %v; want 2, nil", n, err)
 	}
-	if n, err := s.DeleteSessionsExcept(ctx(t), account.Admin, "nobody", nil); err != nil || n != 0 {
-		t.Errorf("DeleteSessionsExcept of an account without sessions = %d, %v; want 0, nil", n, err)
-	}
-	if v := mustGet(t, s, account.Resident, "r1").Version; v != 1 {
-		t.Errorf("DeleteSessionsExcept changed the account: version %d", v)
-	}
+	_, err = s.EndSessions(ctx(t), account.Admin, "nobody", nil)
+	wantErr(t, "EndSessions of a missing account", err, store.ErrNotFound)
 	checkOthersKept(t, s)
+}
+
+// wantNewEpoch checks that the account's session epoch is its version, v,
+// and that every session it still has was re-stamped with it.
+func wantNewEpoch(t *testing.T, s Store, realm account.Realm, id string, v int64) {
+	t.Helper()
+	a := mustGet(t, s, realm, id)
+	if a.Version != v || a.SessionEpoch != v {
+		t.Errorf("account %s/%s: version %d, session epoch %d; want both %d", realm, id, a.Version, a.SessionEpoch, v)
+	}
+	left, err := s.ListSessions(ctx(t), realm, id)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	for _, ss := range left {
+		if ss.Epoch != v {
+			t.Errorf("kept session %s has epoch %d, want %d", ss.Key, ss.Epoch, v)
+		}
+		if got, _, err := s.GetSession(ctx(t), realm, id, ss.Key); err != nil || got.Epoch != v {
+			t.Errorf("GetSession(%s) epoch %d, %v; want %d", ss.Key, got.Epoch, err, v)
+		}
+	}
 }

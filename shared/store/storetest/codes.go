@@ -297,17 +297,17 @@ func testCodesBesideSessions(t *testing.T, s Store) {
 	if n, err := s.UpdateAccountEndSessions(ctx(t), a); err != nil || n != 3 {
 		t.Fatalf("UpdateAccountEndSessions = %d, %v; want 3", n, err)
 	}
-	if n, err := s.DeleteSessions(ctx(t), account.Resident, "r1"); err != nil || n != 0 {
-		t.Fatalf("DeleteSessions = %d, %v; want 0", n, err)
+	if n, err := s.EndSessions(ctx(t), account.Resident, "r1", nil); err != nil || n != 0 {
+		t.Fatalf("EndSessions = %d, %v; want 0", n, err)
 	}
-	if n, err := s.DeleteSessions(ctx(t), account.Admin, "r1"); err != nil || n != 1 {
-		t.Fatalf("DeleteSessions(admin) = %d, %v; want 1", n, err)
+	if n, err := s.EndSessions(ctx(t), account.Admin, "r1", nil); err != nil || n != 1 {
+		t.Fatalf("EndSessions(admin) = %d, %v; want 1", n, err)
 	}
 	for _, c := range codes {
 		wantCode(t, s, "code after ending sessions", c)
 	}
-	if got := mustGet(t, s, account.Resident, "r1"); got.Version != 2 {
-		t.Errorf("account version = %d, want 2", got.Version)
+	if got := mustGet(t, s, account.Resident, "r1"); got.Version != 3 {
+		t.Errorf("account version = %d, want 3", got.Version)
 	}
 }
 
@@ -422,7 +422,7 @@ func testResetPassword(t *testing.T, s Store) {
 		t.Fatalf("ResetPassword = %d, %v; want 3, nil", n, err)
 	}
 	want := a
-	want.Version = 2
+	want.Version, want.SessionEpoch = 2, 2
 	sameAccount(t, "account after ResetPassword", mustGet(t, s, account.Resident, "r1"), want)
 	left, err := s.ListSessions(ctx(t), account.Resident, "r1")
 	if err != nil {
@@ -431,6 +431,7 @@ func testResetPassword(t *testing.T, s Store) {
 	if got := sessionKeys(left); !slices.Equal(got, []string{"k1-001", "k1-003"}) {
 		t.Errorf("sessions left = %v, want [k1-001 k1-003]", got)
 	}
+	wantNewEpoch(t, s, account.Resident, "r1", 2)
 	checkOthersKept(t, s)
 	wantNoCode(t, s, "reset code after ResetPassword", r)
 	for _, o := range others {

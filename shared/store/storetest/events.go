@@ -523,8 +523,8 @@ func testEventsBesideSessions(t *testing.T, s Store) {
 		t.Fatalf("UpdateAccountEndSessions beside events = %d, %v; want 2", n, err)
 	}
 	mustCreateSessions(t, s, sess(account.Resident, "r1", "k3", now.Add(2*time.Second)))
-	if n, err := s.DeleteSessions(ctx(t), account.Resident, "r1"); err != nil || n != 1 {
-		t.Fatalf("DeleteSessions beside events = %d, %v; want 1", n, err)
+	if n, err := s.EndSessions(ctx(t), account.Resident, "r1", nil); err != nil || n != 1 {
+		t.Fatalf("EndSessions beside events = %d, %v; want 1", n, err)
 	}
 	want := matching(all, audit.Query{})
 	wantEvents(t, "account's events after its sessions ended", queryAll(t, s, audit.Query{Realm: account.Resident, AccountID: "r1"}, 4), want)

@@ -85,13 +85,14 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Session/TouchNotFound", testTouchNotFound},
 		{"Session/DeleteIdempotent", testDeleteSession},
 		{"Session/ListOldestFirst", testListSessions},
-		{"Session/DeleteAll", testDeleteSessions},
-		{"Session/DeleteAllExcept", testDeleteSessionsExcept},
+		{"Session/EndAll", testEndSessions},
+		{"Session/EndAllExcept", testEndSessionsExcept},
 		{"Time/MillisecondRoundTrip", testTimePrecision},
 		{"Throttle/Window", testHitWindow},
 		{"Throttle/KeysIndependent", testHitKeys},
 		{"Throttle/Peek", testPeek},
 		{"Throttle/Clear", testClear},
+		{"Throttle/Release", testRelease},
 		{"Throttle/Concurrent", testHitConcurrent},
 		{"Code/RoundTrip", testCodeRoundTrip},
 		{"Code/Replace", testCodeReplace},
@@ -509,6 +510,7 @@ func testUpdateEndSessions(t *testing.T, s Store) {
 	if got.Status != account.StatusSuspended || got.Version != 2 {
 		t.Errorf("account after update: status %s version %d, want suspended 2", got.Status, got.Version)
 	}
+	wantNewEpoch(t, s, account.Resident, "r1", 2)
 	if left, err := s.ListSessions(ctx(t), account.Resident, "r1"); err != nil || len(left) != 0 {
 		t.Errorf("sessions left: %v, %v", sessionKeys(left), err)
 	}
@@ -957,22 +959,28 @@ func testListSessions(t *testing.T, s Store) {
 	}
 }
 
-func testDeleteSessions(t *testing.T, s Store) {
+func testEndSessions(t *testing.T, s Store) {
 	endSessionsFixture(t, s, 30)
-	n, err := s.DeleteSessions(ctx(t), account.Resident, "r1")
+	n, err := s.EndSessions(ctx(t), account.Resident, "r1", nil)
 	if err != nil || n != 30 {
-		t.Fatalf("DeleteSessions = %d, %v; want 30, nil", n, err)
+		t.Fatalf("EndSessions = %d, %v; want 30, nil", n, err)
 	}
 	if left, err := s.ListSessions(ctx(t), account.Resident, "r1"); err != nil || len(left) != 0 {
 		t.Errorf("sessions left: %v, %v", sessionKeys(left), err)
 	}
+	wantNewEpoch(t, s, account.Resident, "r1", 2)
 	checkOthersKept(t, s)
-	if n, err := s.DeleteSessions(ctx(t), account.Resident, "r1"); err != nil || n != 0 {
-		t.Errorf("second DeleteSessions = %d, %v; want 0, nil", n, err)
+	// A session written after the end, under the epoch read before it,
+	// is stored as given: the session check compares the epochs.
+	late := sess(account.Resident, "r1", "late", at(40))
+	mustCreateSessions(t, s, late)
+	if got, a, err := s.GetSession(ctx(t), account.Resident, "r1", "late"); err != nil || got.Epoch != 0 || a.SessionEpoch != 2 {
+		t.Errorf("late session: epoch %d beside account epoch %d, %v; want 0 beside 2", got.Epoch, a.SessionEpoch, err)
 	}
-	if v := mustGet(t, s, account.Resident, "r1").Version; v != 1 {
-		t.Errorf("DeleteSessions changed the account: version %d", v)
+	if n, err := s.EndSessions(ctx(t), account.Resident, "r1", nil); err != nil || n != 1 {
+		t.Errorf("second EndSessions = %d, %v; want 1, nil", n, err)
 	}
+	wantNewEpoch(t, s, account.Resident, "r1", 3)
 }
 
 func testTimePrecision(t *testing.T, s Store) {

@@ -179,3 +179,61 @@ func testHitConcurrent(t *testing.T, s Store) {
 		})
 	}
 }
+
+// testRelease: a release takes one hit back from the live window, never
+// below zero and never from an ended window; concurrent hits and releases
+// lose nothing.
+func testRelease(t *testing.T, s Store) {
+	now := wall()
+	release := func(k string, at time.Time) {
+		t.Helper()
+		if err := s.Release(ctx(t), k, at); err != nil {
+			t.Fatalf("Release(%s): %v", k, err)
+		}
+	}
+	for range 3 {
+		hit(t, s, "k", 3, time.Minute, now)
+	}
+	release("k", now.Add(time.Second))
+	wantCounter(t, "after a release", peek(t, s, "k", now.Add(time.Second)), 2, true, now.Add(time.Minute))
+	wantCounter(t, "a hit in the freed place", hit(t, s, "k", 3, time.Minute, now.Add(2*time.Second)), 3, true, now.Add(time.Minute))
+	for range 5 {
+		release("k", now.Add(3*time.Second))
+	}
+	if c := peek(t, s, "k", now.Add(3*time.Second)); c.Count != 0 {
+		t.Errorf("after more releases than hits: %+v, want count 0", c)
+	}
+	release("never", now)
+	if c := peek(t, s, "never", now); c.Count != 0 {
+		t.Errorf("a release of a key never hit made a counter: %+v", c)
+	}
+	// An ended window is left alone: the next hit starts afresh.
+	hit(t, s, "old", 3, time.Minute, now)
+	release("old", now.Add(time.Minute))
+	wantCounter(t, "hit after the window", hit(t, s, "old", 3, time.Minute, now.Add(time.Hour)), 1, true, now.Add(time.Hour+time.Minute))
+
+	// 10 hits and 5 releases at once in a window that already holds 5.
+	for range 5 {
+		hit(t, s, "busy", 100, time.Minute, now)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 15)
+	for i := range 15 {
+		wg.Go(func() {
+			if i%3 == 0 {
+				errs <- s.Release(ctx(t), "busy", now)
+				return
+			}
+			_, err := s.Hit(ctx(t), "busy", 100, time.Minute, now)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCounter(t, "after concurrent hits and releases", peek(t, s, "busy", now), 10, true, now.Add(time.Minute))
+}
