@@ -63,17 +63,7 @@ func TestLoginsRacingACredentialChangeDoNotSurvive(t *testing.T) {
 			})
 		}},
 		{"password reset", func(e *env, keeper *browser) *response {
-			if r := keeper.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"}); r.status != 202 {
-				return r
-			}
-			code, _ := e.lastCode("juan@example.com")
-			r := keeper.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": code})
-			if r.status != 200 {
-				return r
-			}
-			return keeper.do("POST", "/v1/resident/password-reset/confirm", map[string]string{
-				"reset_token": r.str("reset_token"), "new_password": newResidentPassword,
-			})
+			return e.resetPassword(keeper, "juan@example.com", newResidentPassword)
 		}},
 	}
 	for _, c := range changes {
