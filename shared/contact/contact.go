@@ -21,8 +21,9 @@ type Store interface {
 	GetAccount(ctx context.Context, realm account.Realm, id string) (account.Account, error)
 	LookupIdentifier(ctx context.Context, realm account.Realm, id account.Identifier) (string, error)
 	// VerifyContact stores a (with its new verified flag; version-checked as
-	// in UpdateAccount) and deletes the code r (on condition it is still r.ID
-	// in state r.State), both or neither.
+	// in UpdateAccount) and deletes the code r, both or neither. The code's
+	// condition is that of code.Store's redemptions: still r.ID, in state
+	// r.State, with at most code.MaxAttempts tries counted.
 	VerifyContact(ctx context.Context, a account.Account, r code.Record) error
 }
 

@@ -32,7 +32,8 @@ type Store interface {
 	LookupIdentifier(ctx context.Context, realm account.Realm, id account.Identifier) (string, error)
 	code.Store
 	// ResetPassword stores a (new password hash, version-checked), deletes
-	// the code r (still r.ID in state r.State) and every session of the
+	// the code r (still r.ID in state r.State, with at most
+	// code.MaxAttempts tries counted) and every session of the
 	// account except those keyed in keep, all or nothing. It returns how
 	// many sessions ended.
 	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
