@@ -21,6 +21,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -140,47 +141,91 @@ func NewEngine(s Store, counters throttle.Store, secret []byte, c clock.Clock) *
 	return &Engine{store: s, counters: counters, key: m.Sum(nil), clock: c}
 }
 
-// Issue makes a new code for an account and purpose, replacing any earlier
-// one, after checking the resend cooldown and the hourly cap. It returns the
-// plain code for the message; only its HMAC is stored.
-func (e *Engine) Issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (string, Record, error) {
-	return e.IssueFor(ctx, realm, accountID, purpose, TTL)
+// Message is how a new code goes out: the kind of message, in the
+// account's language, over a channel to one recipient. Send fills in
+// Data.Code and Data.Minutes.
+type Message struct {
+	Kind    notify.Kind
+	Lang    string
+	Channel notify.Channel
+	To      string
+	Data    notify.Data
 }
 
-// IssueFor is Issue with a code valid for ttl (an admin invitation lasts
-// days, not minutes).
-func (e *Engine) IssueFor(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration) (string, Record, error) {
+// Send makes a new code for an account and purpose, valid for ttl, and sends
+// it as m through s. This is the one place that orders a code's limits, and
+// each step refuses before anything after it is spent:
+//
+//  1. the code's own limits: the resend cooldown (per purpose), then the
+//     hourly cap (per account);
+//  2. the SMS budgets (Sender.Allow): the recipient's number, then the
+//     system's day;
+//  3. the new code, replacing any earlier one;
+//  4. the message.
+//
+// So a request inside the cooldown spends no SMS budget, and a refused SMS
+// leaves the code the person already has in place. A refusal is a
+// *LimitError, a *throttle.Refused or ErrSMSCapReached.
+func (e *Engine) Send(ctx context.Context, s *Sender, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration, m Message) error {
+	// A function built without a notifier panics here, before any counter
+	// moves (a wiring mistake App.Handler refuses at start-up).
+	s.mustSend()
+	if err := e.admit(ctx, realm, accountID, purpose); err != nil {
+		return err
+	}
+	if err := s.Allow(ctx, m.Channel, m.To); err != nil {
+		return err
+	}
+	plain, err := e.issue(ctx, realm, accountID, purpose, ttl)
+	if err != nil {
+		return err
+	}
+	m.Data.Code, m.Data.Minutes = plain, int(ttl/time.Minute)
+	return s.Send(ctx, m.Kind, m.Lang, m.Channel, m.To, m.Data)
+}
+
+// admit counts one send against the resend cooldown and the hourly cap,
+// refusing with a *LimitError when either is reached.
+func (e *Engine) admit(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) error {
 	now := e.clock.Now()
 	scope := string(realm) + ":" + accountID + ":" + string(purpose)
 	c, err := e.counters.Hit(ctx, "code-cooldown:"+scope, 1, ResendCooldown, now)
 	if err != nil {
-		return "", Record{}, err
+		return err
 	}
 	if !c.Allowed {
-		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
+		return &LimitError{RetryAfter: c.RetryAfter(now)}
 	}
 	// The hourly cap is per account, across purposes (the cooldown is per
 	// purpose, so the email and SMS codes of a registration can go together).
 	c, err = e.counters.Hit(ctx, "code-sends:"+string(realm)+":"+accountID, MaxSendsPerHour, time.Hour, now)
 	if err != nil {
-		return "", Record{}, err
+		return err
 	}
 	if !c.Allowed {
-		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
+		return &LimitError{RetryAfter: c.RetryAfter(now)}
 	}
+	return nil
+}
+
+// issue stores a new code for an account and purpose, valid for ttl,
+// replacing any earlier one, and returns it in plain for the message; only
+// its HMAC is stored.
+func (e *Engine) issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration) (string, error) {
 	code, err := newCode()
 	if err != nil {
-		return "", Record{}, err
+		return "", err
 	}
+	now := e.clock.Now()
 	r := Record{
 		Realm: realm, AccountID: accountID, Purpose: purpose, ID: newID(),
 		State: Pending, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	r.MAC = e.mac(r, code)
 	if err := e.store.PutCode(ctx, r); err != nil {
-		return "", Record{}, err
+		return "", err
 	}
-	return code, r, nil
+	return code, nil
 }
 
 // Check compares code with the account's pending code for purpose. The try

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
@@ -77,15 +76,8 @@ func (s *Service) send(ctx context.Context, a account.Account, kind account.Kind
 	if !ok || t.verified {
 		return nil
 	}
-	if err := s.sender.Allow(ctx, t.channel, t.to); err != nil {
-		return err
-	}
-	plain, _, err := s.codes.Issue(ctx, a.Realm, a.ID, t.purpose)
-	if err != nil {
-		return err
-	}
-	return s.sender.Send(ctx, t.kind, a.Language, t.channel, t.to, notify.Data{
-		Name: a.FirstName, Code: plain, Minutes: int(code.TTL / time.Minute),
+	return s.codes.Send(ctx, s.sender, a.Realm, a.ID, t.purpose, code.TTL, code.Message{
+		Kind: t.kind, Lang: a.Language, Channel: t.channel, To: t.to, Data: notify.Data{Name: a.FirstName},
 	})
 }
 

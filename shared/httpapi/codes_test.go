@@ -581,6 +581,74 @@ func TestConcurrentGuessesJudgeAtMostFive(t *testing.T) {
 	})
 }
 
+// Requests refused by a code's own limits (the 60 s cooldown, the hourly
+// cap) spend none of the number's daily SMS budget: many resends and reset
+// requests inside the cooldown still leave an SMS for the next request after
+// it, and the whole budget for the day. An SMS the budget refuses does not
+// replace the code the person already has.
+func TestRefusedCodeRequestsSpendNoSMSBudget(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store, withLimits(func(c *config.Config) {
+			c.Limits.ResetIP.Max = 100
+			c.Limits.SMSPerNumber.Max = 4
+		}))
+		const phone = "+639171234567"
+		e.register(e.browser(), "juan@example.com", "09171234567")
+		b := e.browser()
+		sms := func(what string, want int) string {
+			t.Helper()
+			c, n := e.lastCode(phone)
+			if n != want {
+				t.Fatalf("%s: %d SMS to the number in all, want %d", what, n, want)
+			}
+			return c
+		}
+		sms("registration", 1)
+		ask := func(path string, body map[string]string) {
+			t.Helper()
+			if r := b.do("POST", path, body); r.status != 202 {
+				t.Fatalf("%s: %d %s", path, r.status, r.body)
+			}
+		}
+		resend := func() { ask("/v1/resident/register/resend", map[string]string{"identifier": "09171234567"}) }
+		for range 8 {
+			resend()
+		}
+		sms("resends inside the cooldown", 1)
+		e.clock.Advance(code.ResendCooldown + time.Second)
+		resend()
+		c := sms("a resend after the cooldown", 2)
+		if r := b.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": phone, "code": c}); r.status != 204 {
+			t.Fatalf("verify phone: %d %s", r.status, r.body)
+		}
+
+		// Reset codes by SMS, in a new hour (the hourly cap starts over).
+		e.clock.Advance(time.Hour)
+		reset := func() {
+			ask("/v1/resident/password-reset", map[string]string{"identifier": "09171234567", "channel": "sms"})
+		}
+		reset()
+		sms("a reset request", 3)
+		for range 8 {
+			reset()
+		}
+		sms("reset requests inside the cooldown", 3)
+		e.clock.Advance(code.ResendCooldown + time.Second)
+		reset()
+		kept := sms("a reset request after the cooldown", 4)
+
+		// The budget (4 a day here) is spent now, by four real SMS: the next
+		// request passes the cooldown and the hourly cap, the budget refuses
+		// it, and the code sent last stays valid.
+		e.clock.Advance(code.ResendCooldown + time.Second)
+		reset()
+		sms("a reset request past the number's budget", 4)
+		if r := b.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": phone, "code": kept}); r.status != 200 {
+			t.Fatalf("the code sent before the refused SMS: %d %s", r.status, r.body)
+		}
+	})
+}
+
 // codeAgain sends the trial's right code once more.
 func (tr codeTrial) codeAgain(e *env) *response {
 	return e.browser().do("POST", tr.path, map[string]string{"identifier": tr.identifier, "code": tr.right})
