@@ -563,6 +563,13 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	clk.Advance(61 * time.Minute) // resident idle 2h: refresh due
 	call("session", "GET", "/v1/resident/session", "", 200)
 	call("logout", "POST", "/v1/resident/logout", "", 204)
+	// A made-up session cookie without the CSRF header: 403, and its
+	// csrf_failed event is counted per address and minute (a counter
+	// write) so that such requests store one event a minute.
+	withCookies(func() {
+		cookies["ekolek_session"] = &http.Cookie{Name: "ekolek_session", Value: "made.up.cookie"}
+		call("logout", "POST", "/v1/resident/logout", "", 403)
+	})
 	login("resident", juanEmail, pw)
 	clk.Advance(3 * time.Hour) // past idle: the item is deleted on read
 	call("session", "GET", "/v1/resident/session", "", 401)

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"log/slog"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,17 +35,53 @@ func NewRecorder(s Store, log *slog.Logger, c clock.Clock, retention time.Durati
 // already happened (or been refused) and must not be undone or failed for
 // the sake of its record; the log line still carries the event.
 func (r *Recorder) Record(ctx context.Context, e Event) Event {
+	e = r.complete(e)
+	r.log.Info("security event", "security_event", logValue(e))
+	r.save(ctx, e)
+	return e
+}
+
+// RecordRepeated records e as the nth event of its type from one client in
+// the current minute (n as throttle.Guard.Occurrence counts it), for the
+// events a caller without a session can cause on every request. Every one
+// is logged with details "occurrence" = n; only the first is stored, with
+// "repeats" = "logged_only" saying that later ones of that minute are in the
+// log alone, so such a caller cannot grow the stored trail (kept for the
+// retention) faster than one event per type and minute. n of 0 (the count
+// is unknown) is recorded as Record does.
+func (r *Recorder) RecordRepeated(ctx context.Context, e Event, n int) Event {
+	if n <= 0 {
+		return r.Record(ctx, e)
+	}
+	d := make(map[string]string, len(e.Details)+2)
+	maps.Copy(d, e.Details)
+	d["occurrence"] = strconv.Itoa(n)
+	if n == 1 {
+		d["repeats"] = "logged_only"
+	}
+	e.Details = d
+	e = r.complete(e)
+	r.log.Info("security event", "security_event", logValue(e))
+	if n == 1 {
+		r.save(ctx, e)
+	}
+	return e
+}
+
+func (r *Recorder) complete(e Event) Event {
 	e.ID = newID()
 	e.Time = r.clock.Now()
 	e.Identifier = logging.MaskIdentifier(e.Identifier)
 	if len(e.UserAgent) > 256 {
 		e.UserAgent = strings.ToValidUTF8(e.UserAgent[:256], "")
 	}
-	r.log.Info("security event", "security_event", logValue(e))
+	return e
+}
+
+func (r *Recorder) save(ctx context.Context, e Event) {
 	if err := r.store.AppendEvent(ctx, e, e.Time.Add(r.retention)); err != nil {
 		r.log.Error("security event not stored", "event_id", e.ID, "type", e.Type, "error", err.Error())
 	}
-	return e
 }
 
 func logValue(e Event) slog.Value {

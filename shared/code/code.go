@@ -1,8 +1,9 @@
 // Package code is the one-time code engine behind contact verification and
 // password reset, for both realms: 6 digits from crypto/rand, valid 10
 // minutes, stored only as an HMAC bound to realm, account, purpose and the
-// code's own id, compared in constant time, burned after 5 wrong tries, and
-// sent at most once a minute per purpose and 3 times an hour per account.
+// code's own id, compared in constant time, judged at most 5 times (each try
+// is counted before the comparison), and sent at most once a minute per
+// purpose and 3 times an hour per account.
 package code
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -69,23 +71,29 @@ type Record struct {
 }
 
 // Store keeps at most one code per account and purpose.
+//
+// The try limit is held by the store, not by what a caller read: a try is
+// reserved (counted) before the code is compared, and a code is redeemed on
+// condition that its count is still within MaxAttempts. So of any number of
+// concurrent tries at most MaxAttempts are ever compared, and a right code is
+// redeemable exactly when its own try was one of them.
 type Store interface {
 	// PutCode stores r, replacing any code of the same account and purpose.
 	PutCode(ctx context.Context, r Record) error
 	// GetCode reads the code of an account and purpose. ErrNotFound.
 	GetCode(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (Record, error)
-	// FailCode adds one to the attempts of the stored code if it is still
-	// r.ID, atomically, and returns the new count. ErrNotFound when the code
-	// is gone or was replaced.
-	FailCode(ctx context.Context, r Record) (int, error)
+	// ReserveAttempt counts one try at the stored code, atomically, on
+	// condition that it is still r.ID, pending, and has fewer than
+	// MaxAttempts tries counted; it returns the new count (this try's
+	// number). ErrConflict when the condition fails (another code, used,
+	// or out of tries: nothing changes), ErrNotFound when no code is stored.
+	ReserveAttempt(ctx context.Context, r Record) (int, error)
 	// MarkCodeVerified moves the stored code from pending to verified with a
-	// new expiry, on condition that it is still r.ID, pending, and below
-	// MaxAttempts: of concurrent verifications exactly one succeeds; the
-	// others get ErrConflict.
+	// new expiry, on condition that it is still r.ID, pending, and has at
+	// most MaxAttempts tries counted (the redeeming try is one of them): of
+	// concurrent verifications exactly one succeeds; the others get
+	// ErrConflict (ErrNotFound when no code is stored).
 	MarkCodeVerified(ctx context.Context, r Record, expires time.Time) error
-	// DeleteCode removes the stored code on condition that it is still r.ID
-	// in state r.State. ErrConflict (or ErrNotFound) otherwise.
-	DeleteCode(ctx context.Context, r Record) error
 }
 
 // Errors.
@@ -94,6 +102,20 @@ var (
 	// missing code look the same to the caller.
 	ErrInvalid = errors.New("code: invalid")
 )
+
+// WrongError is a wrong code that was judged: its try was the Attempt-th
+// of MaxAttempts. It is ErrInvalid to errors.Is (the caller answers it like
+// every other failure); the attempt number is for the security trail.
+type WrongError struct {
+	Attempt int
+}
+
+func (e *WrongError) Error() string {
+	return fmt.Sprintf("code: wrong code (try %d of %d)", e.Attempt, MaxAttempts)
+}
+
+// Is makes a WrongError an ErrInvalid.
+func (e *WrongError) Is(target error) bool { return target == ErrInvalid }
 
 // LimitError refuses a send: too soon after the last one, or too many this hour.
 type LimitError struct {
@@ -119,53 +141,104 @@ func NewEngine(s Store, counters throttle.Store, secret []byte, c clock.Clock) *
 	return &Engine{store: s, counters: counters, key: m.Sum(nil), clock: c}
 }
 
-// Issue makes a new code for an account and purpose, replacing any earlier
-// one, after checking the resend cooldown and the hourly cap. It returns the
-// plain code for the message; only its HMAC is stored.
-func (e *Engine) Issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (string, Record, error) {
-	return e.IssueFor(ctx, realm, accountID, purpose, TTL)
+// Message is how a new code goes out: the kind of message, in the
+// account's language, over a channel to one recipient. Send fills in
+// Data.Code and Data.Minutes.
+type Message struct {
+	Kind    notify.Kind
+	Lang    string
+	Channel notify.Channel
+	To      string
+	Data    notify.Data
 }
 
-// IssueFor is Issue with a code valid for ttl (an admin invitation lasts
-// days, not minutes).
-func (e *Engine) IssueFor(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration) (string, Record, error) {
+// Send makes a new code for an account and purpose, valid for ttl, and sends
+// it as m through s. This is the one place that orders a code's limits, and
+// each step refuses before anything after it is spent:
+//
+//  1. the code's own limits: the resend cooldown (per purpose), then the
+//     hourly cap (per account);
+//  2. the SMS budgets (Sender.Allow): the recipient's number, then the
+//     system's day;
+//  3. the new code, replacing any earlier one;
+//  4. the message.
+//
+// So a request inside the cooldown spends no SMS budget, and a refused SMS
+// leaves the code the person already has in place. A refusal is a
+// *LimitError, a *throttle.Refused or ErrSMSCapReached.
+func (e *Engine) Send(ctx context.Context, s *Sender, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration, m Message) error {
+	// A function built without a notifier panics here, before any counter
+	// moves (a wiring mistake App.Handler refuses at start-up).
+	s.mustSend()
+	if err := e.admit(ctx, realm, accountID, purpose); err != nil {
+		return err
+	}
+	if err := s.Allow(ctx, m.Channel, m.To); err != nil {
+		return err
+	}
+	plain, err := e.issue(ctx, realm, accountID, purpose, ttl)
+	if err != nil {
+		return err
+	}
+	m.Data.Code, m.Data.Minutes = plain, int(ttl/time.Minute)
+	return s.Send(ctx, m.Kind, m.Lang, m.Channel, m.To, m.Data)
+}
+
+// admit counts one send against the resend cooldown and the hourly cap,
+// refusing with a *LimitError when either is reached.
+func (e *Engine) admit(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) error {
 	now := e.clock.Now()
 	scope := string(realm) + ":" + accountID + ":" + string(purpose)
 	c, err := e.counters.Hit(ctx, "code-cooldown:"+scope, 1, ResendCooldown, now)
 	if err != nil {
-		return "", Record{}, err
+		return err
 	}
 	if !c.Allowed {
-		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
+		return &LimitError{RetryAfter: c.RetryAfter(now)}
 	}
 	// The hourly cap is per account, across purposes (the cooldown is per
 	// purpose, so the email and SMS codes of a registration can go together).
 	c, err = e.counters.Hit(ctx, "code-sends:"+string(realm)+":"+accountID, MaxSendsPerHour, time.Hour, now)
 	if err != nil {
-		return "", Record{}, err
+		return err
 	}
 	if !c.Allowed {
-		return "", Record{}, &LimitError{RetryAfter: c.RetryAfter(now)}
+		return &LimitError{RetryAfter: c.RetryAfter(now)}
 	}
+	return nil
+}
+
+// issue stores a new code for an account and purpose, valid for ttl,
+// replacing any earlier one, and returns it in plain for the message; only
+// its HMAC is stored.
+func (e *Engine) issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration) (string, error) {
 	code, err := newCode()
 	if err != nil {
-		return "", Record{}, err
+		return "", err
 	}
+	now := e.clock.Now()
 	r := Record{
 		Realm: realm, AccountID: accountID, Purpose: purpose, ID: newID(),
 		State: Pending, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	r.MAC = e.mac(r, code)
 	if err := e.store.PutCode(ctx, r); err != nil {
-		return "", Record{}, err
+		return "", err
 	}
-	return code, r, nil
+	return code, nil
 }
 
-// Check compares code with the account's pending code for purpose. A wrong
-// code counts an attempt (atomically) and the fifth burns it. It does not
-// consume the code: the caller redeems the returned record with a
-// conditional write, so two concurrent checks cannot both win.
+// Check compares code with the account's pending code for purpose. The try
+// is reserved on the store before the comparison (ReserveAttempt), so a
+// code with MaxAttempts tries counted is never compared again, however many
+// tries arrive at once. A wrong code is a *WrongError, every other failure
+// ErrInvalid. It does not consume the code: the caller redeems the returned
+// record (its Attempts include this try) with a conditional write, so two
+// concurrent checks cannot both win.
+//
+// A code whose tries are used up stays stored until it expires or is
+// replaced: deleting it would also refuse a concurrent right code whose try
+// was among the counted ones, and the reservation already refuses the rest.
 func (e *Engine) Check(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, code string) (Record, error) {
 	r, err := e.store.GetCode(ctx, realm, accountID, purpose)
 	if errors.Is(err, store.ErrNotFound) {
@@ -174,28 +247,24 @@ func (e *Engine) Check(ctx context.Context, realm account.Realm, accountID strin
 	if err != nil {
 		return Record{}, err
 	}
-	now := e.clock.Now()
-	if r.State != Pending || r.Attempts >= MaxAttempts || !now.Before(r.ExpiresAt) {
+	if r.State != Pending || r.Attempts >= MaxAttempts || !e.clock.Now().Before(r.ExpiresAt) {
 		return Record{}, ErrInvalid
 	}
+	n, err := e.store.ReserveAttempt(ctx, r)
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		// Used, replaced or out of tries since it was read.
+		return Record{}, ErrInvalid
+	}
+	if err != nil {
+		return Record{}, err
+	}
+	r.Attempts = n
 	want, _ := hex.DecodeString(r.MAC)
 	got, _ := hex.DecodeString(e.mac(r, normalize(code)))
 	if hmac.Equal(want, got) && len(want) > 0 {
 		return r, nil
 	}
-	n, err := e.store.FailCode(ctx, r)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return Record{}, err
-	case n >= MaxAttempts:
-		// Burned: delete it so the next request sees nothing at all.
-		r.Attempts = n
-		if err := e.store.DeleteCode(ctx, r); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
-			return Record{}, err
-		}
-	}
-	return Record{}, ErrInvalid
+	return Record{}, &WrongError{Attempt: n}
 }
 
 // Valid reports whether a verified record may still be redeemed at now.

@@ -30,8 +30,9 @@ func NewSender(n notify.Notifier, counters throttle.Store, guard *throttle.Guard
 }
 
 // Allow spends one message of the budgets that apply to ch and to: for SMS
-// the recipient's number and the system's day. Callers ask before issuing a
-// code, so a refused SMS does not replace a code the person already has.
+// the recipient's number, then the system's day. A code goes out through
+// Engine.Send, which asks after the code's own limits and before issuing the
+// code; a notice (no code) asks Allow itself before Send.
 func (s *Sender) Allow(ctx context.Context, ch notify.Channel, to string) error {
 	s.mustSend()
 	if ch == notify.SMS {
@@ -58,8 +59,8 @@ func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch not
 }
 
 // mustSend panics when this program was built without a notifier: a wiring
-// mistake App.Handler refuses at start-up. Allow checks too, so the panic
-// comes before any budget is spent or code issued.
+// mistake App.Handler refuses at start-up. Allow and Engine.Send check
+// first, so the panic comes before any budget is spent or code issued.
 func (s *Sender) mustSend() {
 	if s.notifier == nil {
 		panic("code: this function was built without a notifier its route uses (see app.Parts)")

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
@@ -21,8 +20,9 @@ type Store interface {
 	GetAccount(ctx context.Context, realm account.Realm, id string) (account.Account, error)
 	LookupIdentifier(ctx context.Context, realm account.Realm, id account.Identifier) (string, error)
 	// VerifyContact stores a (with its new verified flag; version-checked as
-	// in UpdateAccount) and deletes the code r (on condition it is still r.ID
-	// in state r.State), both or neither.
+	// in UpdateAccount) and deletes the code r, both or neither. The code's
+	// condition is that of code.Store's redemptions: still r.ID, in state
+	// r.State, with at most code.MaxAttempts tries counted.
 	VerifyContact(ctx context.Context, a account.Account, r code.Record) error
 }
 
@@ -76,15 +76,8 @@ func (s *Service) send(ctx context.Context, a account.Account, kind account.Kind
 	if !ok || t.verified {
 		return nil
 	}
-	if err := s.sender.Allow(ctx, t.channel, t.to); err != nil {
-		return err
-	}
-	plain, _, err := s.codes.Issue(ctx, a.Realm, a.ID, t.purpose)
-	if err != nil {
-		return err
-	}
-	return s.sender.Send(ctx, t.kind, a.Language, t.channel, t.to, notify.Data{
-		Name: a.FirstName, Code: plain, Minutes: int(code.TTL / time.Minute),
+	return s.codes.Send(ctx, s.sender, a.Realm, a.ID, t.purpose, code.TTL, code.Message{
+		Kind: t.kind, Lang: a.Language, Channel: t.channel, To: t.to, Data: notify.Data{Name: a.FirstName},
 	})
 }
 

@@ -99,6 +99,9 @@ type reqInfo struct {
 	ip    string
 	ua    string
 	route string
+	// caller is the account id of the session authenticate accepted, "" for
+	// a caller without one.
+	caller string
 }
 
 func info(r *http.Request) *reqInfo {
@@ -161,18 +164,44 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // event records a security event about this request.
 func (a *API) event(r *http.Request, t audit.Type, realm account.Realm, accountID, identifier string, details map[string]string) {
-	ri := info(r)
-	a.Audit.Record(r.Context(), audit.Event{
-		Type: t, Realm: realm, AccountID: accountID, Identifier: identifier,
-		IP: ri.ip, UserAgent: ri.ua, RequestID: ri.id, Details: details,
-	})
+	a.Audit.Record(r.Context(), a.eventOf(r, t, realm, accountID, identifier, details))
 }
 
-// refused records a request a limit turned away, and returns the error to answer with.
+func (a *API) eventOf(r *http.Request, t audit.Type, realm account.Realm, accountID, identifier string, details map[string]string) audit.Event {
+	ri := info(r)
+	return audit.Event{
+		Type: t, Realm: realm, AccountID: accountID, Identifier: identifier,
+		IP: ri.ip, UserAgent: ri.ua, RequestID: ri.id, Details: details,
+	}
+}
+
+// strangerEvent records an event that a caller without a session can cause
+// on every request at no cost (a CSRF failure with a made-up cookie, a
+// refusal by a limit). Of those from one client IP, at most one per type and
+// minute is stored (Recorder.RecordRepeated); every one is logged. The
+// count is kept on the store, so it holds across Lambda instances. A
+// failure to count is logged and the event recorded as any other: the event
+// is best effort and never changes the answer.
+func (a *API) strangerEvent(r *http.Request, t audit.Type, realm account.Realm, identifier string, details map[string]string) {
+	ri := info(r)
+	n, err := a.Guard.Occurrence(r.Context(), "event:"+string(t), ri.ip)
+	if err != nil {
+		a.Log.Warn("security event not folded", "request_id", ri.id, "type", string(t), "error", err.Error())
+	}
+	a.Audit.RecordRepeated(r.Context(), a.eventOf(r, t, realm, "", identifier, details), n)
+}
+
+// refused records a request a limit turned away, and returns the error to
+// answer with. Only an authenticated caller's refusals are each stored.
 func (a *API) refused(r *http.Request, realm account.Realm, identifier string, err error) error {
 	var ref *throttle.Refused
 	if errors.As(err, &ref) {
-		a.event(r, audit.RateLimited, realm, "", identifier, map[string]string{"limit": string(ref.Limit), "route": info(r).route})
+		details := map[string]string{"limit": string(ref.Limit), "route": info(r).route}
+		if caller := info(r).caller; caller != "" {
+			a.event(r, audit.RateLimited, realm, caller, identifier, details)
+		} else {
+			a.strangerEvent(r, audit.RateLimited, realm, identifier, details)
+		}
 	}
 	return err
 }

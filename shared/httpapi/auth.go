@@ -25,7 +25,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 		return caller{}, errUnauthenticated
 	}
 	if changesState(r.Method) {
-		if err := a.requireCSRF(r, realm); err != nil {
+		if err := a.requireCSRF(r, realm, token); err != nil {
 			return caller{}, err
 		}
 	}
@@ -49,6 +49,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 		a.clearSession(w, realm)
 		return caller{}, errUnauthenticated
 	}
+	info(r).caller = acct.ID
 	return caller{session: s, account: acct}, nil
 }
 
@@ -149,7 +150,7 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
 	token := a.sessionToken(r, realm)
 	if token != "" {
-		if err := a.requireCSRF(r, realm); err != nil {
+		if err := a.requireCSRF(r, realm, token); err != nil {
 			return err
 		}
 		accountID, err := a.Sessions.End(r.Context(), realm, token)

@@ -132,14 +132,28 @@ func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) erro
 		return err
 	}
 	tok, exp, err := a.Reset.Verify(r.Context(), p.realm(), *in.Identifier, *in.Code)
-	if errors.Is(err, code.ErrInvalid) {
-		a.event(r, audit.CodeFailed, p.realm(), "", *in.Identifier, map[string]string{"purpose": string(code.PasswordReset)})
-	}
 	if err != nil {
+		a.codeFailed(r, p.realm(), *in.Identifier, string(code.PasswordReset), err)
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"reset_token": tok, "expires_at": exp.Format(time.RFC3339)})
 	return nil
+}
+
+// codeFailed records a code_failed event when err is a refused code. A wrong
+// code that was judged carries its try's number ("attempt": 1 to
+// code.MaxAttempts); a code refused without being compared (none, expired,
+// used, out of tries) carries none.
+func (a *API) codeFailed(r *http.Request, realm account.Realm, identifier, purpose string, err error) {
+	if !errors.Is(err, code.ErrInvalid) {
+		return
+	}
+	details := map[string]string{"purpose": purpose}
+	var wrong *code.WrongError
+	if errors.As(err, &wrong) {
+		details["attempt"] = strconv.Itoa(wrong.Attempt)
+	}
+	a.event(r, audit.CodeFailed, realm, "", identifier, details)
 }
 
 type confirmRequest struct {
@@ -203,10 +217,8 @@ func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) er
 		return err
 	}
 	acct, kind, err := a.Contact.Verify(r.Context(), *in.Identifier, *in.Code)
-	if errors.Is(err, code.ErrInvalid) {
-		a.event(r, audit.CodeFailed, account.Resident, "", *in.Identifier, map[string]string{"purpose": "verify_contact"})
-	}
 	if err != nil {
+		a.codeFailed(r, account.Resident, *in.Identifier, "verify_contact", err)
 		return err
 	}
 	a.event(r, audit.ContactVerified, account.Resident, acct.ID, *in.Identifier, map[string]string{"contact": string(kind)})

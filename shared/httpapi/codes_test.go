@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +13,8 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
 )
 
@@ -417,6 +422,236 @@ func TestConcurrentVerificationsOfOneCode(t *testing.T) {
 			t.Fatalf("%d of 20 concurrent verifications succeeded, want exactly 1", ok)
 		}
 	})
+}
+
+// withLimits changes the abuse limits in force.
+func withLimits(change func(l *config.Config)) envOption {
+	return func(c *config.Config, _ *app.Options) { change(c) }
+}
+
+// codeTrial is one burst of guesses at one code: 29 wrong codes and the
+// right one, sent at once, the right one at a random place among them.
+type codeTrial struct {
+	path, identifier, right string
+	// ok is the success status of the route.
+	ok int
+}
+
+// run sends the burst and returns whether the right code was accepted and
+// the try numbers the code_failed events of the burst report for the wrong
+// codes that were judged (compared with the code).
+func (tr codeTrial) run(t *testing.T, e *env) (accepted bool, judgedWrong []int) {
+	t.Helper()
+	start := e.clock.Now()
+	const n = 30
+	rightAt := rand.IntN(n)
+	statuses := make([]*response, n)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range n {
+		guess := tr.right
+		if i != rightAt {
+			guess = fmt.Sprintf("%06d", (atoi(tr.right)+1+i)%1000000)
+		}
+		b := e.browser()
+		wg.Go(func() {
+			<-gate
+			statuses[i] = b.do("POST", tr.path, map[string]string{"identifier": tr.identifier, "code": guess})
+		})
+	}
+	close(gate)
+	wg.Wait()
+	for i, r := range statuses {
+		switch {
+		case i == rightAt && r.status == tr.ok:
+			accepted = true
+		case r.status != 400 || r.errCode() != "invalid_code":
+			t.Fatalf("guess %d (right: %v): %d %s", i, i == rightAt, r.status, r.body)
+		}
+	}
+	evs, _, err := e.app.Store.QueryEvents(context.Background(), audit.Query{Type: audit.CodeFailed, Since: start, Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != n-btoi(accepted) {
+		t.Fatalf("%d code_failed events for %d refused guesses", len(evs), n-btoi(accepted))
+	}
+	for _, ev := range evs {
+		if a := ev.Details["attempt"]; a != "" {
+			k, _ := strconv.Atoi(a)
+			judgedWrong = append(judgedWrong, k)
+		}
+	}
+	return accepted, judgedWrong
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// The try limit holds under concurrency: of 29 wrong codes and the right
+// one sent at once, at most code.MaxAttempts are judged, each with its own
+// try number, and the right one is accepted only when it was one of them
+// (then at most MaxAttempts-1 wrong ones were judged). The store agrees:
+// a code not redeemed keeps exactly MaxAttempts tries; a redeemed reset
+// code has counted the judged tries and no others. Repeated, as a race.
+func TestConcurrentGuessesJudgeAtMostFive(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store, withLimits(func(c *config.Config) {
+			c.Limits.CodeVerifyIP.Max, c.Limits.RegisterIP.Max, c.Limits.ResetIP.Max = 10_000, 100, 100
+		}))
+		check := func(t *testing.T, accepted bool, judgedWrong []int) {
+			t.Helper()
+			seen := map[int]bool{}
+			for _, k := range judgedWrong {
+				if k < 1 || k > code.MaxAttempts || seen[k] {
+					t.Fatalf("judged wrong tries numbered %v: want distinct numbers in 1..%d", judgedWrong, code.MaxAttempts)
+				}
+				seen[k] = true
+			}
+			judged := len(judgedWrong) + btoi(accepted)
+			if judged > code.MaxAttempts {
+				t.Fatalf("%d tries judged (%d wrong, right accepted: %v), want at most %d", judged, len(judgedWrong), accepted, code.MaxAttempts)
+			}
+			if !accepted && len(judgedWrong) != code.MaxAttempts {
+				t.Fatalf("right code refused after %d judged wrong tries: it was refused without being one of the %d", len(judgedWrong), code.MaxAttempts)
+			}
+		}
+		stored := func(t *testing.T, realm account.Realm, id string, p code.Purpose) (code.Record, bool) {
+			t.Helper()
+			r, err := e.app.Store.GetCode(t.Context(), realm, id, p)
+			if err != nil {
+				return code.Record{}, false
+			}
+			return r, true
+		}
+		acceptedIn := map[string]int{}
+
+		t.Run("register/verify", func(t *testing.T) {
+			for trial := range 4 {
+				e.clock.Advance(time.Hour)
+				email := fmt.Sprintf("guess%d@example.com", trial)
+				id := e.register(e.browser(), email, fmt.Sprintf("0917555000%d", trial))
+				right, _ := e.lastCode(email)
+				tr := codeTrial{path: "/v1/resident/register/verify", identifier: email, right: right, ok: 204}
+				accepted, judgedWrong := tr.run(t, e)
+				check(t, accepted, judgedWrong)
+				a, err := e.app.Accounts.Get(t.Context(), account.Resident, id)
+				if err != nil || a.EmailVerified != accepted {
+					t.Fatalf("email verified = %v (%v), right code accepted = %v", a.EmailVerified, err, accepted)
+				}
+				r, ok := stored(t, account.Resident, id, code.VerifyEmail)
+				switch {
+				case accepted && ok:
+					t.Fatalf("redeemed code still stored: %+v", r)
+				case !accepted && (!ok || r.Attempts != code.MaxAttempts || r.State != code.Pending):
+					t.Fatalf("code after its tries ran out: %+v (stored: %v), want pending with %d tries", r, ok, code.MaxAttempts)
+				}
+				wantStatus(t, "the right code after the burst", tr.codeAgain(e), 400, "invalid_code")
+				acceptedIn["register/verify"] += btoi(accepted)
+			}
+		})
+		t.Run("password-reset/verify", func(t *testing.T) {
+			id := e.verifiedResident(false)
+			for range 4 {
+				e.clock.Advance(time.Hour)
+				if r := e.browser().do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"}); r.status != 202 {
+					t.Fatalf("reset request: %d %s", r.status, r.body)
+				}
+				right, _ := e.lastCode("juan@example.com")
+				tr := codeTrial{path: "/v1/resident/password-reset/verify", identifier: "juan@example.com", right: right, ok: 200}
+				accepted, judgedWrong := tr.run(t, e)
+				check(t, accepted, judgedWrong)
+				r, ok := stored(t, account.Resident, id, code.PasswordReset)
+				want := code.Pending
+				if accepted {
+					want = code.Verified
+				}
+				if !ok || r.State != want || r.Attempts != len(judgedWrong)+btoi(accepted) {
+					t.Fatalf("reset code after the burst: %+v (stored: %v), want %s with %d tries counted", r, ok, want, len(judgedWrong)+btoi(accepted))
+				}
+				wantStatus(t, "the right code after the burst", tr.codeAgain(e), 400, "invalid_code")
+				acceptedIn["password-reset/verify"] += btoi(accepted)
+			}
+		})
+		t.Logf("right code accepted in %v of 4 trials each", acceptedIn)
+	})
+}
+
+// Requests refused by a code's own limits (the 60 s cooldown, the hourly
+// cap) spend none of the number's daily SMS budget: many resends and reset
+// requests inside the cooldown still leave an SMS for the next request after
+// it, and the whole budget for the day. An SMS the budget refuses does not
+// replace the code the person already has.
+func TestRefusedCodeRequestsSpendNoSMSBudget(t *testing.T) {
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store, withLimits(func(c *config.Config) {
+			c.Limits.ResetIP.Max = 100
+			c.Limits.SMSPerNumber.Max = 4
+		}))
+		const phone = "+639171234567"
+		e.register(e.browser(), "juan@example.com", "09171234567")
+		b := e.browser()
+		sms := func(what string, want int) string {
+			t.Helper()
+			c, n := e.lastCode(phone)
+			if n != want {
+				t.Fatalf("%s: %d SMS to the number in all, want %d", what, n, want)
+			}
+			return c
+		}
+		sms("registration", 1)
+		ask := func(path string, body map[string]string) {
+			t.Helper()
+			if r := b.do("POST", path, body); r.status != 202 {
+				t.Fatalf("%s: %d %s", path, r.status, r.body)
+			}
+		}
+		resend := func() { ask("/v1/resident/register/resend", map[string]string{"identifier": "09171234567"}) }
+		for range 8 {
+			resend()
+		}
+		sms("resends inside the cooldown", 1)
+		e.clock.Advance(code.ResendCooldown + time.Second)
+		resend()
+		c := sms("a resend after the cooldown", 2)
+		if r := b.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": phone, "code": c}); r.status != 204 {
+			t.Fatalf("verify phone: %d %s", r.status, r.body)
+		}
+
+		// Reset codes by SMS, in a new hour (the hourly cap starts over).
+		e.clock.Advance(time.Hour)
+		reset := func() {
+			ask("/v1/resident/password-reset", map[string]string{"identifier": "09171234567", "channel": "sms"})
+		}
+		reset()
+		sms("a reset request", 3)
+		for range 8 {
+			reset()
+		}
+		sms("reset requests inside the cooldown", 3)
+		e.clock.Advance(code.ResendCooldown + time.Second)
+		reset()
+		kept := sms("a reset request after the cooldown", 4)
+
+		// The budget (4 a day here) is spent now, by four real SMS: the next
+		// request passes the cooldown and the hourly cap, the budget refuses
+		// it, and the code sent last stays valid.
+		e.clock.Advance(code.ResendCooldown + time.Second)
+		reset()
+		sms("a reset request past the number's budget", 4)
+		if r := b.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": phone, "code": kept}); r.status != 200 {
+			t.Fatalf("the code sent before the refused SMS: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// codeAgain sends the trial's right code once more.
+func (tr codeTrial) codeAgain(e *env) *response {
+	return e.browser().do("POST", tr.path, map[string]string{"identifier": tr.identifier, "code": tr.right})
 }
 
 func TestOutboxIsLocalOnly(t *testing.T) {

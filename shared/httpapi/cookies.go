@@ -87,13 +87,22 @@ func newCSRFToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// requireCSRF refuses (and logs) an unsafe request with a session whose
-// CSRF header does not match.
-func (a *API) requireCSRF(r *http.Request, realm account.Realm) error {
+// requireCSRF refuses (and records) an unsafe request that presents token,
+// realm's session cookie, without a matching CSRF header. A token we signed
+// names its account, and its refusals are each stored with that account;
+// anything else is a made-up cookie that costs nothing to send, so its
+// refusals are a stranger's (strangerEvent). The signature decides, not the
+// session item: reading the session would let a cross-site request touch it.
+func (a *API) requireCSRF(r *http.Request, realm account.Realm, token string) error {
 	if a.checkCSRF(r) {
 		return nil
 	}
-	a.event(r, audit.CSRFFailed, realm, "", "", map[string]string{"route": info(r).route})
+	details := map[string]string{"route": info(r).route}
+	if accountID, _, signed := a.Sessions.Identify(realm, token); signed {
+		a.event(r, audit.CSRFFailed, realm, accountID, "", details)
+	} else {
+		a.strangerEvent(r, audit.CSRFFailed, realm, "", details)
+	}
 	return errCSRF
 }
 

@@ -85,7 +85,7 @@ func TestStoreCallsPerRoute(t *testing.T) {
 		}, 0, 15, 0},
 		{"POST /v1/resident/register/verify", func() *response {
 			return newcomer.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "maria@example.com", "code": lastCode["maria@example.com"]})
-		}, 3, 3, 0},
+		}, 3, 4, 0},
 		{"POST /v1/resident/register/resend", func() *response {
 			e.clock.Advance(code.ResendCooldown + time.Second)
 			return newcomer.do("POST", "/v1/resident/register/resend", map[string]string{"identifier": "09181112222"})
@@ -104,7 +104,7 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			r := fresh.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": lastCode["juan@example.com"]})
 			resetToken = r.str("reset_token")
 			return r
-		}, 3, 2, 0},
+		}, 3, 3, 0},
 		{"POST /v1/{realm}/password-reset/confirm", func() *response {
 			return fresh.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": resetToken, "new_password": "ampalaya upo patola 2027"})
 		}, 3, 6, 0},

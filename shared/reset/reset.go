@@ -32,7 +32,8 @@ type Store interface {
 	LookupIdentifier(ctx context.Context, realm account.Realm, id account.Identifier) (string, error)
 	code.Store
 	// ResetPassword stores a (new password hash, version-checked), deletes
-	// the code r (still r.ID in state r.State) and every session of the
+	// the code r (still r.ID in state r.State, with at most
+	// code.MaxAttempts tries counted) and every session of the
 	// account except those keyed in keep, all or nothing. It returns how
 	// many sessions ended.
 	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
@@ -92,15 +93,9 @@ func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel
 		// with a 10-minute code.
 		return s.Invite(ctx, a)
 	}
-	if err := s.sender.Allow(ctx, ch, to); err != nil {
-		return err
-	}
-	plain, _, err := s.codes.Issue(ctx, realm, a.ID, code.PasswordReset)
-	if err != nil {
-		return err
-	}
-	return s.sender.Send(ctx, notify.ResetCode, a.Language, ch, to, notify.Data{
-		Name: firstName(a), Code: plain, Minutes: int(code.TTL / time.Minute), Username: a.Username,
+	return s.codes.Send(ctx, s.sender, realm, a.ID, code.PasswordReset, code.TTL, code.Message{
+		Kind: notify.ResetCode, Lang: a.Language, Channel: ch, To: to,
+		Data: notify.Data{Name: firstName(a), Username: a.Username},
 	})
 }
 
@@ -111,12 +106,9 @@ const InvitationTTL = 72 * time.Hour
 // username and a reset code valid for InvitationTTL, to set a password with
 // through the reset flow. The code is never returned to the caller.
 func (s *Service) Invite(ctx context.Context, a account.Account) error {
-	plain, _, err := s.codes.IssueFor(ctx, account.Admin, a.ID, code.PasswordReset, InvitationTTL)
-	if err != nil {
-		return err
-	}
-	return s.sender.Send(ctx, notify.AdminInvitation, a.Language, notify.Email, a.Email, notify.Data{
-		Name: a.FullName, Code: plain, Minutes: int(InvitationTTL / time.Minute), Username: a.Username,
+	return s.codes.Send(ctx, s.sender, account.Admin, a.ID, code.PasswordReset, InvitationTTL, code.Message{
+		Kind: notify.AdminInvitation, Lang: a.Language, Channel: notify.Email, To: a.Email,
+		Data: notify.Data{Name: a.FullName, Username: a.Username},
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 	"time"
@@ -236,6 +237,21 @@ func (g *Guard) ResetCompleted(ctx context.Context, realm string, identifiers []
 		}
 	}
 	return nil
+}
+
+// Occurrence counts one occurrence of what (a security event type, say)
+// from ip's client (its /64 for IPv6) in the current UTC minute, on the
+// store so the count holds across Lambda instances, and returns how many
+// there have been in that minute so far, this one included.
+func (g *Guard) Occurrence(ctx context.Context, what, ip string) (int, error) {
+	now := g.clock.Now()
+	minute := now.Truncate(time.Minute)
+	k := "occurrence:" + what + ":" + client(ip) + ":" + minute.UTC().Format("200601021504")
+	c, err := g.store.Hit(ctx, k, math.MaxInt32, minute.Add(time.Minute).Sub(now), now)
+	if err != nil {
+		return 0, err
+	}
+	return c.Count, nil
 }
 
 // Allow counts one attempt of kind by who (an IP, a phone number),

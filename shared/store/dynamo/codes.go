@@ -14,12 +14,14 @@ import (
 	"github.com/ekolek/identity/shared/store"
 )
 
-// codeIsCondition holds when the stored code is still the one a record
-// names, in the state the record has.
-const codeIsCondition = "code_id = :id AND code_state = :state"
+// codeRedeemable holds when the stored code is still the one a record
+// names, in the state the record has, with its tries within the limit (the
+// redeeming try is counted before the code is compared, so MaxAttempts
+// itself is within). Every redemption of a code carries it.
+const codeRedeemable = "code_id = :id AND code_state = :state AND attempts <= :max"
 
-func codeIsValues(r code.Record) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{":id": str(r.ID), ":state": str(string(r.State))}
+func codeRedeemableValues(r code.Record) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{":id": str(r.ID), ":state": str(string(r.State)), ":max": num(code.MaxAttempts)}
 }
 
 // PutCode implements code.Store.
@@ -47,27 +49,23 @@ func (s *Store) GetCode(ctx context.Context, realm account.Realm, accountID stri
 	return codeFrom(out.Item), nil
 }
 
-// FailCode implements code.Store with one conditional ADD.
-func (s *Store) FailCode(ctx context.Context, r code.Record) (int, error) {
+// ReserveAttempt implements code.Store with one conditional update.
+func (s *Store) ReserveAttempt(ctx context.Context, r code.Record) (int, error) {
 	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           s.table,
 		Key:                 codeKey(r.Realm, r.AccountID, r.Purpose),
 		UpdateExpression:    aws.String("SET attempts = attempts + :one"),
-		ConditionExpression: aws.String("code_id = :id"),
+		ConditionExpression: aws.String("code_id = :id AND code_state = :pending AND attempts < :max"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": num(1), ":id": str(r.ID),
+			":one": num(1), ":id": str(r.ID), ":pending": str(string(code.Pending)), ":max": num(code.MaxAttempts),
 		},
-		ReturnValues: types.ReturnValueUpdatedNew,
+		ReturnValues:                        types.ReturnValueUpdatedNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case err == nil:
-		return int(item(out.Attributes).getN("attempts")), nil
-	case errors.As(err, &ccf):
-		return 0, store.ErrNotFound
-	default:
-		return 0, unavailable(ctx, "FailCode", err)
+	if err := conditionalWrite(ctx, "ReserveAttempt", err); err != nil {
+		return 0, err
 	}
+	return int(item(out.Attributes).getN("attempts")), nil
 }
 
 // MarkCodeVerified implements code.Store.
@@ -89,29 +87,17 @@ func (s *Store) MarkCodeVerified(ctx context.Context, r code.Record, expires tim
 		TableName:                           s.table,
 		Key:                                 codeKey(r.Realm, r.AccountID, r.Purpose),
 		UpdateExpression:                    aws.String("SET code_state = :verified, code_expires_at = :exp, expires_at = :ttl"),
-		ConditionExpression:                 aws.String("code_id = :id AND code_state = :pending AND attempts < :max"),
+		ConditionExpression:                 aws.String("code_id = :id AND code_state = :pending AND attempts <= :max"),
 		ExpressionAttributeValues:           vals,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	return conditionalWrite(ctx, "MarkCodeVerified", err)
 }
 
-// DeleteCode implements code.Store: ErrNotFound when no code is stored,
-// ErrConflict when another code or state is.
-func (s *Store) DeleteCode(ctx context.Context, r code.Record) error {
-	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           s.table,
-		Key:                                 codeKey(r.Realm, r.AccountID, r.Purpose),
-		ConditionExpression:                 aws.String(codeIsCondition),
-		ExpressionAttributeValues:           codeIsValues(r),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	return conditionalWrite(ctx, "DeleteCode", err)
-}
-
 // VerifyContact implements contact.Store: the account put and the code
-// deletion are one transaction. A failed condition is ErrNotFound when the
-// account or the code is gone, ErrConflict when either changed.
+// deletion (on codeRedeemable) are one transaction. A failed condition is
+// ErrNotFound when the account or the code is gone, ErrConflict when either
+// changed or the code's tries are past the limit.
 func (s *Store) VerifyContact(ctx context.Context, a account.Account, r code.Record) error {
 	return s.writeAccount(ctx, "VerifyContact", a, accountWrite{code: &r})
 }

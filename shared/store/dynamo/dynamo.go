@@ -324,8 +324,8 @@ func (s *Store) UpdateAdmin(ctx context.Context, a account.Account, roster int64
 
 // accountWrite is what writeAccount changes together with the account.
 type accountWrite struct {
-	// code, when not nil, is deleted on condition it is still code.ID in
-	// state code.State.
+	// code, when not nil, is deleted on condition codeRedeemable: still
+	// code.ID in state code.State, its tries within the limit.
 	code *code.Record
 	// roster, when not nil, is the roster version moved to the next one.
 	roster *int64
@@ -378,8 +378,8 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
 			TableName:                           s.table,
 			Key:                                 codeKey(r.Realm, r.AccountID, r.Purpose),
-			ConditionExpression:                 aws.String(codeIsCondition),
-			ExpressionAttributeValues:           codeIsValues(*r),
+			ConditionExpression:                 aws.String(codeRedeemable),
+			ExpressionAttributeValues:           codeRedeemableValues(*r),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
@@ -436,7 +436,7 @@ func (s *Store) checkBeforeSurplus(ctx context.Context, a account.Account, w acc
 		if err != nil {
 			return err
 		}
-		if c.ID != r.ID || c.State != r.State {
+		if c.ID != r.ID || c.State != r.State || c.Attempts > code.MaxAttempts {
 			return store.ErrConflict
 		}
 	}

@@ -206,12 +206,11 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 			_, err := s.GetCode(ctx, account.Resident, "r1", code.VerifyEmail)
 			return err
 		},
-		"FailCode": func(ctx context.Context) error {
-			_, err := s.FailCode(ctx, c)
+		"ReserveAttempt": func(ctx context.Context) error {
+			_, err := s.ReserveAttempt(ctx, c)
 			return err
 		},
 		"MarkCodeVerified": func(ctx context.Context) error { return s.MarkCodeVerified(ctx, c, time.Now().Add(time.Hour)) },
-		"DeleteCode":       func(ctx context.Context) error { return s.DeleteCode(ctx, c) },
 		"VerifyContact":    func(ctx context.Context) error { return s.VerifyContact(ctx, a, c) },
 		"ResetPassword": func(ctx context.Context) error {
 			_, err := s.ResetPassword(ctx, a, c, nil)

@@ -58,16 +58,16 @@ func (s *Store) GetCode(_ context.Context, realm account.Realm, accountID string
 	return r, err
 }
 
-// FailCode implements code.Store.
-func (s *Store) FailCode(_ context.Context, r code.Record) (int, error) {
+// ReserveAttempt implements code.Store.
+func (s *Store) ReserveAttempt(_ context.Context, r code.Record) (int, error) {
 	var n int
 	err := s.update(func(tx *bolt.Tx) error {
 		cur, err := getCode(tx, r.Realm, r.AccountID, r.Purpose)
 		if err != nil {
 			return err
 		}
-		if cur.ID != r.ID {
-			return store.ErrNotFound
+		if cur.ID != r.ID || cur.State != code.Pending || cur.Attempts >= code.MaxAttempts {
+			return store.ErrConflict
 		}
 		cur.Attempts++
 		n = cur.Attempts
@@ -83,7 +83,7 @@ func (s *Store) MarkCodeVerified(_ context.Context, r code.Record, expires time.
 		if err != nil {
 			return err
 		}
-		if cur.ID != r.ID || cur.State != code.Pending || cur.Attempts >= code.MaxAttempts {
+		if cur.ID != r.ID || cur.State != code.Pending || cur.Attempts > code.MaxAttempts {
 			return store.ErrConflict
 		}
 		cur.State, cur.ExpiresAt = code.Verified, expires
@@ -91,26 +91,24 @@ func (s *Store) MarkCodeVerified(_ context.Context, r code.Record, expires time.
 	})
 }
 
-func deleteCode(tx *bolt.Tx, r code.Record) error {
+// redeemCode deletes the stored code on condition that it is still r.ID in
+// state r.State with its tries within the limit (the redeeming try is
+// counted before the code is compared, so MaxAttempts itself is within).
+func redeemCode(tx *bolt.Tx, r code.Record) error {
 	cur, err := getCode(tx, r.Realm, r.AccountID, r.Purpose)
 	if err != nil {
 		return err
 	}
-	if cur.ID != r.ID || cur.State != r.State {
+	if cur.ID != r.ID || cur.State != r.State || cur.Attempts > code.MaxAttempts {
 		return store.ErrConflict
 	}
 	return tx.Bucket(bCodes).Delete(codeKey(r.Realm, r.AccountID, r.Purpose))
 }
 
-// DeleteCode implements code.Store.
-func (s *Store) DeleteCode(_ context.Context, r code.Record) error {
-	return s.update(func(tx *bolt.Tx) error { return deleteCode(tx, r) })
-}
-
 // VerifyContact implements contact.Store.
 func (s *Store) VerifyContact(_ context.Context, a account.Account, r code.Record) error {
 	return s.update(func(tx *bolt.Tx) error {
-		if err := deleteCode(tx, r); err != nil {
+		if err := redeemCode(tx, r); err != nil {
 			return err
 		}
 		return updateAccount(tx, a)
@@ -121,7 +119,7 @@ func (s *Store) VerifyContact(_ context.Context, a account.Account, r code.Recor
 func (s *Store) ResetPassword(_ context.Context, a account.Account, r code.Record, keep []string) (int, error) {
 	var n int
 	err := s.update(func(tx *bolt.Tx) (err error) {
-		if err := deleteCode(tx, r); err != nil {
+		if err := redeemCode(tx, r); err != nil {
 			return err
 		}
 		n, err = updateAccountEndSessions(tx, a, keep)

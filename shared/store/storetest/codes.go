@@ -64,8 +64,8 @@ func wantNoCode(t *testing.T, s Store, what string, r code.Record) {
 	wantErr(t, what, err, store.ErrNotFound)
 }
 
-// wantGoneOrConflict accepts either answer a condition on a missing item
-// may give (the code port's "ErrConflict (or ErrNotFound)").
+// wantGoneOrConflict accepts either answer a redemption's condition on a
+// missing code may give (ErrConflict or ErrNotFound).
 func wantGoneOrConflict(t *testing.T, what string, err error) {
 	t.Helper()
 	if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
@@ -102,43 +102,58 @@ func testCodeReplace(t *testing.T, s Store) {
 	now := wall()
 	old := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
 	mustPutCode(t, s, old)
-	if n, err := s.FailCode(ctx(t), old); err != nil || n != 1 {
-		t.Fatalf("FailCode = %d, %v; want 1", n, err)
+	if n, err := s.ReserveAttempt(ctx(t), old); err != nil || n != 1 {
+		t.Fatalf("ReserveAttempt = %d, %v; want 1", n, err)
 	}
 	repl := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now.Add(time.Minute))
 	mustPutCode(t, s, repl)
 	wantCode(t, s, "after replacement", repl)
 
-	_, err := s.FailCode(ctx(t), old)
-	wantErr(t, "FailCode of the replaced code", err, store.ErrNotFound)
+	_, err := s.ReserveAttempt(ctx(t), old)
+	wantErr(t, "ReserveAttempt of the replaced code", err, store.ErrConflict)
 	wantErr(t, "MarkCodeVerified of the replaced code", s.MarkCodeVerified(ctx(t), old, now.Add(time.Hour)), store.ErrConflict)
-	wantErr(t, "DeleteCode of the replaced code", s.DeleteCode(ctx(t), old), store.ErrConflict)
 	wantCode(t, s, "new code after the old one was used", repl)
 }
 
-func testFailCode(t *testing.T, s Store) {
+func testReserveAttempt(t *testing.T, s Store) {
 	now := wall()
 	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
 	other := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now)
 	mustPutCode(t, s, r, other)
-	for want := 1; want <= code.MaxAttempts+1; want++ {
-		// The record as first read: FailCode counts on the stored code.
-		n, err := s.FailCode(ctx(t), r)
+	for want := 1; want <= code.MaxAttempts; want++ {
+		// The record as first read: the store counts on the stored code.
+		n, err := s.ReserveAttempt(ctx(t), r)
 		if err != nil || n != want {
-			t.Fatalf("FailCode #%d = %d, %v; want %d", want, n, err, want)
+			t.Fatalf("ReserveAttempt #%d = %d, %v; want %d", want, n, err, want)
 		}
 	}
+	_, err := s.ReserveAttempt(ctx(t), r)
+	wantErr(t, "ReserveAttempt with the tries used up", err, store.ErrConflict)
 	want := r
-	want.Attempts = code.MaxAttempts + 1
-	wantCode(t, s, "after failures", want)
+	want.Attempts = code.MaxAttempts
+	wantCode(t, s, "after the tries ran out", want)
 	wantCode(t, s, "other purpose", other)
 
-	_, err := s.FailCode(ctx(t), codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now))
-	wantErr(t, "FailCode with no code stored", err, store.ErrNotFound)
-	wantNoCode(t, s, "FailCode created a code", codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now))
+	// Only a pending code takes tries.
+	v := codeRecord(account.Admin, "a1", code.PasswordReset, "c3", now)
+	mustPutCode(t, s, v)
+	if err := s.MarkCodeVerified(ctx(t), v, now.Add(time.Hour)); err != nil {
+		t.Fatalf("MarkCodeVerified: %v", err)
+	}
+	verified := mustGetCode(t, s, v)
+	_, err = s.ReserveAttempt(ctx(t), v)
+	wantErr(t, "ReserveAttempt of a verified code", err, store.ErrConflict)
+	wantCode(t, s, "verified code after a refused try", verified)
+
+	missing := codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now)
+	_, err = s.ReserveAttempt(ctx(t), missing)
+	wantErr(t, "ReserveAttempt with no code stored", err, store.ErrNotFound)
+	wantNoCode(t, s, "ReserveAttempt created a code", missing)
 }
 
-func testFailCodeConcurrent(t *testing.T, s Store) {
+// testReserveAttemptConcurrent: of many tries at once, exactly MaxAttempts
+// are counted, each with its own number; the rest are refused.
+func testReserveAttemptConcurrent(t *testing.T, s Store) {
 	const n = 20
 	r := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", wall())
 	mustPutCode(t, s, r)
@@ -149,35 +164,119 @@ func testFailCodeConcurrent(t *testing.T, s Store) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			got[i], errs[i] = s.FailCode(ctx(t), r)
+			got[i], errs[i] = s.ReserveAttempt(ctx(t), r)
 		})
 	}
 	close(start)
 	wg.Wait()
+	var counted []int
 	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("FailCode %d: %v", i, err)
+		switch {
+		case err == nil:
+			counted = append(counted, got[i])
+		case !errors.Is(err, store.ErrConflict):
+			t.Fatalf("ReserveAttempt %d: %v, want nil or ErrConflict", i, err)
 		}
 	}
-	slices.Sort(got)
-	want := make([]int, n)
+	slices.Sort(counted)
+	want := make([]int, code.MaxAttempts)
 	for i := range want {
 		want[i] = i + 1
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("counts returned = %v, want each of 1..%d once", got, n)
+	if !slices.Equal(counted, want) {
+		t.Errorf("counts returned = %v, want each of 1..%d once", counted, code.MaxAttempts)
 	}
-	if a := mustGetCode(t, s, r).Attempts; a != n {
-		t.Errorf("attempts stored = %d, want %d", a, n)
+	if a := mustGetCode(t, s, r).Attempts; a != code.MaxAttempts {
+		t.Errorf("attempts stored = %d, want %d", a, code.MaxAttempts)
 	}
+}
+
+// testReservedTryRedeems: a try counted within the limit stays redeemable
+// after later tries use up the rest (both redemptions), while no further
+// try is counted.
+func testReservedTryRedeems(t *testing.T, s Store) {
+	r1 := resident("r1", "juan@example.com", "+639171234567", account.StatusApproved, at(0))
+	r1.EmailVerified = false
+	mustCreate(t, s, r1)
+	now := wall()
+	reset := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	verify := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now)
+	mustPutCode(t, s, reset, verify)
+	for _, r := range []code.Record{reset, verify} {
+		if n, err := s.ReserveAttempt(ctx(t), r); err != nil || n != 1 {
+			t.Fatalf("first ReserveAttempt = %d, %v; want 1", n, err)
+		}
+		for range code.MaxAttempts - 1 {
+			if _, err := s.ReserveAttempt(ctx(t), r); err != nil {
+				t.Fatalf("ReserveAttempt: %v", err)
+			}
+		}
+		_, err := s.ReserveAttempt(ctx(t), r)
+		wantErr(t, "ReserveAttempt with the tries used up", err, store.ErrConflict)
+	}
+	// The first try's record, as Check returns it.
+	reset.Attempts, verify.Attempts = 1, 1
+	exp := now.Add(15 * time.Minute)
+	if err := s.MarkCodeVerified(ctx(t), reset, exp); err != nil {
+		t.Fatalf("MarkCodeVerified of a try within the limit: %v", err)
+	}
+	want := reset
+	want.State, want.ExpiresAt, want.Attempts = code.Verified, exp, code.MaxAttempts
+	wantCode(t, s, "after MarkCodeVerified", want)
+
+	a := mustGet(t, s, account.Resident, "r1")
+	a.EmailVerified = true
+	if err := s.VerifyContact(ctx(t), a, verify); err != nil {
+		t.Fatalf("VerifyContact of a try within the limit: %v", err)
+	}
+	wantNoCode(t, s, "code after VerifyContact", verify)
+	if got := mustGet(t, s, account.Resident, "r1"); !got.EmailVerified {
+		t.Errorf("email not verified after VerifyContact")
+	}
+}
+
+// testRedeemPastLimit: a code with more than MaxAttempts tries counted (as
+// a writer that counted without the limit could leave it) is not redeemed
+// by any redemption, and takes no further try.
+func testRedeemPastLimit(t *testing.T, s Store) {
+	r1 := resident("r1", "juan@example.com", "+639171234567", account.StatusApproved, at(0))
+	r1.PhoneVerified = false
+	mustCreate(t, s, r1)
+	now := wall()
+	reset := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
+	verify := codeRecord(account.Resident, "r1", code.VerifyPhone, "c2", now)
+	reset.Attempts, verify.Attempts = code.MaxAttempts+1, code.MaxAttempts+1
+	mustPutCode(t, s, reset, verify)
+
+	_, err := s.ReserveAttempt(ctx(t), reset)
+	wantErr(t, "ReserveAttempt past the limit", err, store.ErrConflict)
+	wantErr(t, "MarkCodeVerified past the limit", s.MarkCodeVerified(ctx(t), reset, now.Add(time.Hour)), store.ErrConflict)
+	wantCode(t, s, "reset code after refused redemption", reset)
+
+	a := mustGet(t, s, account.Resident, "r1")
+	verified := a
+	verified.PhoneVerified = true
+	wantErr(t, "VerifyContact past the limit", s.VerifyContact(ctx(t), verified, verify), store.ErrConflict)
+	sameAccount(t, "account after a refused VerifyContact", mustGet(t, s, account.Resident, "r1"), a)
+	wantCode(t, s, "contact code after refused redemption", verify)
+
+	// A verified reset code past the limit is not redeemed by a reset either.
+	gone := codeRecord(account.Resident, "r1", code.PasswordReset, "c3", now)
+	gone.State, gone.Attempts = code.Verified, code.MaxAttempts+1
+	mustPutCode(t, s, gone)
+	changed := a
+	changed.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3"
+	_, err = s.ResetPassword(ctx(t), changed, gone, nil)
+	wantErr(t, "ResetPassword past the limit", err, store.ErrConflict)
+	sameAccount(t, "account after a refused ResetPassword", mustGet(t, s, account.Resident, "r1"), a)
 }
 
 func testMarkVerified(t *testing.T, s Store) {
 	now := wall()
 	r := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
 	mustPutCode(t, s, r)
-	if _, err := s.FailCode(ctx(t), r); err != nil {
-		t.Fatalf("FailCode: %v", err)
+	if _, err := s.ReserveAttempt(ctx(t), r); err != nil {
+		t.Fatalf("ReserveAttempt: %v", err)
 	}
 	exp := now.Add(15 * time.Minute)
 	if err := s.MarkCodeVerified(ctx(t), r, exp); err != nil {
@@ -207,72 +306,6 @@ func testMarkVerifiedConcurrent(t *testing.T, s Store) {
 	want := r
 	want.State, want.ExpiresAt = code.Verified, now.Add(time.Duration(winner+1)*time.Minute)
 	wantCode(t, s, "the winner's write", want)
-}
-
-func testMarkVerifiedBurned(t *testing.T, s Store) {
-	now := wall()
-	burned := codeRecord(account.Resident, "r1", code.PasswordReset, "c1", now)
-	last := codeRecord(account.Admin, "a1", code.PasswordReset, "c2", now)
-	mustPutCode(t, s, burned, last)
-	for range code.MaxAttempts {
-		if _, err := s.FailCode(ctx(t), burned); err != nil {
-			t.Fatalf("FailCode: %v", err)
-		}
-	}
-	for range code.MaxAttempts - 1 {
-		if _, err := s.FailCode(ctx(t), last); err != nil {
-			t.Fatalf("FailCode: %v", err)
-		}
-	}
-	// The record as read before the failures still says 0 attempts: the
-	// store checks its own count.
-	wantErr(t, "MarkCodeVerified of a burned code", s.MarkCodeVerified(ctx(t), burned, now.Add(time.Hour)), store.ErrConflict)
-	if got := mustGetCode(t, s, burned); got.State != code.Pending {
-		t.Errorf("burned code state = %s, want pending", got.State)
-	}
-	if err := s.MarkCodeVerified(ctx(t), last, now.Add(time.Hour)); err != nil {
-		t.Errorf("MarkCodeVerified with one attempt left: %v", err)
-	}
-}
-
-func testDeleteCode(t *testing.T, s Store) {
-	now := wall()
-	r := codeRecord(account.Resident, "r1", code.VerifyEmail, "c1", now)
-	other := codeRecord(account.Resident, "r1", code.VerifyPhone, "c2", now)
-	mustPutCode(t, s, r, other)
-	if _, err := s.FailCode(ctx(t), r); err != nil {
-		t.Fatalf("FailCode: %v", err)
-	}
-	stored := mustGetCode(t, s, r)
-
-	wrongState := r
-	wrongState.State = code.Verified
-	wantErr(t, "DeleteCode in the wrong state", s.DeleteCode(ctx(t), wrongState), store.ErrConflict)
-	wrongID := r
-	wrongID.ID = "c9"
-	wantErr(t, "DeleteCode of another id", s.DeleteCode(ctx(t), wrongID), store.ErrConflict)
-	wantCode(t, s, "after refused deletes", stored)
-
-	// The condition is the id and state: attempts counted since the record
-	// was read do not matter.
-	if err := s.DeleteCode(ctx(t), r); err != nil {
-		t.Fatalf("DeleteCode: %v", err)
-	}
-	wantNoCode(t, s, "after DeleteCode", r)
-	wantGoneOrConflict(t, "DeleteCode again", s.DeleteCode(ctx(t), r))
-	wantCode(t, s, "other purpose", other)
-
-	v := codeRecord(account.Admin, "a1", code.PasswordReset, "c3", now)
-	mustPutCode(t, s, v)
-	if err := s.MarkCodeVerified(ctx(t), v, now.Add(time.Hour)); err != nil {
-		t.Fatalf("MarkCodeVerified: %v", err)
-	}
-	wantErr(t, "DeleteCode of a verified code as pending", s.DeleteCode(ctx(t), v), store.ErrConflict)
-	v.State = code.Verified
-	if err := s.DeleteCode(ctx(t), v); err != nil {
-		t.Fatalf("DeleteCode of the verified code: %v", err)
-	}
-	wantNoCode(t, s, "after deleting the verified code", v)
 }
 
 // testCodesBesideSessions: codes share their account's partition in some
@@ -319,8 +352,8 @@ func testVerifyContact(t *testing.T, s Store) {
 	c := codeRecord(account.Resident, "r1", code.VerifyPhone, "c1", now)
 	email := codeRecord(account.Resident, "r1", code.VerifyEmail, "c2", now)
 	mustPutCode(t, s, c, email)
-	if _, err := s.FailCode(ctx(t), c); err != nil {
-		t.Fatalf("FailCode: %v", err)
+	if _, err := s.ReserveAttempt(ctx(t), c); err != nil {
+		t.Fatalf("ReserveAttempt: %v", err)
 	}
 
 	a := mustGet(t, s, account.Resident, "r1")
