@@ -492,6 +492,9 @@ func TestGlobalsEnvironment(t *testing.T) {
 	if cfg.Limits != throttle.DefaultLimits {
 		t.Errorf("the template's default limits are %+v, the application's %+v", cfg.Limits, throttle.DefaultLimits)
 	}
+	if !slices.Equal(cfg.Barangays, config.DefaultBarangays) {
+		t.Errorf("the template's default barangay directory is %q, the application's %q", cfg.Barangays, config.DefaultBarangays)
+	}
 	days, err := strconv.Atoi(param("AuditRetentionDays"))
 	if err != nil {
 		t.Fatalf("AuditRetentionDays default: %v", err)

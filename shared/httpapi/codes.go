@@ -144,7 +144,7 @@ func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) erro
 
 type confirmRequest struct {
 	ResetToken  *string `json:"reset_token"`
-	NewPassword *string `json:"new_password"`
+	NewPassword *string `json:"new_password" text:"verbatim"`
 }
 
 // confirmReset is POST /v1/{realm}/password-reset/confirm. The account's

@@ -240,7 +240,7 @@ func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(true)
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
 
 		// Browser A: resident and admin logged in together. Browser B: the resident elsewhere.
 		a, bb := e.browser(), e.browser()
@@ -308,7 +308,7 @@ func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
 func TestAdminResetByUsernameAndEmail(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
 		b := e.browser()
 		for i, identifier := range []string{"ops", "ops@city.example.gov.ph"} {
 			e.clock.Advance(2 * time.Minute)

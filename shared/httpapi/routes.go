@@ -64,6 +64,10 @@ var Table = []Route{
 	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).login},
 	{Function: "logout", Method: http.MethodPost, Path: "/v1/{realm}/logout", Realms: bothRealms, handle: (*API).logout},
 	{Function: "session", Method: http.MethodGet, Path: "/v1/{realm}/session", Realms: bothRealms, handle: (*API).getSession},
+	// The directory is a constant of the configuration: served by the
+	// smallest function, which every page already keeps warm
+	// (docs/decisions.md).
+	{Function: "session", Method: http.MethodGet, Path: "/v1/barangays", handle: (*API).listBarangays},
 	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", Needs: NeedsPhone | NeedsPasswordPolicy | NeedsMessages, handle: (*API).register},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents/{id}", handle: (*API).getResident},

@@ -71,8 +71,8 @@ func (a *API) endMyOtherSessions(w http.ResponseWriter, r *http.Request, p param
 }
 
 type passwordChangeRequest struct {
-	CurrentPassword *string `json:"current_password"`
-	NewPassword     *string `json:"new_password"`
+	CurrentPassword *string `json:"current_password" text:"verbatim"`
+	NewPassword     *string `json:"new_password" text:"verbatim"`
 }
 
 // changePassword is POST /v1/{realm}/password: the current session stays,
