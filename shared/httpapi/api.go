@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,6 +117,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ri := &reqInfo{id: requestID(r), ip: clientIP(r), ua: r.UserAgent()}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+	if r.Method == http.MethodHead {
+		// The GET's answer without its body. The Lambda proxy adapter would
+		// send a body written to it, so it is held back here, for both.
+		hw := &headWriter{ResponseWriter: w}
+		defer hw.finish()
+		w = hw
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	a.securityHeaders(sw.Header(), ri.id)
 
@@ -142,15 +150,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ri.route = route.Method + " " + route.Path
 	if changesState(r.Method) {
-		if !isJSON(r.Header.Get("Content-Type")) {
+		switch {
+		case !hasBody(r):
+			// Nothing to read, so no type to check: a browser's fetch of a
+			// DELETE or a bodyless logout sends no Content-Type.
+			r.Body = http.NoBody
+		case !isJSON(r.Header.Get("Content-Type")):
 			writeError(sw, errUnsupportedMedia)
 			return
-		}
-		if r.ContentLength > MaxBodyBytes {
+		case r.ContentLength > MaxBodyBytes:
 			writeError(sw, errTooLarge)
 			return
+		default:
+			r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
 		}
-		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
 	}
 	if err := route.handle(a, sw, r, p); err != nil {
 		e := errorFor(err)
@@ -203,11 +216,13 @@ func (a *API) match(method, path string) (*Route, params, []string) {
 		if !ok {
 			continue
 		}
-		if rt.Method == method {
+		if slices.Contains(rt.Methods(), method) {
 			return rt, p, nil
 		}
-		if !slices.Contains(allowed, rt.Method) {
-			allowed = append(allowed, rt.Method)
+		for _, m := range rt.Methods() {
+			if !slices.Contains(allowed, m) {
+				allowed = append(allowed, m)
+			}
 		}
 	}
 	return nil, nil, allowed
@@ -245,6 +260,15 @@ func (rt *Route) matchPath(segs []string) (params, bool) {
 		p["realm"] = pat[1]
 	}
 	return p, true
+}
+
+// hasBody reports whether r comes with a body. A server request without
+// one has ContentLength 0 and no Transfer-Encoding (net/http gives it
+// http.NoBody); the Lambda proxy adapter builds the request from the
+// event's body string, so an empty string is ContentLength 0 too. A chunked
+// body has ContentLength -1: it counts as a body, however short.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength != 0 || len(r.TransferEncoding) > 0
 }
 
 // changesState reports whether method is unsafe in the HTTP sense: it needs
@@ -492,6 +516,34 @@ func jsonType(kind string) string {
 		return "an object"
 	}
 	return "a number"
+}
+
+// headWriter answers a HEAD request as the GET would be answered: the same
+// status and headers, and the length of the body it holds back.
+type headWriter struct {
+	http.ResponseWriter
+	status, length int
+}
+
+func (w *headWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *headWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.length += len(b)
+	return len(b), nil
+}
+
+// finish sends the status and headers, once the handler is done.
+func (w *headWriter) finish() {
+	w.WriteHeader(http.StatusOK)
+	if w.status != http.StatusNoContent && w.status != http.StatusNotModified {
+		w.Header().Set("Content-Length", strconv.Itoa(w.length))
+	}
+	w.ResponseWriter.WriteHeader(w.status)
 }
 
 // statusWriter remembers the status for the access log.

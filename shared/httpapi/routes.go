@@ -29,6 +29,16 @@ type Route struct {
 	handle func(a *API, w http.ResponseWriter, r *http.Request, p params) error
 }
 
+// Methods are the HTTP methods the route answers: its Method, and HEAD
+// beside a GET (answered as the GET, without the body). API Gateway routes
+// each of them to the function (template.yaml has an event for each).
+func (r Route) Methods() []string {
+	if r.Method == http.MethodGet {
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{r.Method}
+}
+
 // Needs is a set of parts of the system that only some functions link,
 // because each is large or slow to start (docs/deploy.md has the numbers).
 // A function is refused at start-up when its routes need a part it was built
