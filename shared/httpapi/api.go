@@ -271,8 +271,8 @@ func hasBody(r *http.Request) bool {
 	return r.ContentLength != 0 || len(r.TransferEncoding) > 0
 }
 
-// changesState reports whether method is unsafe in the HTTP sense: it needs
-// a JSON body type and, with a session, the CSRF header.
+// changesState reports whether method is unsafe in the HTTP sense: its body,
+// if it has one, must be JSON, and with a session it needs the CSRF header.
 func changesState(method string) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
