@@ -109,7 +109,11 @@ func createAdmin(ctx context.Context, cfg config.Config, args []string, stdin io
 	case errors.As(err, &invalid):
 		var parts []string
 		for f, why := range invalid.Fields {
-			parts = append(parts, "--"+strings.ReplaceAll(f, "_", "-")+": "+why)
+			flag := strings.ReplaceAll(f, "_", "-")
+			if f == "barangays" {
+				flag = "barangay" // one flag per barangay
+			}
+			parts = append(parts, "--"+flag+": "+why)
 		}
 		return errors.New(strings.Join(parts, "; "))
 	case errors.Is(err, account.ErrAlreadyRegistered):

@@ -84,7 +84,7 @@ func lookup(t *testing.T, dir string, id account.Identifier) (account.Account, e
 func TestCreateAdmin(t *testing.T) {
 	dir := localEnv(t)
 	ops := admin{username: "Ops.Juan", email: "Juan.Ops@Ekolek.example.ph", fullName: "Juan Dela Cruz",
-		role: "operations_manager", barangays: []string{"San Roque", "Malanday", "San Roque"}}
+		role: "operations_manager", barangays: []string{"San Roque", "Cuyab", "San Roque"}}
 	out, err := runCreateAdmin(t, ops, strongPassword)
 	if err != nil {
 		t.Fatalf("create-admin: %v", err)
@@ -108,8 +108,8 @@ func TestCreateAdmin(t *testing.T) {
 			a.Role != account.RoleOperationsManager || a.Status != account.StatusActive || !a.EmailVerified {
 			t.Errorf("stored admin = %+v", a)
 		}
-		if strings.Join(a.Barangays, "|") != "San Roque|Malanday" {
-			t.Errorf("barangays = %q, want [San Roque Malanday]", a.Barangays)
+		if strings.Join(a.Barangays, "|") != "San Roque|Cuyab" {
+			t.Errorf("barangays = %q, want [San Roque Cuyab]", a.Barangays)
 		}
 		ok, _, err := password.NewHasher(password.DefaultParams).Verify(strongPassword, a.PasswordHash)
 		if err != nil || !ok {
@@ -182,7 +182,8 @@ func TestCreateAdminRefused(t *testing.T) {
 		{name: "bad role", a: admin{username: "root.admin", email: "root@ekolek.example.ph", fullName: "Maria Santos", role: "king"}, stdin: strongPassword + "\n", want: []string{"--role"}},
 		{name: "bad email", a: admin{username: "root.admin", email: "Maria <root@x.ph>", fullName: "Maria Santos", role: "super_admin"}, stdin: strongPassword + "\n", want: []string{"--email"}},
 		{name: "bad username", a: admin{username: "r", email: "root@ekolek.example.ph", fullName: "Maria Santos", role: "super_admin"}, stdin: strongPassword + "\n", want: []string{"--username"}},
-		{name: "operations manager without barangay", a: admin{username: "ops", email: "ops@ekolek.example.ph", fullName: "Ops Person", role: "operations_manager"}, stdin: strongPassword + "\n", want: []string{"--barangays"}},
+		{name: "operations manager without barangay", a: admin{username: "ops", email: "ops@ekolek.example.ph", fullName: "Ops Person", role: "operations_manager"}, stdin: strongPassword + "\n", want: []string{"--barangay:"}},
+		{name: "barangay outside the directory", a: admin{username: "ops", email: "ops@ekolek.example.ph", fullName: "Ops Person", role: "operations_manager", barangays: []string{"San Roque", "San Isidro"}}, stdin: strongPassword + "\n", want: []string{"--barangay:", "directory"}},
 		{name: "unknown flag", args: []string{"create-admin", "--user", "x", "--password-stdin"}, stdin: strongPassword + "\n", want: []string{"flag provided but not defined", "usage"}},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 )
 
@@ -44,17 +46,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
 	}
+	srv := server(h)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- serve(srv, ln, h) }()
 	log.Info("local API listening", "addr", "http://"+cfg.Addr, "env", cfg.Env, "store", cfg.Store, "data_dir", cfg.DataDir)
 	select {
 	case err := <-errc:
@@ -67,4 +65,30 @@ func run() error {
 		return err
 	}
 	return nil
+}
+
+// server is the local API's HTTP server for h.
+func server(h *httpapi.API) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		// "OPTIONS *" goes to h (404, with its headers) instead of
+		// net/http's own answer.
+		DisableGeneralOptionsHandler: true,
+	}
+}
+
+// serve runs srv on ln until it is shut down. The answers net/http gives
+// by itself, before any handler sees the request, go out as h's own
+// (earlyAnswers).
+func serve(srv *http.Server, ln net.Listener, h *httpapi.API) error {
+	err := srv.Serve(earlyAnswers{Listener: ln, answer: h.EarlyAnswer})
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }

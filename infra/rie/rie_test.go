@@ -26,6 +26,7 @@ import (
 	"github.com/ekolek/identity/infra/rie"
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/notify/mototest"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/password/strength"
@@ -195,7 +196,7 @@ func seed(t *testing.T, client *dynamodb.Client, table string) {
 	t.Helper()
 	ctx := t.Context()
 	svc := account.NewService(dynamo.New(client, table), password.NewHasher(password.DefaultParams),
-		account.Checks{Phone: phone.Normalize, Password: strength.Check}, clock.System{})
+		account.Checks{Phone: phone.Normalize, Password: strength.Check}, config.DefaultBarangays, clock.System{})
 	admin, err := svc.CreateAdmin(ctx, account.NewAdmin{
 		Username: adminUser, Email: adminEmail, FullName: "Maria Reyes", Role: "super_admin", Password: adminPassword,
 	})
@@ -204,7 +205,7 @@ func seed(t *testing.T, client *dynamodb.Client, table string) {
 	}
 	res, err := svc.Register(ctx, account.Registration{
 		FirstName: "Juan", LastName: "Dela Cruz", Email: residentEmail, Phone: residentPhone,
-		Barangay: "San Isidro", Password: residentPassword,
+		Barangay: "Landayan", Password: residentPassword,
 	})
 	if err != nil {
 		t.Fatalf("seed resident: %v", err)

@@ -485,7 +485,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		unknownUser = "nobody@iam.samcheck.example"
 	)
 	registration := func(first, email, phone string) string {
-		return fmt.Sprintf(`{"first_name":%q,"last_name":"Dela Cruz","email":%q,"phone":%q,"barangay":"San Isidro","password":"mango tricycle umbrella 42"}`, first, email, phone)
+		return fmt.Sprintf(`{"first_name":%q,"last_name":"Dela Cruz","email":%q,"phone":%q,"barangay":"Landayan","password":"mango tricycle umbrella 42"}`, first, email, phone)
 	}
 	// manySessionsOf gives an account 120 sessions, more than one
 	// transaction can delete; manySessions, a resident.
@@ -558,6 +558,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	clk.Advance(20 * time.Minute) // admin idle 30m: refresh due
 	call("admin-residents", "GET", "/v1/admin/residents", "", 200)
 
+	call("session", "GET", "/v1/barangays", "", 200) // configuration: no calls
 	login("resident", juanEmail, pw)
 	call("session", "GET", "/v1/resident/session", "", 200)
 	clk.Advance(61 * time.Minute) // resident idle 2h: refresh due
@@ -956,7 +957,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		next := field(w, "next_cursor")
 		call("admin-admins", "GET", "/v1/admin/admins?status=active&limit=1&cursor="+next, "", 200)
 		sends(map[string]int{opsEmail: 1}, func() {
-			w = call("admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"`+opsEmail+`","full_name":"Olivia Ops","role":"operations_manager","barangays":["San Isidro"]}`, 201)
+			w = call("admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"`+opsEmail+`","full_name":"Olivia Ops","role":"operations_manager","barangays":["Landayan"]}`, 201)
 		})
 		has(w, `"invitation_sent":true`, `"role":"operations_manager"`)
 		lacks(w, lastCode(opsEmail))
@@ -976,7 +977,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	})
 	ops := jar("admin", "ops", opsPW)
 
-	// The operations manager sees the residents of San Isidro only: the
+	// The operations manager sees the residents of Landayan only: the
 	// list (with and without filters), the detail (verified flags, status
 	// history, active sessions); a San Roque resident is not there (404 for
 	// the detail and every status change, an empty list when asked for by
@@ -990,7 +991,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		lacks(w, rosaID)
 		w = call("admin-residents", "GET", "/v1/admin/residents?barangay=San%20Roque", "", 200)
 		has(w, `"residents":[]`)
-		w = call("admin-residents", "GET", "/v1/admin/residents?status=approved&barangay=San%20Isidro&q=maria&limit=10", "", 200)
+		w = call("admin-residents", "GET", "/v1/admin/residents?status=approved&barangay=Landayan&q=maria&limit=10", "", 200)
 		has(w, mariaID)
 		w = call("admin-residents", "GET", "/v1/admin/residents?q=0920", "", 200)
 		has(w, mariaID)
@@ -1020,7 +1021,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	// the last active super admin can be neither demoted nor suspended.
 	manySessionsOf(account.Admin, opsID, "c")
 	browse(boss, func() {
-		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"barangays":["San Isidro","San Roque"],"full_name":"Olivia M. Ops"}`, 200),
+		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"barangays":["Landayan","San Roque"],"full_name":"Olivia M. Ops"}`, 200),
 			`"sessions_ended":0`, `"San Roque"`)
 		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"status":"suspended","reason":"left the office"}`, 200),
 			`"sessions_ended":121`, `"status":"suspended"`)

@@ -304,7 +304,8 @@ type apiEvent struct {
 	node     *yaml.Node
 }
 
-// TestApiEvents: every route of the table is exactly one Api event, on its
+// TestApiEvents: every method of every route of the table (a GET route
+// answers HEAD too: Route.Methods) is exactly one Api event, on its
 // function's resource, on the template's one REST API; nothing else is.
 func TestApiEvents(t *testing.T) {
 	tp := loadTemplate(t)
@@ -348,20 +349,9 @@ func TestApiEvents(t *testing.T) {
 
 	routes := map[string]httpapi.Route{}
 	for _, r := range lambdaRoutes() {
-		k := routeKey(r.Method, r.Path)
-		routes[k] = r
-		evs := byRoute[k]
-		switch {
-		case len(evs) == 0:
-			t.Errorf("route %s (function %q) has no Api event: add one to %s in template.yaml", k, r.Function, logicalID(r.Function))
-		case len(evs) > 1:
-			var names []string
-			for _, e := range evs {
-				names = append(names, e.function+"."+e.name)
-			}
-			t.Errorf("route %s has %d Api events (%s), want exactly one", k, len(evs), strings.Join(names, ", "))
-		case evs[0].function != logicalID(r.Function):
-			t.Errorf("%s: route %s belongs to function %q (%s) but its Api event %s is on %s", where(evs[0].node), k, r.Function, logicalID(r.Function), evs[0].name, evs[0].function)
+		for _, m := range r.Methods() {
+			checkRouteEvents(t, routeKey(m, r.Path), r, byRoute[routeKey(m, r.Path)])
+			routes[routeKey(m, r.Path)] = r
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(byRoute)) {
@@ -375,6 +365,24 @@ func TestApiEvents(t *testing.T) {
 				t.Errorf("%s: %s event %s (%s) is not a route of httpapi.Table", where(e.node), e.function, e.name, k)
 			}
 		}
+	}
+}
+
+// checkRouteEvents: the route's method k has exactly one Api event, on the
+// route's function.
+func checkRouteEvents(t *testing.T, k string, r httpapi.Route, evs []apiEvent) {
+	t.Helper()
+	switch {
+	case len(evs) == 0:
+		t.Errorf("route %s (function %q) has no Api event: add one to %s in template.yaml", k, r.Function, logicalID(r.Function))
+	case len(evs) > 1:
+		var names []string
+		for _, e := range evs {
+			names = append(names, e.function+"."+e.name)
+		}
+		t.Errorf("route %s has %d Api events (%s), want exactly one", k, len(evs), strings.Join(names, ", "))
+	case evs[0].function != logicalID(r.Function):
+		t.Errorf("%s: route %s belongs to function %q (%s) but its Api event %s is on %s", where(evs[0].node), k, r.Function, logicalID(r.Function), evs[0].name, evs[0].function)
 	}
 }
 
@@ -396,7 +404,7 @@ func TestMethodSettings(t *testing.T) {
 			path := strings.ReplaceAll(strings.ReplaceAll(strings.TrimPrefix(rp, "/"), "~1", "/"), "~0", "~")
 			found := false
 			for _, r := range lambdaRoutes() {
-				if r.Path == path && (m == "*" || r.Method == m) {
+				if r.Path == path && (m == "*" || slices.Contains(r.Methods(), m)) {
 					found = true
 				}
 			}
@@ -491,6 +499,9 @@ func TestGlobalsEnvironment(t *testing.T) {
 	}
 	if cfg.Limits != throttle.DefaultLimits {
 		t.Errorf("the template's default limits are %+v, the application's %+v", cfg.Limits, throttle.DefaultLimits)
+	}
+	if !slices.Equal(cfg.Barangays, config.DefaultBarangays) {
+		t.Errorf("the template's default barangay directory is %q, the application's %q", cfg.Barangays, config.DefaultBarangays)
 	}
 	days, err := strconv.Atoi(param("AuditRetentionDays"))
 	if err != nil {
@@ -626,7 +637,7 @@ func checkEvent(fn string, data []byte) (*httpapi.Route, []error) {
 		if r.LocalOnly || r.Function != fn {
 			continue
 		}
-		if r.Method == ev.HTTPMethod && r.Path == ev.Resource {
+		if slices.Contains(r.Methods(), ev.HTTPMethod) && r.Path == ev.Resource {
 			route = &httpapi.Table[i]
 		}
 		others = append(others, routeKey(r.Method, r.Path))
@@ -700,9 +711,10 @@ func checkEvent(fn string, data []byte) (*httpapi.Route, []error) {
 			fail("a %s request has a body", ev.HTTPMethod)
 		}
 	default:
-		// Without it the API answers 415 and the event exercises nothing.
-		if mt, _, err := mime.ParseMediaType(header(ev.Headers, "Content-Type")); err != nil || mt != "application/json" {
-			fail("a %s event needs the header Content-Type: application/json", ev.HTTPMethod)
+		// A body without it is answered 415 and the event exercises
+		// nothing; a bodyless request needs none, as a browser sends none.
+		if mt, _, err := mime.ParseMediaType(header(ev.Headers, "Content-Type")); ev.Body != "" && (err != nil || mt != "application/json") {
+			fail("a %s event with a body needs the header Content-Type: application/json", ev.HTTPMethod)
 		}
 	}
 	return route, errs
@@ -827,6 +839,9 @@ func TestCheckEventRejects(t *testing.T) {
 		"no content type": func(m map[string]any) {
 			m["headers"] = map[string]any{"User-Agent": "ua"}
 			m["multiValueHeaders"] = map[string]any{"User-Agent": []any{"ua"}}
+		},
+		"HEAD on a POST route": func(m map[string]any) {
+			m["httpMethod"], rc(m)["httpMethod"], m["body"] = "HEAD", "HEAD", ""
 		},
 		"headers disagree": func(m map[string]any) { m["multiValueHeaders"] = map[string]any{"User-Agent": []any{"ua"}} },
 		"misspelt field":   func(m map[string]any) { m["pathParameter"] = map[string]any{} },

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/text"
 )
 
 // ErrLastSuperAdmin refuses a change that would leave no active super admin.
@@ -60,7 +61,7 @@ func (s *Service) UpdateAdmin(ctx context.Context, actor Account, id string, ch 
 		}
 	}
 	if ch.Barangays != nil {
-		a.Barangays = cleanBarangays(fields, *ch.Barangays)
+		a.Barangays = s.cleanBarangays(fields, *ch.Barangays, prev.Barangays)
 	}
 	if ch.FullName != nil {
 		a.FullName = checkName(fields, "full_name", *ch.FullName, 200)
@@ -130,16 +131,28 @@ func (s *Service) activeSuperAdmins(ctx context.Context) (int, error) {
 	}
 }
 
-// cleanBarangays trims, checks and de-duplicates barangay names.
-func cleanBarangays(fields map[string]string, in []string) []string {
+// cleanBarangays reads a list of barangays for an admin: each one of the
+// directory, in its spelling, once; blank entries are dropped. One the
+// admin already holds (held) may stay though the directory lacks it:
+// assignments made before the directory existed keep working until someone
+// removes them.
+func (s *Service) cleanBarangays(fields map[string]string, in, held []string) []string {
 	var out []string
 	for _, b := range in {
-		b = strings.TrimSpace(b)
-		if b == "" || slices.Contains(out, b) {
+		if strings.TrimSpace(b) == "" {
 			continue
 		}
-		checkName(fields, "barangays", b, 100)
-		out = append(out, b)
+		name, ok := s.barangays.Canonical(b)
+		if !ok {
+			var err error
+			if name, err = text.Normalize(strings.TrimSpace(b)); err != nil || !slices.Contains(held, name) {
+				fields["barangays"] = notInDirectory
+				continue
+			}
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
 	}
 	return out
 }

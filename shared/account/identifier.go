@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/text"
 )
 
 // Kind is the kind of a login identifier.
@@ -33,10 +35,15 @@ var (
 	ErrInvalidUsername = errors.New("username must be 3-32 characters: letters, digits, '.', '_' or '-'")
 )
 
-// NormalizeEmail trims and lower-cases an email address and checks its shape.
+// NormalizeEmail trims and lower-cases an email address, puts it in NFC
+// (so that "josé" typed precomposed or with a combining accent is one
+// address) and checks its shape. The domain must be a name: an IP literal
+// ("a@[127.0.0.1]", "a@127.0.0.1", "a@0x7f.1") is refused, as is anything
+// whose top-level label is not letters (or an IDN A-label, "xn--…"); no
+// top-level domain has a digit in it.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if len(s) > 254 || strings.ContainsAny(s, " <>\"(),;:\\") {
+	s, err := text.Normalize(strings.ToLower(strings.TrimSpace(s)))
+	if err != nil || len(s) > 254 || strings.ContainsAny(s, " <>\"(),;:\\[]") {
 		return "", ErrInvalidEmail
 	}
 	addr, err := mail.ParseAddress(s)
@@ -44,10 +51,22 @@ func NormalizeEmail(s string) (string, error) {
 		return "", ErrInvalidEmail
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at < 1 || !strings.Contains(s[at+1:], ".") {
+	dot := strings.LastIndexByte(s, '.')
+	if at < 1 || dot < at || !topLevel(s[dot+1:]) {
 		return "", ErrInvalidEmail
 	}
 	return s, nil
+}
+
+// topLevel reports whether label can be a top-level domain: letters, or an
+// A-label of an internationalised one.
+func topLevel(label string) bool {
+	if rest, ok := strings.CutPrefix(label, "xn--"); ok {
+		return rest != "" && !strings.ContainsFunc(rest, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-')
+		})
+	}
+	return label != "" && !strings.ContainsFunc(label, func(r rune) bool { return !unicode.IsLetter(r) })
 }
 
 // NormalizeUsername lower-cases a username and checks its characters.

@@ -13,6 +13,10 @@ func TestNormalizeEmail(t *testing.T) {
 		{"  juan@example.com\t", "juan@example.com"},
 		{"juan+ekolek@mail.example.ph", "juan+ekolek@mail.example.ph"},
 		{"a@b.co", "a@b.co"},
+		{"jose\u0301@example.com", "jos\u00e9@example.com"}, // NFD in, NFC out
+		{"JOSE\u0301@Example.com", "jos\u00e9@example.com"},
+		{"juan@xn--mnchen-3ya.de", "juan@xn--mnchen-3ya.de"},
+		{"juan@bücher.example", "juan@bücher.example"},
 	}
 	for _, tt := range accepted {
 		got, err := NormalizeEmail(tt.in)
@@ -40,6 +44,15 @@ func TestNormalizeEmail(t *testing.T) {
 		{"trailing dot in domain", "juan@example.com."},
 		{"double at", "juan@@example.com"},
 		{"too long", strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com"},
+		{"IPv4 literal in brackets", "a@[127.0.0.1]"},
+		{"IPv4 address as domain", "a@127.0.0.1"},
+		{"IPv6 literal", "a@[IPv6:::1]"},
+		{"hex IPv4 as domain", "a@0x7f.0x1"},
+		{"shortened IPv4", "a@127.1"},
+		{"numeric top-level label", "a@example.123"},
+		{"zero-width space", "ju\u200ban@example.com"},
+		{"bidi override", "juan@\u202eexample.com"},
+		{"C1 control", "juan\u0085@example.com"},
 	}
 	for _, tt := range rejected {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/text"
 )
 
 // Domain errors; the HTTP layer maps each to one status and code.
@@ -42,16 +43,21 @@ func (e *ValidationError) Error() string {
 // Service is the account domain: registration, admin creation, login
 // verification and status changes.
 type Service struct {
-	store  Store
-	hasher *password.Hasher
-	checks Checks
-	clock  clock.Clock
+	store     Store
+	hasher    *password.Hasher
+	checks    Checks
+	barangays Barangays
+	clock     clock.Clock
 }
 
-// NewService returns a Service.
-func NewService(s Store, h *password.Hasher, checks Checks, c clock.Clock) *Service {
-	return &Service{store: s, hasher: h, checks: checks, clock: c}
+// NewService returns a Service whose residents and admins belong to the
+// barangays of the directory d.
+func NewService(s Store, h *password.Hasher, checks Checks, d Barangays, c clock.Clock) *Service {
+	return &Service{store: s, hasher: h, checks: checks, barangays: d, clock: c}
 }
+
+// Barangays is the directory.
+func (s *Service) Barangays() Barangays { return s.barangays }
 
 // NewID returns a random account id: 16 bytes from crypto/rand in lower-case base32.
 func NewID() string {
@@ -74,9 +80,14 @@ type Registration struct {
 // Languages the messages come in.
 var Languages = []string{"en", "fil"}
 
+// checkName reads a name (a person's, a barangay's): trimmed, in NFC, at
+// most max characters, no control or invisible characters. What is wrong is
+// put in fields[field].
 func checkName(fields map[string]string, field, v string, max int) string {
-	v = strings.TrimSpace(v)
+	v, err := text.Normalize(strings.TrimSpace(v))
 	switch {
+	case err != nil:
+		fields[field] = err.Error()
 	case v == "":
 		fields[field] = "required"
 	case utf8.RuneCountInString(v) > max:
@@ -94,7 +105,13 @@ func (s *Service) Register(ctx context.Context, in Registration) (Account, error
 	a := Account{Realm: Resident, ID: NewID(), Status: StatusPending, Language: "en"}
 	a.FirstName = checkName(fields, "first_name", in.FirstName, 100)
 	a.LastName = checkName(fields, "last_name", in.LastName, 100)
-	a.Barangay = checkName(fields, "barangay", in.Barangay, 100)
+	var ok bool
+	if a.Barangay, ok = s.barangays.Canonical(in.Barangay); !ok {
+		fields["barangay"] = notInDirectory
+		if strings.TrimSpace(in.Barangay) == "" {
+			fields["barangay"] = "required"
+		}
+	}
 	var err error
 	if a.Email, err = NormalizeEmail(in.Email); err != nil {
 		fields["email"] = err.Error()
@@ -171,7 +188,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in NewAdmin) (Account, error)
 		fields["role"] = "must be one of super_admin, operations_manager, content_rewards_manager, security_analyst"
 	}
 	a.Role = role
-	a.Barangays = cleanBarangays(fields, in.Barangays)
+	a.Barangays = s.cleanBarangays(fields, in.Barangays, nil)
 	if a.Role == RoleOperationsManager && len(a.Barangays) == 0 {
 		fields["barangays"] = "an operations manager needs at least one barangay"
 	}

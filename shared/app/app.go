@@ -230,7 +230,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		params = *opt.Hash
 	}
 	hasher := password.NewHasher(params)
-	a.Accounts = account.NewService(a.Store, hasher, checks, a.Clock)
+	a.Accounts = account.NewService(a.Store, hasher, checks, cfg.Barangays, a.Clock)
 	a.Sessions = session.NewManager(a.Store, keys, a.Clock, map[account.Realm]session.Lifetimes{
 		account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
 		account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},

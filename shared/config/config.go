@@ -12,10 +12,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/ekolek/identity/shared/text"
 	"github.com/ekolek/identity/shared/throttle"
 )
 
@@ -56,6 +60,20 @@ type Config struct {
 	// Limits are the abuse limits; AuditRetention how long security events are kept.
 	Limits         throttle.Limits
 	AuditRetention time.Duration
+
+	// Barangays is the directory residents register in and admins are
+	// assigned from (GET /v1/barangays), in NFC.
+	Barangays []string
+}
+
+// DefaultBarangays are the 27 barangays of San Pedro City, Laguna, the
+// directory when EKOLEK_BARANGAYS is not set.
+var DefaultBarangays = []string{
+	"Bagong Silang", "Calendola", "Chrysanthemum", "Cuyab", "Estrella", "Fatima", "G.S.I.S.",
+	"Landayan", "Langgam", "Laram", "Magsaysay", "Maharlika", "Narra", "Nueva", "Pacita 1",
+	"Pacita 2", "Poblacion", "Riverside", "Rosario", "Sampaguita Village", "San Antonio",
+	"San Lorenzo Ruiz", "San Roque", "San Vicente", "Santo Niño", "United Bayanihan",
+	"United Better Living",
 }
 
 // Getenv reads one variable; os.Getenv in production, a map in tests.
@@ -134,6 +152,13 @@ func Load(getenv Getenv) (Config, error) {
 		SMSPerNumber:  throttle.Limit{Max: count("EKOLEK_SMS_PER_NUMBER_DAILY", d.SMSPerNumber.Max), Window: 24 * time.Hour},
 	}
 	c.AuditRetention = dur("EKOLEK_AUDIT_RETENTION", 400*24*time.Hour)
+	c.Barangays = slices.Clone(DefaultBarangays)
+	if v := get("EKOLEK_BARANGAYS", ""); v != "" {
+		var why string
+		if c.Barangays, why = parseBarangays(v); why != "" {
+			bad("EKOLEK_BARANGAYS", why)
+		}
+	}
 
 	defStore, defNotifier := "embedded", "outbox"
 	if c.Env == Production {
@@ -192,6 +217,27 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseBarangays reads a comma-separated directory: each name trimmed, in
+// NFC, at most 100 characters, without control or invisible characters,
+// and once (ignoring case). why says what is wrong, naming the entry.
+func parseBarangays(v string) (names []string, why string) {
+	for i, name := range strings.Split(v, ",") {
+		name, err := text.Normalize(strings.TrimSpace(name))
+		switch {
+		case err != nil || strings.ContainsFunc(name, unicode.IsControl):
+			return nil, fmt.Sprintf("entry %d: must not contain control or invisible characters", i+1)
+		case name == "":
+			return nil, fmt.Sprintf("entry %d is empty (names are separated by commas)", i+1)
+		case utf8.RuneCountInString(name) > 100:
+			return nil, fmt.Sprintf("entry %d is longer than 100 characters", i+1)
+		case slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }):
+			return nil, fmt.Sprintf("%q is listed twice", name)
+		}
+		names = append(names, name)
+	}
+	return names, ""
 }
 
 // parseDuration is time.ParseDuration plus whole days ("400d"), which

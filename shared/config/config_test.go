@@ -88,6 +88,24 @@ func TestLoadDefaultDataDir(t *testing.T) {
 	}
 }
 
+func TestLoadBarangays(t *testing.T) {
+	c, err := Load(env(localEnv(t, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Barangays) != 27 || c.Barangays[0] != "Bagong Silang" || c.Barangays[26] != "United Better Living" {
+		t.Errorf("default Barangays = %q, want San Pedro City's 27", c.Barangays)
+	}
+	// Names in NFD are kept in NFC; spaces around commas go.
+	c, err = Load(env(localEnv(t, map[string]string{"EKOLEK_BARANGAYS": " Malanday , Santo Nin\u0303o,San Roque "})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Barangays, "|") != "Malanday|Santo Ni\u00f1o|San Roque" {
+		t.Errorf("Barangays = %q", c.Barangays)
+	}
+}
+
 func TestLoadExplicitValues(t *testing.T) {
 	c, err := Load(env(localEnv(t, map[string]string{
 		"EKOLEK_ADDR":                  " 0.0.0.0:9090 ",
@@ -144,6 +162,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"signing key not base64", map[string]string{"EKOLEK_SIGNING_KEY": "this is not base64 at all!!"}, "EKOLEK_SIGNING_KEY"},
 		{"previous key too short", map[string]string{"EKOLEK_SIGNING_KEY_PREVIOUS": "c2hvcnQ="}, "EKOLEK_SIGNING_KEY_PREVIOUS"},
 		{"dynamodb without table", map[string]string{"EKOLEK_STORE": "dynamodb"}, "EKOLEK_TABLE"},
+		{"empty barangay", map[string]string{"EKOLEK_BARANGAYS": "Landayan,,Cuyab"}, "EKOLEK_BARANGAYS"},
+		{"trailing comma", map[string]string{"EKOLEK_BARANGAYS": "Landayan, Cuyab,"}, "EKOLEK_BARANGAYS"},
+		{"barangay twice", map[string]string{"EKOLEK_BARANGAYS": "Landayan, LANDAYAN"}, "EKOLEK_BARANGAYS"},
+		{"invisible barangay", map[string]string{"EKOLEK_BARANGAYS": "Landa\u200byan"}, "EKOLEK_BARANGAYS"},
+		{"barangay too long", map[string]string{"EKOLEK_BARANGAYS": strings.Repeat("x", 101)}, "EKOLEK_BARANGAYS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -246,7 +246,7 @@ func TestPerIPLimitsOnCodesResetsAndRegistrations(t *testing.T) {
 		e.register(b, fmt.Sprintf("r%d@example.com", i), fmt.Sprintf("0917000000%d", i))
 	}
 	wantStatus(t, "11th registration", b.do("POST", "/v1/resident/register", map[string]string{
-		"first_name": "A", "last_name": "B", "email": "z@example.com", "phone": "09181234567", "barangay": "X", "password": residentPassword,
+		"first_name": "A", "last_name": "B", "email": "z@example.com", "phone": "09181234567", "barangay": "Landayan", "password": residentPassword,
 	}), 429, "rate_limited")
 	for i := 0; i < 30; i++ {
 		b.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "r0@example.com", "code": "000000"})
@@ -284,7 +284,7 @@ func TestEveryOperationLeavesASecurityEvent(t *testing.T) {
 		want audit.Type
 	}{
 		{"register", func() *response {
-			return res.do("POST", "/v1/resident/register", map[string]string{"first_name": "Juan", "last_name": "Dela Cruz", "email": "juan@example.com", "phone": "09171234567", "barangay": "San Isidro", "password": residentPassword})
+			return res.do("POST", "/v1/resident/register", map[string]string{"first_name": "Juan", "last_name": "Dela Cruz", "email": "juan@example.com", "phone": "09171234567", "barangay": "Landayan", "password": residentPassword})
 		}, audit.AccountRegistered},
 		{"wrong contact code", func() *response {
 			return res.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "juan@example.com", "code": "000000"})
@@ -373,7 +373,7 @@ func TestSecurityEventsAPI(t *testing.T) {
 		e := newEnv(t, store)
 		id := e.approvedResident()
 		for _, role := range []account.Role{account.RoleSecurityAnalyst, account.RoleOperationsManager, account.RoleContentRewardsManager} {
-			e.createAdmin(string(role), role, "San Isidro")
+			e.createAdmin(string(role), role, "Landayan")
 		}
 		res := e.browser()
 		res.mustLogin("resident", "juan@example.com", residentPassword)

@@ -24,7 +24,7 @@ func TestPermissionMatrix(t *testing.T) {
 		e := newEnv(t, store)
 		rid := e.approvedResident()
 		for _, role := range allRoles {
-			e.createAdmin(string(role), role, "San Isidro")
+			e.createAdmin(string(role), role, "Landayan")
 		}
 		target := e.createAdmin("target", account.RoleContentRewardsManager)
 		routes := []struct {
@@ -85,8 +85,8 @@ func TestPermissionMatrix(t *testing.T) {
 func TestBarangayScope(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
-		mine := e.register(e.browser(), "juan@example.com", "09171234567") // San Isidro
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
+		mine := e.register(e.browser(), "juan@example.com", "09171234567") // Landayan
 		r := e.browser().do("POST", "/v1/resident/register", map[string]string{
 			"first_name": "Maria", "last_name": "Santos", "email": "maria@example.com", "phone": "09181234567",
 			"barangay": "San Roque", "password": "sampaguita jeepney harbor 77",
@@ -165,7 +165,7 @@ func TestAdminInvitationAndManagement(t *testing.T) {
 		boss.mustLogin("admin", "boss", adminPassword)
 		r := boss.do("POST", "/v1/admin/admins", map[string]any{
 			"username": "ana", "email": "ana@city.example.gov.ph", "full_name": "Ana Reyes",
-			"role": "operations_manager", "barangays": []string{"San Isidro", "Poblacion"},
+			"role": "operations_manager", "barangays": []string{"Landayan", "Poblacion"},
 		})
 		if r.status != 201 || r.str("account", "username") != "ana" || r.get("invitation_sent") != true {
 			t.Fatalf("create: %d %s", r.status, r.body)

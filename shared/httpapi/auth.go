@@ -59,7 +59,7 @@ func activeStatus(s account.Status) bool {
 
 type loginRequest struct {
 	Identifier *string `json:"identifier"`
-	Password   *string `json:"password"`
+	Password   *string `json:"password" text:"verbatim"`
 }
 
 // login is POST /v1/{realm}/login.

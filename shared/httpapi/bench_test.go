@@ -28,7 +28,7 @@ func benchApp(b *testing.B, hash *password.Params) (http.Handler, *app.App) {
 	}
 	b.Cleanup(func() { _ = a.Close() })
 	acct, err := a.Accounts.Register(context.Background(), account.Registration{
-		FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "San Isidro", Password: residentPassword,
+		FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "Landayan", Password: residentPassword,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -139,7 +139,7 @@ func BenchmarkResetRequest(b *testing.B) {
 				}
 				b.Cleanup(func() { _ = a.Close() })
 				acct, err := a.Accounts.Register(context.Background(), account.Registration{
-					FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "San Isidro", Password: residentPassword,
+					FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "Landayan", Password: residentPassword,
 				})
 				if err != nil {
 					b.Fatal(err)

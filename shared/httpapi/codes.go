@@ -158,7 +158,7 @@ func (a *API) codeFailed(r *http.Request, realm account.Realm, identifier, purpo
 
 type confirmRequest struct {
 	ResetToken  *string `json:"reset_token"`
-	NewPassword *string `json:"new_password"`
+	NewPassword *string `json:"new_password" text:"verbatim"`
 }
 
 // confirmReset is POST /v1/{realm}/password-reset/confirm. The account's

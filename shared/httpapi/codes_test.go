@@ -245,7 +245,7 @@ func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(true)
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
 
 		// Browser A: resident and admin logged in together. Browser B: the resident elsewhere.
 		a, bb := e.browser(), e.browser()
@@ -313,7 +313,7 @@ func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
 func TestAdminResetByUsernameAndEmail(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
 		b := e.browser()
 		for i, identifier := range []string{"ops", "ops@city.example.gov.ph"} {
 			e.clock.Advance(2 * time.Minute)

@@ -21,7 +21,9 @@ import (
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
 		`{"identifier":"juan@example.com","password":"x"}`, `{}`, `null`, `[]`, `{"a":1}`, `{"identifier":1}`,
-		`{"identifier":"a"} x`, `{"identifier":"\ud800"}`, strings.Repeat("{", 1000), `{"password":"` + strings.Repeat("a", 20000) + `"}`,
+		`{"identifier":"a"} x`, `{"identifier":"\ud800"}`, `{"identifier":"a","identifier":"b"}`, `{"IDENTIFIER":"a"}`,
+		`{"pa\u017f\u017fword":"x"}`, `{"identifier":"a\u200bb"}`, `{"reason":"x","reason":1}`, `{"a":{"b":1,"b":2}}`,
+		`{"identifier":1e999}`, `{"first_name":"Nin\u0303o"}`, strings.Repeat("{", 1000), `{"password":"` + strings.Repeat("a", 20000) + `"}`,
 	} {
 		f.Add([]byte(s))
 	}

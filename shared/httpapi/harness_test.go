@@ -426,7 +426,7 @@ func (e *env) register(b *browser, email, phone string) string {
 	e.t.Helper()
 	r := b.do(http.MethodPost, "/v1/resident/register", map[string]string{
 		"first_name": "Juan", "last_name": "Dela Cruz", "email": email, "phone": phone,
-		"barangay": "San Isidro", "password": residentPassword,
+		"barangay": "Landayan", "password": residentPassword,
 	})
 	if r.status != http.StatusCreated {
 		e.t.Fatalf("register: %d %s", r.status, r.body)

@@ -24,7 +24,7 @@ func TestBothRealmsInOneBrowserAreIndependent(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
 		b := e.browser()
 
 		b.mustLogin("resident", "juan@example.com", residentPassword)
@@ -117,7 +117,7 @@ func TestRealmConfusionIsRefused(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
-		e.createAdmin("ops", account.RoleOperationsManager, "San Isidro")
+		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
 		b := e.browser()
 		b.mustLogin("resident", "juan@example.com", residentPassword)
 		b.mustLogin("admin", "ops", adminPassword)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/text"
 	"github.com/ekolek/identity/shared/throttle"
 )
 
@@ -19,7 +20,7 @@ type registerRequest struct {
 	Email     string `json:"email"`
 	Phone     string `json:"phone"`
 	Barangay  string `json:"barangay"`
-	Password  string `json:"password"`
+	Password  string `json:"password" text:"verbatim"`
 	Language  string `json:"language"`
 }
 
@@ -39,6 +40,14 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, _ params) error {
 	a.event(r, audit.AccountRegistered, account.Resident, acct.ID, acct.Email, nil)
 	a.Contact.SendAll(r.Context(), acct)
 	writeJSON(w, http.StatusCreated, map[string]any{"account": accountView(acct)})
+	return nil
+}
+
+// listBarangays is GET /v1/barangays: the directory residents register in
+// and admins are assigned from (EKOLEK_BARANGAYS). It needs no session: the
+// registration page asks for it first.
+func (a *API) listBarangays(w http.ResponseWriter, _ *http.Request, _ params) error {
+	writeJSON(w, http.StatusOK, map[string]any{"barangays": a.Accounts.Barangays()})
 	return nil
 }
 
@@ -74,7 +83,15 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 		}
 		q.Status = account.Status(s)
 	}
-	if s := strings.TrimSpace(query.Get("barangay")); s != "" {
+	// Query text is read like body text (NFC, nothing invisible), and a
+	// barangay of the directory in its spelling; one outside it may still
+	// name residents registered before the directory.
+	if s, err := text.Normalize(strings.TrimSpace(query.Get("barangay"))); err != nil {
+		fields["barangay"] = err.Error()
+	} else if s != "" {
+		if b, ok := a.Accounts.Barangays().Canonical(s); ok {
+			s = b
+		}
 		q.Barangays = []string{s}
 	}
 	if c.account.Role.ScopedToBarangays() {
@@ -91,7 +108,9 @@ func (a *API) listResidents(w http.ResponseWriter, r *http.Request, _ params) er
 			return nil
 		}
 	}
-	if s := strings.TrimSpace(query.Get("q")); s != "" {
+	if s, err := text.Normalize(strings.TrimSpace(query.Get("q"))); err != nil {
+		fields["q"] = err.Error()
+	} else if s != "" {
 		if utf8.RuneCountInString(s) > 100 {
 			fields["q"] = "at most 100 characters"
 		}

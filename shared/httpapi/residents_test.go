@@ -15,7 +15,7 @@ func TestRegistration(t *testing.T) {
 		b := e.browser()
 		r := b.do("POST", "/v1/resident/register", map[string]string{
 			"first_name": " Juan ", "last_name": "Dela Cruz", "email": "Juan@Example.com", "phone": "0917 123 4567",
-			"barangay": "San Isidro", "password": residentPassword,
+			"barangay": "Landayan", "password": residentPassword,
 		})
 		if r.status != http.StatusCreated {
 			t.Fatalf("register: %d %s", r.status, r.body)
@@ -134,7 +134,7 @@ func TestApprovalRolesAndEffects(t *testing.T) {
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		for _, role := range []account.Role{account.RoleSuperAdmin, account.RoleOperationsManager, account.RoleContentRewardsManager, account.RoleSecurityAnalyst} {
-			e.createAdmin(string(role), role, "San Isidro")
+			e.createAdmin(string(role), role, "Landayan")
 		}
 		id := e.register(e.browser(), "juan@example.com", "09171234567")
 		path := func(action string) string { return "/v1/admin/residents/" + id + "/" + action }

@@ -29,6 +29,16 @@ type Route struct {
 	handle func(a *API, w http.ResponseWriter, r *http.Request, p params) error
 }
 
+// Methods are the HTTP methods the route answers: its Method, and HEAD
+// beside a GET (answered as the GET, without the body). API Gateway routes
+// each of them to the function (template.yaml has an event for each).
+func (r Route) Methods() []string {
+	if r.Method == http.MethodGet {
+		return []string{http.MethodGet, http.MethodHead}
+	}
+	return []string{r.Method}
+}
+
 // Needs is a set of parts of the system that only some functions link,
 // because each is large or slow to start (docs/deploy.md has the numbers).
 // A function is refused at start-up when its routes need a part it was built
@@ -64,6 +74,10 @@ var Table = []Route{
 	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).login},
 	{Function: "logout", Method: http.MethodPost, Path: "/v1/{realm}/logout", Realms: bothRealms, handle: (*API).logout},
 	{Function: "session", Method: http.MethodGet, Path: "/v1/{realm}/session", Realms: bothRealms, handle: (*API).getSession},
+	// The directory is a constant of the configuration: served by the
+	// smallest function, which every page already keeps warm
+	// (docs/decisions.md).
+	{Function: "session", Method: http.MethodGet, Path: "/v1/barangays", handle: (*API).listBarangays},
 	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", Needs: NeedsPhone | NeedsPasswordPolicy | NeedsMessages, handle: (*API).register},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents/{id}", handle: (*API).getResident},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/password"
 )
 
 // listMySessions is GET /v1/{realm}/sessions: the caller's live sessions,
@@ -70,14 +71,15 @@ func (a *API) endMyOtherSessions(w http.ResponseWriter, r *http.Request, p param
 }
 
 type passwordChangeRequest struct {
-	CurrentPassword *string `json:"current_password"`
-	NewPassword     *string `json:"new_password"`
+	CurrentPassword *string `json:"current_password" text:"verbatim"`
+	NewPassword     *string `json:"new_password" text:"verbatim"`
 }
 
 // changePassword is POST /v1/{realm}/password: the current session stays,
 // the account's other sessions end, a notice goes to verified contacts. A
 // wrong current password counts toward the login lock of the account's
-// identifiers.
+// identifiers; the new password is judged only once the current one is
+// proven.
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
 	c, err := a.authenticate(w, r, realm)
@@ -98,17 +100,25 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	if len(fields) > 0 {
 		return errInvalid("Give the current and the new password.", fields)
 	}
-	// A weak new password is refused before anything counts: only a wrong
-	// current password counts toward the login lock.
-	if err := a.Checks.NewPassword(*in.NewPassword, account.UserInputs(c.account)); err != nil {
-		return err
-	}
+	// The lock comes before any expensive work: a locked caller is refused
+	// before the current password is hashed or the new one judged.
 	ip := info(r).ip
 	ids := lockIdentifiers(c.account)
 	if err := a.Guard.BeginPasswordChange(r.Context(), string(realm), ip, ids); err != nil {
 		return a.refused(r, realm, c.account.Email, err)
 	}
 	acct, ended, err := a.Accounts.ChangePassword(r.Context(), c.account, *in.CurrentPassword, *in.NewPassword, []string{c.session.Key})
+	var weak *password.WeakError
+	if errors.As(err, &weak) {
+		// The current password was right (it is checked first), so, like a
+		// login refused for the account's status, this is no failure: the
+		// attempt the guard admitted is cleared, and weak new passwords
+		// never add up to a lock.
+		if gerr := a.Guard.PasswordChangeSucceeded(r.Context(), string(realm), ip, ids); gerr != nil {
+			return gerr
+		}
+		return err
+	}
 	if errors.Is(err, account.ErrInvalidCredentials) {
 		for _, id := range ids {
 			locked, gerr := a.Guard.LoginFailed(r.Context(), string(realm), id, ip)

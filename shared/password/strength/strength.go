@@ -2,6 +2,13 @@
 // score of at least 3, judged with the account's own details as known words.
 // It is apart from package password so that only the functions that set
 // passwords link zxcvbn (see password.Policy).
+//
+// zxcvbn's cost is not bounded by the policy's 128 characters: its
+// dictionary matchers try every substring against every list, once more for
+// each l33t substitution table the password's characters allow (up to 121),
+// so 128 adversarial characters took seconds. Check therefore hands zxcvbn
+// at most JudgedBytes of the password (see judged), which bounds the work
+// whatever the input.
 package strength
 
 import (
@@ -28,7 +35,7 @@ func Check(pw string, userInputs []string) error {
 	case n > password.MaxLength:
 		return &password.WeakError{Reasons: []string{"too_long"}}
 	}
-	res := zxcvbn.PasswordStrength(pw, personalWords(userInputs))
+	res := zxcvbn.PasswordStrength(judged(pw), personalWords(userInputs))
 	if res.Score >= password.MinScore {
 		return nil
 	}
@@ -56,6 +63,51 @@ func Check(pw string, userInputs []string) error {
 		}
 	}
 	return &password.WeakError{Reasons: reasons}
+}
+
+// JudgedBytes is how much of a password zxcvbn judges. The worst input of
+// this size (every l33t substitute at once, BenchmarkPolicyCheckAdversarial)
+// takes 12–15 ms on one busy x86-64 core; 40 bytes took twice that, 64 bytes
+// five times. Nearly every password
+// people choose fits whole (a four-word passphrase is 25–30 bytes) and is
+// judged exactly as before. A longer one must already be strong in its
+// first 32 bytes: judging a prefix refuses at least what judging the whole
+// would, except where the cut splits a match, and the split that matters, a
+// repetition, is undone (see judged).
+const JudgedBytes = 32
+
+// judged is the part of pw that zxcvbn judges: pw itself when it fits in
+// JudgedBytes, else its longest prefix of whole characters that fits, moved
+// back to the end of a whole copy when the cut falls inside a repeated run.
+// Cut inside "fpqGvj" repeated 8 times, the leftover "fpqG" would count as
+// fresh random characters and make a weak password look strong; ending on a
+// whole "fpqGvj" keeps it the repetition it is.
+func judged(pw string) string {
+	if len(pw) <= JudgedBytes {
+		return pw
+	}
+	rs := []rune(pw)
+	cut, size := 0, 0
+	for size+utf8.RuneLen(rs[cut]) <= JudgedBytes {
+		size += utf8.RuneLen(rs[cut])
+		cut++
+	}
+	// rs[cut] is the first character left out.
+	end := cut
+	for p := 1; p < cut; p++ {
+		// A repetition of period p runs through the cut when the characters
+		// on both sides of it equal those p before (one alone is chance).
+		if rs[cut] != rs[cut-p] || rs[cut-1] != rs[cut-1-p] {
+			continue
+		}
+		start := cut - 1 - p
+		for start > 0 && rs[start-1] == rs[start-1+p] {
+			start--
+		}
+		// The run is rs[start:], in copies of p characters.
+		end = min(end, start+(cut-start)/p*p)
+	}
+	return string(rs[:end])
 }
 
 // personalWords turns the account's details into the words zxcvbn should

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/app/allparts"
+	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/logging"
+)
+
+// startLocalAPI runs the local API's server as run builds it, on a free
+// loopback port, and returns its address.
+func startLocalAPI(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Load(func(k string) string {
+		if k == "EKOLEK_DATA_DIR" {
+			return dir
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.Open(t.Context(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Parts: allparts.Parts()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	h, err := a.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server(h)
+	done := make(chan error, 1)
+	go func() { done <- serve(srv, ln, h) }()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// The answers net/http gives by itself, before any handler sees the
+// request, carry the same security headers and error shape as every other
+// answer. Each request is written as raw bytes on a TCP connection.
+func TestEarlyAnswersCarryTheSecurityHeaders(t *testing.T) {
+	addr := startLocalAPI(t)
+	cases := []struct {
+		name, request string
+		status        int
+		code          string
+	}{
+		{"malformed request line", "GARBAGE\r\n\r\n", 400, "invalid_request"},
+		{"missing Host", "GET /v1/barangays HTTP/1.1\r\n\r\n", 400, "invalid_request"},
+		{"malformed header", "GET /v1/barangays HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", 400, "invalid_request"},
+		{"oversized headers", "GET /v1/barangays HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 64<<10) + "\r\n\r\n", 431, "headers_too_large"},
+		{"oversized request line", "GET /v1/" + strings.Repeat("a", 64<<10) + " HTTP/1.1\r\nHost: x\r\n\r\n", 431, "headers_too_large"},
+		{"unknown transfer encoding", "POST /v1/resident/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"},
+		{"unsupported version", "GET /v1/barangays HTTP/3.0\r\nHost: x\r\n\r\n", 505, "http_version_not_supported"},
+		{"unmeetable Expect", "GET /v1/barangays HTTP/1.1\r\nHost: x\r\nExpect: a-teapot\r\n\r\n", 417, "expectation_failed"},
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 404, "not_found"},
+		{"a request the API answers", "GET /v1/barangays HTTP/1.1\r\nHost: x\r\n\r\n", 200, ""},
+		// After an answered request on the same connection.
+		{"malformed after a good one", "GET /v1/barangays HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n", 400, "invalid_request"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+			// The server may answer and hang up before it has read all of
+			// an oversized request; the answer is what counts.
+			_, _ = io.WriteString(conn, c.request)
+			r := bufio.NewReader(conn)
+			res, err := http.ReadResponse(r, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if strings.HasSuffix(c.name, "after a good one") { // the second answer is the one this case is about
+				if res, err = http.ReadResponse(r, nil); err != nil {
+					t.Fatal(err)
+				}
+				body, _ = io.ReadAll(res.Body)
+				res.Body.Close()
+			}
+			if res.StatusCode != c.status {
+				t.Fatalf("status %d (%s), want %d", res.StatusCode, body, c.status)
+			}
+			for h, want := range map[string]string{
+				"Cache-Control":          "no-store",
+				"X-Content-Type-Options": "nosniff",
+				"Referrer-Policy":        "no-referrer",
+				"X-Frame-Options":        "DENY",
+				"Content-Type":           "application/json; charset=utf-8",
+			} {
+				if got := res.Header.Get(h); got != want {
+					t.Errorf("%s = %q, want %q", h, got, want)
+				}
+			}
+			if !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+				t.Errorf("Content-Security-Policy = %q", res.Header.Get("Content-Security-Policy"))
+			}
+			if len(res.Header.Get("X-Request-Id")) < 16 {
+				t.Errorf("X-Request-Id = %q", res.Header.Get("X-Request-Id"))
+			}
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatalf("body is not JSON: %q", body)
+			}
+			if e.Error.Code != c.code || c.code != "" && e.Error.Message == "" {
+				t.Errorf("error %+v, want code %q", e.Error, c.code)
+			}
+		})
+	}
+}
