@@ -9,6 +9,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/reset"
@@ -197,7 +198,7 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 	// The reset has committed: clearing the login lock (the owner proved a
 	// contact, and anyone can lock an account with five wrong tries) is
 	// best effort, like the events.
-	if err := a.Guard.ResetCompleted(r.Context(), string(realm), lockIdentifiers(acct)); err != nil {
+	if err := a.Guard.ResetCompleted(r.Context(), string(realm), auth.LockKeys(acct)); err != nil {
 		a.Log.Warn("login lock not cleared after a password reset", "request_id", info(r).id, "account_id", acct.ID, "error", err.Error())
 	}
 	a.event(r, audit.PasswordResetCompleted, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
