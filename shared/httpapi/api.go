@@ -53,8 +53,8 @@ type Deps struct {
 	Clock      clock.Clock
 	Log        *slog.Logger
 	Production bool
-	// ResetFloor overrides ResetRequestFloor (tests).
-	ResetFloor time.Duration
+	// CodeRouteFloor overrides the package's CodeRouteFloor (tests).
+	CodeRouteFloor time.Duration
 }
 
 // API serves the routes of the table it was built with.
