@@ -78,7 +78,7 @@ func newWorld(t *testing.T, limits throttle.Limits, hash password.Params) *world
 	accounts := account.NewService(st, hasher, checks, account.Barangays{"San Roque"}, clk)
 	sender := code.NewSender(outbox.New(st, clk), st, guard, 100, clk)
 	resets := reset.NewService(st, code.NewEngine(st, st, []byte(strings.Repeat("c", 32)), clk), sender, hasher, checks, keys, clk, log)
-	trail := audit.NewRecorder(st, log, clk, audit.DefaultRetention)
+	trail := audit.NewRecorder(st, log, clk, 24*time.Hour)
 	return &world{
 		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions,
 		auth: auth.NewService(accounts, checks, sessions, guard, trail, resets, log),
