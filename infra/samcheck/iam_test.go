@@ -328,7 +328,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	var logs bytes.Buffer // handlers run on the test's goroutine
 	a, err := app.Open(context.Background(), cfg, logging.New(&logs, slog.LevelInfo), app.Options{
-		Clock: clk, Store: st, Notifier: notifier, ResetFloor: time.Millisecond, Parts: allparts.Parts(),
+		Clock: clk, Store: st, Notifier: notifier, CodeRouteFloor: time.Millisecond, Parts: allparts.Parts(),
 	})
 	if err != nil {
 		t.Fatal(err)

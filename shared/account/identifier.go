@@ -28,6 +28,15 @@ type Identifier struct {
 	Value string
 }
 
+// Key is the identifier as one string, "kind:value": what the login lock
+// counts failures under, whether the identifier was typed at a login or is
+// one of the account's own at a password change.
+func (id Identifier) Key() string { return string(id.Kind) + ":" + id.Value }
+
+// kindTyped marks login box text that reads as no identifier at all; its
+// failures are counted under the text itself (CanonicalIdentifier).
+const kindTyped Kind = "raw"
+
 // Errors from identifier normalisation.
 var (
 	ErrInvalidEmail    = errors.New("not a valid email address")
@@ -135,12 +144,13 @@ func (c Checks) LoginIdentifier(r Realm, s string) (Identifier, bool) {
 }
 
 // CanonicalIdentifier is what a login box entry means in realm, for
-// counting failures: the normalised identifier when it is one, else the
-// trimmed, lower-cased text. "Juan@Example.com" and "juan@example.com",
-// "0917 123 4567" and "+639171234567" count as one.
+// counting failures: the Key of the normalised identifier when it is one,
+// else of the trimmed, lower-cased text. "Juan@Example.com" and
+// "juan@example.com", "0917 123 4567" and "+639171234567" count as one.
 func (c Checks) CanonicalIdentifier(r Realm, s string) string {
-	if id, ok := c.LoginIdentifier(r, s); ok {
-		return string(id.Kind) + ":" + id.Value
+	id, ok := c.LoginIdentifier(r, s)
+	if !ok {
+		id = Identifier{Kind: kindTyped, Value: strings.ToLower(strings.TrimSpace(s))}
 	}
-	return "raw:" + strings.ToLower(strings.TrimSpace(s))
+	return id.Key()
 }

@@ -85,8 +85,8 @@ type App struct {
 	// has is what the parts built into this App provide.
 	has    httpapi.Needs
 	checks account.Checks
-	// resetFloor overrides httpapi.ResetRequestFloor (tests).
-	resetFloor time.Duration
+	// codeRouteFloor overrides httpapi.CodeRouteFloor (tests).
+	codeRouteFloor time.Duration
 }
 
 // Options changes what Open builds.
@@ -103,8 +103,9 @@ type Options struct {
 	Hash *password.Params
 	// Notifier replaces the notifier the config names (tests).
 	Notifier notify.Notifier
-	// ResetFloor overrides how long reset requests take at least (tests).
-	ResetFloor time.Duration
+	// CodeRouteFloor overrides how long the code routes take at least
+	// (httpapi.CodeRouteFloor; tests).
+	CodeRouteFloor time.Duration
 }
 
 // Open builds the system for cfg. The caller must Close it.
@@ -242,7 +243,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	a.Contact = contact.NewService(a.Store, codes, sender, checks, a.Clock, log)
 	a.Reset = reset.NewService(a.Store, codes, sender, hasher, checks, keys, a.Clock, log)
 	a.checks = checks
-	a.resetFloor = opt.ResetFloor
+	a.codeRouteFloor = opt.CodeRouteFloor
 	return a, nil
 }
 
@@ -254,19 +255,19 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		return nil, fmt.Errorf("app: %v: built without %v, which its routes use (add it to the function's app.Parts)", functions, missingParts(missing, a.Config.Notifier))
 	}
 	return httpapi.New(httpapi.Deps{
-		Accounts:   a.Accounts,
-		Checks:     a.checks,
-		Sessions:   a.Sessions,
-		Contact:    a.Contact,
-		Reset:      a.Reset,
-		Guard:      a.Guard,
-		Audit:      a.Audit,
-		Events:     a.Store,
-		Outbox:     a.Outbox,
-		ResetFloor: a.resetFloor,
-		Clock:      a.Clock,
-		Log:        a.Log,
-		Production: a.Config.Env == config.Production,
+		Accounts:       a.Accounts,
+		Checks:         a.checks,
+		Sessions:       a.Sessions,
+		Contact:        a.Contact,
+		Reset:          a.Reset,
+		Guard:          a.Guard,
+		Audit:          a.Audit,
+		Events:         a.Store,
+		Outbox:         a.Outbox,
+		CodeRouteFloor: a.codeRouteFloor,
+		Clock:          a.Clock,
+		Log:            a.Log,
+		Production:     a.Config.Env == config.Production,
 	}, functions...)
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/outbox"
@@ -52,13 +53,14 @@ type Deps struct {
 	Clock      clock.Clock
 	Log        *slog.Logger
 	Production bool
-	// ResetFloor overrides ResetRequestFloor (tests).
-	ResetFloor time.Duration
+	// CodeRouteFloor overrides the package's CodeRouteFloor (tests).
+	CodeRouteFloor time.Duration
 }
 
 // API serves the routes of the table it was built with.
 type API struct {
 	Deps
+	auth    *auth.Service
 	routes  []Route
 	cookies cookieNames
 }
@@ -67,6 +69,7 @@ type API struct {
 // route when none is named (the local API).
 func New(d Deps, functions ...string) (*API, error) {
 	a := &API{Deps: d, cookies: namesFor(d.Production)}
+	a.auth = auth.NewService(d.Accounts, d.Checks, d.Sessions, d.Guard, d.Audit, d.Reset, d.Log)
 	for _, r := range Table {
 		if r.LocalOnly && (len(functions) > 0 || d.Production) {
 			continue
@@ -100,6 +103,11 @@ type reqInfo struct {
 	// caller is the account id of the session authenticate accepted, "" for
 	// a caller without one.
 	caller string
+}
+
+// requester is who is asking, as the domain's security events record it.
+func (ri *reqInfo) requester() auth.Requester {
+	return auth.Requester{RequestID: ri.id, IP: ri.ip, UserAgent: ri.ua}
 }
 
 func info(r *http.Request) *reqInfo {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/session"
 )
 
@@ -62,7 +63,8 @@ type loginRequest struct {
 	Password   *string `json:"password" text:"verbatim"`
 }
 
-// login is POST /v1/{realm}/login.
+// login is POST /v1/{realm}/login: the login itself is auth.Service's; a
+// limit's refusal is recorded here, as on every route.
 func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
 	var in loginRequest
@@ -81,62 +83,19 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	if len(fields) > 0 {
 		return errInvalid("Identifier and password are required.", fields)
 	}
-	ri := info(r)
-	canon := a.Checks.CanonicalIdentifier(realm, *in.Identifier)
-	// Locked or throttled attempts are refused before any hash is computed.
-	if err := a.Guard.BeginLogin(r.Context(), string(realm), canon, ri.ip); err != nil {
-		return a.refused(r, realm, *in.Identifier, err)
-	}
-	acct, rehash, err := a.Accounts.Authenticate(r.Context(), realm, *in.Identifier, *in.Password)
-	var status *account.StatusError
-	switch {
-	case errors.Is(err, account.ErrInvalidCredentials):
-		locked, gerr := a.Guard.LoginFailed(r.Context(), string(realm), canon, ri.ip)
-		if gerr != nil {
-			return gerr
-		}
-		a.event(r, audit.LoginFailed, realm, acct.ID, *in.Identifier, map[string]string{"reason": "invalid_credentials"})
-		if locked {
-			a.event(r, audit.LoginLocked, realm, acct.ID, *in.Identifier, map[string]string{"lock": a.Guard.Limits().LoginFailures.Window.String()})
-		}
-		return err
-	case errors.As(err, &status):
-		// The password was right: not a failure to count toward a lock,
-		// and no success either.
-		if gerr := a.Guard.LoginRefusedByStatus(r.Context(), string(realm), canon, ri.ip); gerr != nil {
-			return gerr
-		}
-		a.event(r, audit.LoginFailed, realm, acct.ID, *in.Identifier, map[string]string{"reason": "account_" + string(status.Status)})
-		return err
-	case err != nil:
-		return err
-	}
-	if err := a.Guard.LoginSucceeded(r.Context(), string(realm), canon, ri.ip); err != nil {
-		return err
-	}
-	// A new id every time; the session this browser presented for the same
-	// realm (if any) ends in the same write, so a planted cookie cannot
-	// become a logged-in one.
-	token, s, err := a.Sessions.Start(r.Context(), acct, ri.ip, ri.ua, a.sessionToken(r, realm))
+	login := auth.Login{Realm: realm, Identifier: *in.Identifier, Password: *in.Password, Presented: a.sessionToken(r, realm)}
+	done, err := a.auth.Login(r.Context(), info(r).requester(), login)
 	if err != nil {
-		return err
-	}
-	if rehash {
-		// Best effort: the login stands either way, and a failed upgrade is
-		// retried at the next login.
-		if err := a.Accounts.UpgradeHash(r.Context(), acct, *in.Password); err != nil {
-			a.Log.Warn("password rehash failed", "request_id", ri.id, "realm", realm, "account_id", acct.ID, "error", err.Error())
-		}
+		return a.refused(r, realm, login.Identifier, err)
 	}
 	csrf := newCSRFToken()
-	a.setSession(w, realm, token, s.ExpiresAt)
+	a.setSession(w, realm, done.Token, done.Session.ExpiresAt)
 	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
-	a.event(r, audit.LoginSucceeded, realm, acct.ID, *in.Identifier, nil)
 	writeJSON(w, http.StatusOK, struct {
 		Account   any         `json:"account"`
 		Session   sessionJSON `json:"session"`
 		CSRFToken string      `json:"csrf_token"`
-	}{accountView(acct), sessionView(s, true), csrf})
+	}{accountView(done.Account), sessionView(done.Session, true), csrf})
 	return nil
 }
 

@@ -133,7 +133,7 @@ func BenchmarkResetRequest(b *testing.B) {
 			b.Run(floor.name+"/"+c.name, func(b *testing.B) {
 				cfg := testConfig(b)
 				clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
-				a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: clk, ResetFloor: floor.d, Parts: allparts.Parts()})
+				a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Clock: clk, CodeRouteFloor: floor.d, Parts: allparts.Parts()})
 				if err != nil {
 					b.Fatal(err)
 				}

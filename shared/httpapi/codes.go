@@ -9,17 +9,19 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/throttle"
 )
 
-// ResetRequestFloor is the least time a reset request or a verification
-// resend takes to answer. Sending a message to a real account takes longer
-// than finding nothing; answering no sooner than this hides which one
-// happened.
-const ResetRequestFloor = 400 * time.Millisecond
+// CodeRouteFloor is the least time a code route takes to answer: a reset
+// request, a verification resend, and the verification of a reset or
+// contact code. Sending a message to a real account, or checking a code of
+// one, takes longer than finding nothing; answering no sooner than this
+// hides which one happened.
+const CodeRouteFloor = 400 * time.Millisecond
 
 // accepted is the one answer to requests that must not reveal whether an
 // account exists.
@@ -74,16 +76,16 @@ func (a *API) requestReset(w http.ResponseWriter, r *http.Request, p params) err
 		}
 	}
 	a.event(r, audit.PasswordResetRequested, realm, accountID, *in.Identifier, map[string]string{"channel": *in.Channel})
-	answerNoSoonerThan(r.Context(), start, a.resetFloor())
+	answerNoSoonerThan(r.Context(), start, a.codeRouteFloor())
 	writeJSON(w, http.StatusAccepted, accepted)
 	return nil
 }
 
-func (a *API) resetFloor() time.Duration {
-	if a.ResetFloor > 0 {
-		return a.ResetFloor
+func (a *API) codeRouteFloor() time.Duration {
+	if a.CodeRouteFloor > 0 {
+		return a.CodeRouteFloor
 	}
-	return ResetRequestFloor
+	return CodeRouteFloor
 }
 
 type codeRequest struct {
@@ -126,7 +128,7 @@ func (a *API) codeAttempt(r *http.Request, realm account.Realm) (codeRequest, er
 // not.
 func (a *API) verifyReset(w http.ResponseWriter, r *http.Request, p params) error {
 	start := time.Now()
-	defer answerNoSoonerThan(r.Context(), start, a.resetFloor())
+	defer answerNoSoonerThan(r.Context(), start, a.codeRouteFloor())
 	in, err := a.codeAttempt(r, p.realm())
 	if err != nil {
 		return err
@@ -197,7 +199,7 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 	// The reset has committed: clearing the login lock (the owner proved a
 	// contact, and anyone can lock an account with five wrong tries) is
 	// best effort, like the events.
-	if err := a.Guard.ResetCompleted(r.Context(), string(realm), lockIdentifiers(acct)); err != nil {
+	if err := a.Guard.ResetCompleted(r.Context(), string(realm), auth.LockKeys(acct)); err != nil {
 		a.Log.Warn("login lock not cleared after a password reset", "request_id", info(r).id, "account_id", acct.ID, "error", err.Error())
 	}
 	a.event(r, audit.PasswordResetCompleted, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
@@ -211,7 +213,7 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 // verifyContact is POST /v1/resident/register/verify (floored like verifyReset).
 func (a *API) verifyContact(w http.ResponseWriter, r *http.Request, _ params) error {
 	start := time.Now()
-	defer answerNoSoonerThan(r.Context(), start, a.resetFloor())
+	defer answerNoSoonerThan(r.Context(), start, a.codeRouteFloor())
 	in, err := a.codeAttempt(r, account.Resident)
 	if err != nil {
 		return err
@@ -246,7 +248,7 @@ func (a *API) resendContactCode(w http.ResponseWriter, r *http.Request, _ params
 	if err := a.Contact.Resend(r.Context(), *in.Identifier); err != nil {
 		return err
 	}
-	answerNoSoonerThan(r.Context(), start, a.resetFloor())
+	answerNoSoonerThan(r.Context(), start, a.codeRouteFloor())
 	writeJSON(w, http.StatusAccepted, accepted)
 	return nil
 }

@@ -157,7 +157,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	cfg := testConfig(t)
 	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	// Reset requests wait out a floor so timing hides accounts; tests need not.
-	o := app.Options{Clock: c, ResetFloor: time.Millisecond, Parts: allparts.Parts()}
+	o := app.Options{Clock: c, CodeRouteFloor: time.Millisecond, Parts: allparts.Parts()}
 	for _, f := range opts {
 		f(&cfg, &o)
 	}

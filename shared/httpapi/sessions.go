@@ -7,7 +7,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
-	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/auth"
 )
 
 // listMySessions is GET /v1/{realm}/sessions: the caller's live sessions,
@@ -75,11 +75,9 @@ type passwordChangeRequest struct {
 	NewPassword     *string `json:"new_password" text:"verbatim"`
 }
 
-// changePassword is POST /v1/{realm}/password: the current session stays,
-// the account's other sessions end, a notice goes to verified contacts. A
-// wrong current password counts toward the login lock of the account's
-// identifiers; the new password is judged only once the current one is
-// proven.
+// changePassword is POST /v1/{realm}/password (auth.Service.ChangePassword):
+// the current session stays, the account's other sessions end. A wrong
+// current password is 400, not 401, which would read as "logged out".
 func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
 	c, err := a.authenticate(w, r, realm)
@@ -100,62 +98,16 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	if len(fields) > 0 {
 		return errInvalid("Give the current and the new password.", fields)
 	}
-	// The lock comes before any expensive work: a locked caller is refused
-	// before the current password is hashed or the new one judged.
-	ip := info(r).ip
-	ids := lockIdentifiers(c.account)
-	if err := a.Guard.BeginPasswordChange(r.Context(), string(realm), ip, ids); err != nil {
-		return a.refused(r, realm, c.account.Email, err)
-	}
-	acct, ended, err := a.Accounts.ChangePassword(r.Context(), c.account, *in.CurrentPassword, *in.NewPassword, []string{c.session.Key})
-	var weak *password.WeakError
-	if errors.As(err, &weak) {
-		// The current password was right (it is checked first), so, like a
-		// login refused for the account's status, this is no failure: the
-		// attempt the guard admitted is cleared, and weak new passwords
-		// never add up to a lock.
-		if gerr := a.Guard.PasswordChangeSucceeded(r.Context(), string(realm), ip, ids); gerr != nil {
-			return gerr
-		}
-		return err
-	}
+	err = a.auth.ChangePassword(r.Context(), info(r).requester(), auth.PasswordChange{
+		Account: c.account, Keep: c.session.Key, Current: *in.CurrentPassword, New: *in.NewPassword,
+	})
 	if errors.Is(err, account.ErrInvalidCredentials) {
-		for _, id := range ids {
-			locked, gerr := a.Guard.LoginFailed(r.Context(), string(realm), id, ip)
-			if gerr != nil {
-				return gerr
-			}
-			if locked {
-				a.event(r, audit.LoginLocked, realm, c.account.ID, "", map[string]string{"via": "password_change"})
-			}
-		}
-		a.event(r, audit.LoginFailed, realm, c.account.ID, "", map[string]string{"reason": "wrong_current_password"})
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_credentials", Message: "The current password is wrong.",
 			Fields: map[string]string{"current_password": "wrong"}}
 	}
 	if err != nil {
-		return err
+		return a.refused(r, realm, c.account.Email, err)
 	}
-	// The change has committed: from here nothing may turn the answer into
-	// a failure. Clearing the counters is best effort.
-	if err := a.Guard.PasswordChangeSucceeded(r.Context(), string(realm), ip, ids); err != nil {
-		a.Log.Warn("login counters not cleared after a password change", "request_id", info(r).id, "account_id", acct.ID, "error", err.Error())
-	}
-	a.event(r, audit.PasswordChanged, realm, acct.ID, "", map[string]string{"sessions_ended": strconv.Itoa(ended)})
-	if ended > 0 {
-		a.event(r, audit.SessionRevoked, realm, acct.ID, "", map[string]string{"reason": "password_changed", "count": strconv.Itoa(ended)})
-	}
-	a.Reset.NotifyPasswordChanged(r.Context(), acct)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// lockIdentifiers are the login identifiers of an account, as the login
-// lock counts them: a wrong current password counts against each.
-func lockIdentifiers(a account.Account) []string {
-	var out []string
-	for _, id := range a.Identifiers() {
-		out = append(out, string(id.Kind)+":"+id.Value)
-	}
-	return out
 }

@@ -36,8 +36,9 @@ var _ notify.Notifier = (*Notifier)(nil)
 
 // Send sends m as one email with a text and, when m has one, an HTML part.
 // A refusal that retrying cannot fix wraps notify.ErrUndeliverable; any other
-// failure wraps notify.ErrUnavailable. SES's own error text is kept for logs
-// but not wrapped, so callers cannot come to depend on SDK types.
+// failure wraps notify.ErrUnavailable. When SES answered, the error names
+// SES's error code, never its message (see classify); the SDK's error is
+// not wrapped, so callers cannot come to depend on SDK types.
 func (n *Notifier) Send(ctx context.Context, m notify.Message) error {
 	if m.Channel != notify.Email {
 		return fmt.Errorf("ses: cannot send a %q message, only email", m.Channel)
@@ -64,7 +65,9 @@ func utf8(s string) *types.Content {
 	return &types.Content{Data: aws.String(s), Charset: aws.String("UTF-8")}
 }
 
-// classify maps an SES failure onto the notify errors.
+// classify maps an SES failure onto the notify errors. An API error is
+// told by its code alone: SES's message can echo the address back, and
+// these errors reach the logs.
 func classify(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%w: ses SendEmail: %w", notify.ErrUnavailable, ctxErr)
@@ -78,8 +81,6 @@ func classify(ctx context.Context, err error) error {
 			return fmt.Errorf("%w: ses SendEmail: %s", notify.ErrUndeliverable, apiErr.ErrorCode())
 		}
 	}
-	// Only the error code, never the provider's message: messages can
-	// echo the recipient's address or number back, and errors reach logs.
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("%w: ses SendEmail: %s", notify.ErrUnavailable, apiErr.ErrorCode())
 	}

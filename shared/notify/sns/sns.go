@@ -60,7 +60,8 @@ type Notifier struct {
 }
 
 // New returns a notifier that publishes through client. It does not check
-// opts; call Options.Validate where the configuration is loaded.
+// opts: the options in use are constants (awsnotify), and SNS refuses every
+// message whose sender ID or price it cannot take.
 func New(client PublishAPI, opts Options) *Notifier {
 	// Transactional: codes are time-critical, and SNS routes transactional
 	// SMS for reliability rather than cost.
@@ -81,7 +82,9 @@ var _ notify.Notifier = (*Notifier)(nil)
 // Send publishes m.Text to the phone number m.To (E.164). A refusal that
 // retrying cannot fix (a malformed or opted-out number) wraps
 // notify.ErrUndeliverable; any other failure wraps notify.ErrUnavailable.
-// SNS's own error text is kept for logs but not wrapped.
+// When SNS answered, the error names SNS's error code, never its message
+// (see classify); the SDK's error is not wrapped, so callers cannot come to
+// depend on SDK types.
 func (n *Notifier) Send(ctx context.Context, m notify.Message) error {
 	if m.Channel != notify.SMS {
 		return fmt.Errorf("sns: cannot send a %q message, only SMS", m.Channel)
@@ -97,7 +100,9 @@ func (n *Notifier) Send(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
-// classify maps an SNS failure onto the notify errors.
+// classify maps an SNS failure onto the notify errors. An API error is
+// told by its code alone: SNS's message can echo the phone number back,
+// and these errors reach the logs.
 func classify(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("%w: sns Publish: %w", notify.ErrUnavailable, ctxErr)
@@ -112,8 +117,6 @@ func classify(ctx context.Context, err error) error {
 			return fmt.Errorf("%w: sns Publish: %s", notify.ErrUndeliverable, apiErr.ErrorCode())
 		}
 	}
-	// Only the error code, never the provider's message: messages can
-	// echo the recipient's address or number back, and errors reach logs.
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("%w: sns Publish: %s", notify.ErrUnavailable, apiErr.ErrorCode())
 	}
