@@ -11,7 +11,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -218,7 +217,7 @@ func (e *Engine) issue(ctx context.Context, realm account.Realm, accountID strin
 	}
 	now := e.clock.Now()
 	r := Record{
-		Realm: realm, AccountID: accountID, Purpose: purpose, ID: newID(),
+		Realm: realm, AccountID: accountID, Purpose: purpose, ID: account.NewID(),
 		State: Pending, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	r.MAC = e.mac(r, code)
@@ -298,10 +297,4 @@ func newCode() (string, error) {
 		return "", fmt.Errorf("code: random: %w", err)
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
@@ -22,35 +20,12 @@ type PublishAPI interface {
 	Publish(ctx context.Context, in *awssns.PublishInput, optFns ...func(*awssns.Options)) (*awssns.PublishOutput, error)
 }
 
-// Options tune every SMS the notifier sends. Both are optional.
+// Options tune every SMS the notifier sends.
 type Options struct {
 	// SenderID is shown as the sender where the destination country
 	// supports alphanumeric sender IDs: 1-11 letters and digits, at least
-	// one letter.
+	// one letter (SNS refuses any other on every message); "" for none.
 	SenderID string
-	// MaxPriceUSD caps what one SMS may cost, in US dollars ("0.50"); SNS
-	// does not send a message that would cost more.
-	MaxPriceUSD string
-}
-
-var (
-	senderID  = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
-	hasLetter = regexp.MustCompile(`[A-Za-z]`)
-	usd       = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
-)
-
-// Validate reports options SNS would refuse on every message, so start-up
-// can fail on them instead of each SMS coming back undeliverable.
-func (o Options) Validate() error {
-	if o.SenderID != "" && (!senderID.MatchString(o.SenderID) || !hasLetter.MatchString(o.SenderID)) {
-		return fmt.Errorf("sns: sender ID %q must be 1-11 letters and digits with at least one letter", o.SenderID)
-	}
-	if o.MaxPriceUSD != "" {
-		if p, err := strconv.ParseFloat(o.MaxPriceUSD, 64); !usd.MatchString(o.MaxPriceUSD) || err != nil || p <= 0 {
-			return fmt.Errorf("sns: max price %q must be a positive number of US dollars", o.MaxPriceUSD)
-		}
-	}
-	return nil
 }
 
 // Notifier sends SMS messages as transactional SMS.
@@ -59,8 +34,7 @@ type Notifier struct {
 	attrs  map[string]types.MessageAttributeValue
 }
 
-// New returns a notifier that publishes through client. It does not check
-// opts; call Options.Validate where the configuration is loaded.
+// New returns a notifier that publishes through client.
 func New(client PublishAPI, opts Options) *Notifier {
 	// Transactional: codes are time-critical, and SNS routes transactional
 	// SMS for reliability rather than cost.
@@ -69,9 +43,6 @@ func New(client PublishAPI, opts Options) *Notifier {
 	}
 	if opts.SenderID != "" {
 		attrs["AWS.SNS.SMS.SenderID"] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(opts.SenderID)}
-	}
-	if opts.MaxPriceUSD != "" {
-		attrs["AWS.SNS.SMS.MaxPrice"] = types.MessageAttributeValue{DataType: aws.String("Number"), StringValue: aws.String(opts.MaxPriceUSD)}
 	}
 	return &Notifier{client: client, attrs: attrs}
 }
