@@ -28,23 +28,12 @@ import (
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 	"github.com/ekolek/identity/shared/token"
 )
-
-// Store is everything the system keeps.
-type Store interface {
-	account.Store
-	session.Store
-	throttle.Store
-	code.Store
-	outbox.Store
-	audit.Store
-	VerifyContact(ctx context.Context, a account.Account, r code.Record) error
-	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
-}
 
 // Parts are the pieces only some functions link, because each is large or
 // slow to start (docs/deploy.md has the numbers): libphonenumber, zxcvbn, the
@@ -68,7 +57,7 @@ type Parts struct {
 // App is a built system.
 type App struct {
 	Config   config.Config
-	Store    Store
+	Store    backend.Store
 	Accounts *account.Service
 	Sessions *session.Manager
 	Contact  *contact.Service
@@ -96,7 +85,7 @@ type Options struct {
 	// Clock replaces the system clock (tests).
 	Clock clock.Clock
 	// Store replaces the store the config names (tests).
-	Store Store
+	Store backend.Store
 	// DynamoAPI wraps or replaces the DynamoDB client (tests count its calls).
 	DynamoAPI func(dynamo.API) dynamo.API
 	// Hash sets the argon2id parameters (default password.DefaultParams).

@@ -26,6 +26,7 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 )
@@ -76,7 +77,7 @@ func production() envOption {
 	return func(c *config.Config, _ *app.Options) { c.Env = config.Production }
 }
 
-func withStore(s app.Store) envOption {
+func withStore(s backend.Store) envOption {
 	return func(_ *config.Config, o *app.Options) { o.Store = s }
 }
 
