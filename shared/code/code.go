@@ -166,8 +166,8 @@ type Message struct {
 // leaves the code the person already has in place. A refusal is a
 // *LimitError, a *throttle.Refused or ErrSMSCapReached.
 func (e *Engine) Send(ctx context.Context, s *Sender, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration, m Message) error {
-	// A function built without a notifier panics here, before any counter
-	// moves (a wiring mistake App.Handler refuses at start-up).
+	// Without a notifier (a route that sends without declaring it) this
+	// panics here, before any counter moves.
 	s.mustSend()
 	if err := e.admit(ctx, realm, accountID, purpose); err != nil {
 		return err

@@ -36,8 +36,8 @@ const MaxBodyBytes = 16 << 10
 // Deps is what the handler needs.
 type Deps struct {
 	Accounts *account.Service
-	// Checks read phone numbers and judge new passwords; a function has
-	// those its routes need (Route.Needs).
+	// Checks read phone numbers and judge new passwords; a function's
+	// handler has only those its routes declare (Route.Needs).
 	Checks   account.Checks
 	Sessions *session.Manager
 	Contact  *contact.Service
