@@ -80,6 +80,20 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) view(fn func(tx *bolt.Tx) error) error   { return wrap(s.db.View(fn)) }
 func (s *Store) update(fn func(tx *bolt.Tx) error) error { return wrap(s.db.Update(fn)) }
 
+// updateCount is update for a change that counts what it did (the sessions
+// it ended): 0 when the transaction fails, since then nothing happened.
+func (s *Store) updateCount(fn func(tx *bolt.Tx) (int, error)) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) (err error) {
+		n, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 func wrap(err error) error {
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
 		errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrInvalidCursor) {
@@ -206,15 +220,7 @@ func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account)
 
 // UpdateAccountEndSessionsExcept implements account.Store.
 func (s *Store) UpdateAccountEndSessionsExcept(_ context.Context, a account.Account, keep []string) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) (err error) {
-		n, err = updateAccountEndSessions(tx, a, keep)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return s.updateCount(func(tx *bolt.Tx) (int, error) { return updateAccountEndSessions(tx, a, keep) })
 }
 
 // updateAccountEndSessions stores a (version-checked) with a new session
@@ -281,25 +287,20 @@ func (s *Store) Roster(_ context.Context) (int64, error) {
 // and the session deletions are one bbolt transaction. A gone or changed
 // account is reported before a moved roster, as DynamoDB does.
 func (s *Store) UpdateAdmin(_ context.Context, a account.Account, ver int64, endSessions bool) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) (err error) {
+	return s.updateCount(func(tx *bolt.Tx) (n int, err error) {
 		if endSessions {
 			n, err = updateAccountEndSessions(tx, a, nil)
 		} else {
 			err = updateAccount(tx, a)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if roster(tx) != ver {
-			return store.ErrConflict
+			return 0, store.ErrConflict
 		}
-		return tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1)))
+		return n, tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1)))
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // ListAccounts implements account.Store. The list bucket is walked in

@@ -123,17 +123,11 @@ func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID s
 
 // EndSessions implements session.Store in one bbolt transaction.
 func (s *Store) EndSessions(_ context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) error {
+	return s.updateCount(func(tx *bolt.Tx) (int, error) {
 		a, err := getAccount(tx, realm, accountID)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n, err = updateAccountEndSessions(tx, a, keep)
-		return err
+		return updateAccountEndSessions(tx, a, keep)
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
