@@ -80,6 +80,10 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cfn-lint template.yaml
 
+## fmt: gofmt every Go file in place (lint only reports them)
+fmt:
+	gofmt -w .
+
 ## ekolekctl: the operator CLI, e.g. make ekolekctl ARGS="create-admin ..."
 ekolekctl:
 	$(GO) run ./infra/ekolekctl $(ARGS)

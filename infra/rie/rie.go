@@ -312,9 +312,6 @@ func Start(ctx context.Context, opt Options) (*Emulator, error) {
 // PID is the emulator's process id.
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
-// Output returns everything the emulator and the function printed so far.
-func (e *Emulator) Output() string { return e.out.String() }
-
 // Stop ends the emulator and the function it runs: SIGTERM to the
 // emulator's process group, then SIGKILL if it has not gone after 5s.
 func (e *Emulator) Stop() {

@@ -8,20 +8,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/httpapi"
 )
 
 // TestFunctionsLinkOnlyTheirParts: each function, built as deployed, links
-// the optional parts its routes need (httpapi.NeedsOf) and no other: a
-// missing one would stop the function at init, an extra one costs size and
-// start-up. None links the SDK's full configuration loader or allparts.
+// the package of each optional part its routes declare (httpapi.NeedsOf,
+// app.PartTable) and no other: a missing one would stop the function at
+// init, an extra one costs size and start-up. None links the SDK's full
+// configuration loader or allparts.
 func TestFunctionsLinkOnlyTheirParts(t *testing.T) {
 	const mod = "github.com/ekolek/identity/"
-	parts := map[httpapi.Needs]string{
-		httpapi.NeedsPhone:          mod + "shared/phone",
-		httpapi.NeedsPasswordPolicy: mod + "shared/password/strength",
-		httpapi.NeedsMessages:       mod + "shared/notify/awsnotify",
-	}
 	forbidden := []string{"github.com/aws/aws-sdk-go-v2/config", mod + "shared/app/allparts"}
 
 	cmd := exec.Command("go", "list", "-tags", "lambda.norpc", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./functions/...")
@@ -37,12 +34,12 @@ func TestFunctionsLinkOnlyTheirParts(t *testing.T) {
 		fn, deps := path.Base(fields[0]), fields[1:]
 		seen[fn] = true
 		needs := httpapi.NeedsOf(fn)
-		for n, pkg := range parts {
-			switch links := slices.Contains(deps, pkg); {
-			case needs&n != 0 && !links:
-				t.Errorf("functions/%s does not link %s, which its routes need: add it to its app.Parts", fn, pkg)
-			case needs&n == 0 && links:
-				t.Errorf("functions/%s links %s, which none of its routes needs", fn, pkg)
+		for _, p := range app.PartTable {
+			switch links := slices.Contains(deps, mod+p.Package); {
+			case needs&p.Needs != 0 && !links:
+				t.Errorf("functions/%s does not link %s, which its routes declare: add %s to its app.Parts", fn, p.Package, p.Field)
+			case needs&p.Needs == 0 && links:
+				t.Errorf("functions/%s links %s, which none of its routes declares (app.Parts.%s)", fn, p.Package, p.Field)
 			}
 		}
 		for _, pkg := range forbidden {

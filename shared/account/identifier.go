@@ -93,11 +93,11 @@ func NormalizeUsername(s string) (string, error) {
 }
 
 // Checks read phone numbers and judge new passwords. Both link large
-// libraries (libphonenumber, zxcvbn), so each Lambda function is built with
-// only the checks its routes use (httpapi.Route.Needs, app.Parts), and the
-// others start faster and smaller. Using a check a function was built without
-// is a wiring mistake: it panics (the API answers 500), and app refuses to
-// start a function whose routes need a check it lacks.
+// libraries (libphonenumber, zxcvbn), so a Lambda function links only the
+// checks its routes declare (httpapi.Route.Needs), and a handler's services
+// get only those (app.PartTable). Using a check that is not there means a
+// route uses one it does not declare: it panics (the API answers 500),
+// which fails the tests that serve the route.
 type Checks struct {
 	// Phone normalises a Philippine mobile number to E.164, or returns
 	// ErrInvalidPhone (phone.Normalize).
@@ -123,7 +123,7 @@ func (c Checks) NewPassword(pw string, userInputs []string) error {
 }
 
 func notLinked(part string) string {
-	return fmt.Sprintf("account: this function was built without the %s check its route uses (see app.Parts)", part)
+	return fmt.Sprintf("account: no %s check here: the route uses it but does not declare it (httpapi.Route.Needs)", part)
 }
 
 // LoginIdentifier reads what a person typed into the login box of realm r:

@@ -59,7 +59,8 @@ func NewService(s Store, h *password.Hasher, checks Checks, d Barangays, c clock
 // Barangays is the directory.
 func (s *Service) Barangays() Barangays { return s.barangays }
 
-// NewID returns a random account id: 16 bytes from crypto/rand in lower-case base32.
+// NewID returns a random id: 16 bytes from crypto/rand in lower-case
+// base32. Accounts, code records and security events all take theirs here.
 func NewID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

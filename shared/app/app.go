@@ -2,6 +2,10 @@
 // the domain services and the HTTP handler. Lambda mains, the local API and
 // the operator CLI all start here, so they cannot drift apart. What differs
 // between them is the Parts each links: a function only those its routes use.
+//
+// Open reads alone by concern: the signing keys (keys.go), the store
+// (store.go), the notifier (notifier.go) and the services (services.go);
+// the optional parts are described once, in PartTable (parts.go).
 package app
 
 import (
@@ -9,261 +13,124 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ekolek/identity/shared/account"
-	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/awsenv"
 	"github.com/ekolek/identity/shared/clock"
-	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
-	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
-	"github.com/ekolek/identity/shared/reset"
-	"github.com/ekolek/identity/shared/session"
-	"github.com/ekolek/identity/shared/store/dynamo"
-	"github.com/ekolek/identity/shared/store/embedded"
-	"github.com/ekolek/identity/shared/throttle"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/token"
 )
 
-// Store is everything the system keeps.
-type Store interface {
-	account.Store
-	session.Store
-	throttle.Store
-	code.Store
-	outbox.Store
-	audit.Store
-	VerifyContact(ctx context.Context, a account.Account, r code.Record) error
-	ResetPassword(ctx context.Context, a account.Account, r code.Record, keep []string) (int, error)
-}
-
-// Parts are the pieces only some functions link, because each is large or
-// slow to start (docs/deploy.md has the numbers): libphonenumber, zxcvbn, the
-// SES and SNS clients, and the AWS SDK's full configuration loader. Each
-// function's main names those its routes need (httpapi.Route.Needs), and
-// App.Handler refuses a function that lacks one; the local API, ekolekctl
-// and the tests use all of them (package allparts).
-type Parts struct {
-	// Phone reads phone numbers (phone.Normalize).
-	Phone func(string) (string, error)
-	// Password judges new passwords (strength.Check).
-	Password password.Policy
-	// Messenger returns the notifier that sends email and SMS through AWS
-	// (awsnotify.New), for EKOLEK_NOTIFIER=aws.
-	Messenger func(c aws.Config, emailFrom string) notify.Notifier
-	// AWSConfig loads the AWS configuration; nil reads only what Lambda
-	// puts in the environment (awsenv.Load).
-	AWSConfig func(context.Context) (aws.Config, error)
-}
-
 // App is a built system.
 type App struct {
-	Config   config.Config
-	Store    Store
-	Accounts *account.Service
-	Sessions *session.Manager
-	Contact  *contact.Service
-	Reset    *reset.Service
-	Guard    *throttle.Guard
-	Audit    *audit.Recorder
-	// Notifier sends this program's messages; nil when it sends none.
-	Notifier notify.Notifier
-	// Outbox is set when messages go to the local outbox instead of out.
-	Outbox  outbox.Store
-	Clock   clock.Clock
-	Log     *slog.Logger
-	closers []func() error
-	// has is what the parts built into this App provide.
-	has    httpapi.Needs
-	checks account.Checks
-	// codeRouteFloor overrides httpapi.CodeRouteFloor (tests).
+	Config config.Config
+	Store  backend.Store
+	// Services have every part this program links: the operator CLI and
+	// the tests call them directly. A handler gets services of its own,
+	// with only the parts its routes declare (Handler).
+	Services
+	Clock clock.Clock
+	Log   *slog.Logger
+
+	keys   *token.Keys
+	hasher *password.Hasher
+	// parts are what this program's parts built.
+	parts built
+	// outbox is the local outbox GET /dev/outbox shows; nil when messages
+	// really go out.
+	outbox         outbox.Store
 	codeRouteFloor time.Duration
+	// closeStore closes the store Open opened; nil for a test's store.
+	closeStore func() error
 }
 
-// Options changes what Open builds.
+// Options changes what Open builds. Parts is what each program sets; the
+// others are hooks only tests set.
 type Options struct {
 	// Parts are the optional pieces this program links.
 	Parts Parts
-	// Clock replaces the system clock (tests).
+	// Clock replaces the system clock: the behaviour tests move time.
 	Clock clock.Clock
-	// Store replaces the store the config names (tests).
-	Store Store
-	// DynamoAPI wraps or replaces the DynamoDB client (tests count its calls).
-	DynamoAPI func(dynamo.API) dynamo.API
-	// Hash sets the argon2id parameters (default password.DefaultParams).
+	// Store replaces the store the config names: the tests bring a
+	// DynamoDB Local table, or wrap a store to fail or count its calls.
+	Store backend.Store
+	// Hash sets the argon2id parameters (default password.DefaultParams):
+	// the benchmarks compare cheaper ones.
 	Hash *password.Params
-	// Notifier replaces the notifier the config names (tests).
+	// Notifier replaces the notifier the config names: infra/samcheck
+	// sends through the SES and SNS adapters to moto, recording the calls.
 	Notifier notify.Notifier
-	// CodeRouteFloor overrides how long the code routes take at least
-	// (httpapi.CodeRouteFloor; tests).
+	// CodeRouteFloor replaces how long the code routes take at least
+	// (httpapi.CodeRouteFloor), so tests need not wait it out.
 	CodeRouteFloor time.Duration
 }
 
 // Open builds the system for cfg. The caller must Close it.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
-	a := &App{Config: cfg, Log: log, Clock: opt.Clock}
+	a := &App{Log: log, Clock: opt.Clock, codeRouteFloor: opt.CodeRouteFloor}
 	if a.Clock == nil {
 		a.Clock = clock.System{}
 	}
-	var awsCfg *aws.Config
-	loadAWS := func() (aws.Config, error) {
-		if awsCfg == nil {
-			load := opt.Parts.AWSConfig
-			if load == nil {
-				load = func(context.Context) (aws.Config, error) { return awsenv.Load() }
-			}
-			c, err := load(ctx)
-			if err != nil {
-				return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
-			}
-			awsCfg = &c
-		}
-		return *awsCfg, nil
-	}
-
-	if cfg.SigningKey == nil && cfg.SigningKeySecretARN != "" {
-		c, err := loadAWS()
-		if err != nil {
-			return nil, err
-		}
-		sm := secretsmanager.NewFromConfig(awsenv.For(c, "SECRETS_MANAGER"))
-		get := func(ctx context.Context, stage string) (string, error) {
-			out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-				SecretId: aws.String(cfg.SigningKeySecretARN), VersionStage: aws.String(stage),
-			})
-			if err != nil {
-				return "", err
-			}
-			return aws.ToString(out.SecretString), nil
-		}
-		// During a rotation the previous version still verifies the tokens
-		// other (warm) instances signed with it. Both versions are read at
-		// once, so a cold start waits for one round trip, not two; there is
-		// no previous version until the first rotation.
-		previous := make(chan []byte, 1)
-		if cfg.PreviousSigningKey == nil {
-			go func() {
-				s, err := get(ctx, "AWSPREVIOUS")
-				k, kerr := config.KeyFromSecret(s)
-				if err != nil || kerr != nil {
-					k = nil
-				}
-				previous <- k
-			}()
-		} else {
-			previous <- cfg.PreviousSigningKey
-		}
-		err = cfg.ResolveSigningKey(ctx, func(ctx context.Context, _ string) (string, error) { return get(ctx, "AWSCURRENT") })
-		cfg.PreviousSigningKey = <-previous
-		if err != nil {
-			return nil, err
-		}
-		a.Config = cfg
-	}
-	keys, err := token.NewKeys(cfg.SigningKey, nonEmpty(cfg.PreviousSigningKey)...)
-	if err != nil {
+	loadAWS := awsLoader(ctx, opt.Parts.AWSConfig)
+	var err error
+	if a.Config, a.keys, err = signingKeys(ctx, cfg, loadAWS); err != nil {
 		return nil, err
 	}
-
-	switch {
-	case opt.Store != nil:
-		a.Store = opt.Store
-	case cfg.Store == "embedded":
-		s, err := embedded.Open(cfg.DataDir)
-		if err != nil {
+	a.Store = opt.Store
+	if a.Store == nil {
+		if a.Store, a.closeStore, err = openStore(a.Config, loadAWS); err != nil {
 			return nil, err
 		}
-		a.Store = s
-		a.closers = append(a.closers, s.Close)
-	case cfg.Store == "dynamodb":
-		c, err := loadAWS()
-		if err != nil {
-			return nil, err
+	}
+	notifier := opt.Notifier
+	if notifier == nil {
+		if notifier, a.outbox, err = openNotifier(a.Config, a.Store, a.Clock, opt.Parts.Messenger, loadAWS); err != nil {
+			return nil, errors.Join(err, a.Close())
 		}
-		var api dynamo.API = dynamodb.NewFromConfig(awsenv.For(c, "DYNAMODB"))
-		if opt.DynamoAPI != nil {
-			api = opt.DynamoAPI(api)
-		}
-		a.Store = dynamo.New(api, cfg.Table)
-	default:
-		return nil, errors.New("EKOLEK_STORE: unknown store " + cfg.Store)
 	}
-
-	var notifier notify.Notifier
-	switch {
-	case opt.Notifier != nil:
-		notifier = opt.Notifier
-	case cfg.Notifier == "outbox":
-		notifier = outbox.New(a.Store, a.Clock)
-		a.Outbox = a.Store
-	case opt.Parts.Messenger != nil:
-		c, err := loadAWS()
-		if err != nil {
-			return nil, err
-		}
-		notifier = opt.Parts.Messenger(c, cfg.EmailFrom)
-	}
-	// Without a notifier this program sends nothing; Handler refuses the
-	// functions whose routes send.
-	if notifier != nil {
-		a.has |= httpapi.NeedsMessages
-	}
-	a.Notifier = notifier
-	checks := account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}
-	if checks.Phone != nil {
-		a.has |= httpapi.NeedsPhone
-	}
-	if checks.Password != nil {
-		a.has |= httpapi.NeedsPasswordPolicy
-	}
-
+	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier}
 	params := password.DefaultParams
 	if opt.Hash != nil {
 		params = *opt.Hash
 	}
-	hasher := password.NewHasher(params)
-	a.Accounts = account.NewService(a.Store, hasher, checks, cfg.Barangays, a.Clock)
-	a.Sessions = session.NewManager(a.Store, keys, a.Clock, map[account.Realm]session.Lifetimes{
-		account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
-		account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},
-	})
-	a.Guard = throttle.NewGuard(a.Store, cfg.Limits, a.Clock)
-	a.Audit = audit.NewRecorder(a.Store, log, a.Clock, cfg.AuditRetention)
-	codes := code.NewEngine(a.Store, a.Store, cfg.SigningKey, a.Clock)
-	sender := code.NewSender(notifier, a.Store, a.Guard, cfg.SMSDailyCap, a.Clock)
-	a.Contact = contact.NewService(a.Store, codes, sender, checks, a.Clock, log)
-	a.Reset = reset.NewService(a.Store, codes, sender, hasher, checks, keys, a.Clock, log)
-	a.checks = checks
-	a.codeRouteFloor = opt.CodeRouteFloor
+	a.hasher = password.NewHasher(params)
+	a.Services = a.services(a.parts)
 	return a, nil
 }
 
-// Handler returns the HTTP handler for the named functions' routes (all
-// routes when none). It refuses when those routes need a part this program
-// was built without.
+// Handler returns the HTTP handler for the named functions' routes (every
+// route when none is named: the local API). It refuses when those routes
+// declare a part this program was built without. Its services have only
+// the parts the routes declare, so a route that uses another fails
+// wherever it is served, in the tests as in a function built without it.
 func (a *App) Handler(functions ...string) (*httpapi.API, error) {
-	if missing := httpapi.NeedsOf(functions...) &^ a.has; missing != 0 {
-		return nil, fmt.Errorf("app: %v: built without %v, which its routes use (add it to the function's app.Parts)", functions, missingParts(missing, a.Config.Notifier))
+	needs := httpapi.NeedsOf(functions...)
+	if missing := needs &^ a.parts.provides(); missing != 0 {
+		return nil, fmt.Errorf("app: %v: built without %v, which its routes declare (add it to the function's app.Parts; EKOLEK_NOTIFIER=%s)",
+			functions, fieldsOf(missing), a.Config.Notifier)
 	}
+	parts := a.parts.only(needs)
+	s := a.services(parts)
 	return httpapi.New(httpapi.Deps{
-		Accounts:       a.Accounts,
-		Checks:         a.checks,
-		Sessions:       a.Sessions,
-		Contact:        a.Contact,
-		Reset:          a.Reset,
-		Guard:          a.Guard,
-		Audit:          a.Audit,
+		Accounts:       s.Accounts,
+		Auth:           s.Auth,
+		Checks:         parts.checks,
+		Sessions:       s.Sessions,
+		Contact:        s.Contact,
+		Reset:          s.Reset,
+		Guard:          s.Guard,
+		Audit:          s.Audit,
 		Events:         a.Store,
-		Outbox:         a.Outbox,
+		Outbox:         a.outbox,
 		CodeRouteFloor: a.codeRouteFloor,
 		Clock:          a.Clock,
 		Log:            a.Log,
@@ -271,33 +138,28 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 	}, functions...)
 }
 
-// Close releases the store.
+// Close releases the store Open opened.
 func (a *App) Close() error {
-	var errs []error
-	for _, c := range a.closers {
-		errs = append(errs, c())
-	}
-	return errors.Join(errs...)
-}
-
-// missingParts names the parts in n.
-func missingParts(n httpapi.Needs, notifier string) []string {
-	var out []string
-	if n&httpapi.NeedsPhone != 0 {
-		out = append(out, "Phone")
-	}
-	if n&httpapi.NeedsPasswordPolicy != 0 {
-		out = append(out, "Password")
-	}
-	if n&httpapi.NeedsMessages != 0 {
-		out = append(out, "Messenger (EKOLEK_NOTIFIER="+notifier+")")
-	}
-	return out
-}
-
-func nonEmpty(k []byte) [][]byte {
-	if k == nil {
+	if a.closeStore == nil {
 		return nil
 	}
-	return [][]byte{k}
+	return a.closeStore()
+}
+
+// awsLoader returns what loads the AWS configuration with load (nil: from
+// the environment alone, as in Lambda) on the first call and gives the
+// same to every later one. The signing key's secret, DynamoDB and the
+// Messenger each ask for it; a program that needs none of them (embedded
+// store, local outbox, key in the environment) never loads it.
+func awsLoader(ctx context.Context, load func(context.Context) (aws.Config, error)) func() (aws.Config, error) {
+	if load == nil {
+		load = func(context.Context) (aws.Config, error) { return awsenv.Load() }
+	}
+	return sync.OnceValues(func() (aws.Config, error) {
+		c, err := load(ctx)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
+		}
+		return c, nil
+	})
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math/bits"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,6 +67,32 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		if _, err := full.Handler(fn); err != nil {
 			t.Errorf("Handler(%s) with every part = %v", fn, err)
 		}
+	}
+}
+
+// PartTable has a row for each field of Parts (AWSConfig aside: no route
+// declares it), each with a bit of its own, and a row for every part a
+// route declares.
+func TestPartTableDescribesEveryPart(t *testing.T) {
+	var fields, rows []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[app.Parts]()) {
+		if f.Name != "AWSConfig" {
+			fields = append(fields, f.Name)
+		}
+	}
+	var all httpapi.Needs
+	for _, p := range app.PartTable {
+		rows = append(rows, p.Field)
+		if bits.OnesCount8(uint8(p.Needs)) != 1 || all&p.Needs != 0 {
+			t.Errorf("%s: Needs %08b is not a bit of its own", p.Field, p.Needs)
+		}
+		all |= p.Needs
+	}
+	if !slices.Equal(rows, fields) {
+		t.Errorf("PartTable describes %v; Parts has %v", rows, fields)
+	}
+	if missing := httpapi.NeedsOf() &^ all; missing != 0 {
+		t.Errorf("routes declare parts %08b that PartTable does not describe", missing)
 	}
 }
 

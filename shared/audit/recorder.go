@@ -2,19 +2,19 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"log/slog"
 	"maps"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/logging"
 )
 
-// DefaultRetention is how long events are kept unless configured otherwise.
+// DefaultRetention is how long events are kept when EKOLEK_AUDIT_RETENTION
+// is not set (package config).
 const DefaultRetention = 400 * 24 * time.Hour
 
 // Recorder writes events to the store and the structured log.
@@ -69,7 +69,7 @@ func (r *Recorder) RecordRepeated(ctx context.Context, e Event, n int) Event {
 }
 
 func (r *Recorder) complete(e Event) Event {
-	e.ID = newID()
+	e.ID = account.NewID()
 	e.Time = r.clock.Now()
 	e.Identifier = logging.MaskIdentifier(e.Identifier)
 	if len(e.UserAgent) > 256 {
@@ -109,10 +109,4 @@ func logValue(e Event) slog.Value {
 		attrs = append(attrs, slog.Group("details", d...))
 	}
 	return slog.GroupValue(attrs...)
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

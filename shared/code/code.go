@@ -11,7 +11,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -167,8 +166,8 @@ type Message struct {
 // leaves the code the person already has in place. A refusal is a
 // *LimitError, a *throttle.Refused or ErrSMSCapReached.
 func (e *Engine) Send(ctx context.Context, s *Sender, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration, m Message) error {
-	// A function built without a notifier panics here, before any counter
-	// moves (a wiring mistake App.Handler refuses at start-up).
+	// Without a notifier (a route that sends without declaring it) this
+	// panics here, before any counter moves.
 	s.mustSend()
 	if err := e.admit(ctx, realm, accountID, purpose); err != nil {
 		return err
@@ -218,7 +217,7 @@ func (e *Engine) issue(ctx context.Context, realm account.Realm, accountID strin
 	}
 	now := e.clock.Now()
 	r := Record{
-		Realm: realm, AccountID: accountID, Purpose: purpose, ID: newID(),
+		Realm: realm, AccountID: accountID, Purpose: purpose, ID: account.NewID(),
 		State: Pending, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	r.MAC = e.mac(r, code)
@@ -298,10 +297,4 @@ func newCode() (string, error) {
 		return "", fmt.Errorf("code: random: %w", err)
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

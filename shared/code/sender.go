@@ -58,11 +58,12 @@ func (s *Sender) Send(ctx context.Context, kind notify.Kind, lang string, ch not
 	return s.notifier.Send(ctx, notify.Compose(kind, lang, ch, to, data))
 }
 
-// mustSend panics when this program was built without a notifier: a wiring
-// mistake App.Handler refuses at start-up. Allow and Engine.Send check
-// first, so the panic comes before any budget is spent or code issued.
+// mustSend panics when there is no notifier: the route sends but does not
+// declare it, so its handler got none (app.PartTable). Allow and
+// Engine.Send check first, so the panic comes before any budget is spent
+// or code issued.
 func (s *Sender) mustSend() {
 	if s.notifier == nil {
-		panic("code: this function was built without a notifier its route uses (see app.Parts)")
+		panic("code: no notifier here: the route sends but does not declare NeedsMessages (httpapi.Route.Needs)")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/text"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -151,7 +152,7 @@ func Load(getenv Getenv) (Config, error) {
 		RegisterIP:    throttle.Limit{Max: count("EKOLEK_REGISTER_IP_MAX", d.RegisterIP.Max), Window: dur("EKOLEK_REGISTER_IP_WINDOW", d.RegisterIP.Window)},
 		SMSPerNumber:  throttle.Limit{Max: count("EKOLEK_SMS_PER_NUMBER_DAILY", d.SMSPerNumber.Max), Window: 24 * time.Hour},
 	}
-	c.AuditRetention = dur("EKOLEK_AUDIT_RETENTION", 400*24*time.Hour)
+	c.AuditRetention = dur("EKOLEK_AUDIT_RETENTION", audit.DefaultRetention)
 	c.Barangays = slices.Clone(DefaultBarangays)
 	if v := get("EKOLEK_BARANGAYS", ""); v != "" {
 		var why string

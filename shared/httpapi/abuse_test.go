@@ -13,8 +13,8 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/ekolek/identity/shared/account"
-	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 	"github.com/ekolek/identity/shared/store/embedded"
@@ -150,7 +150,7 @@ func TestIPLimitUsesTheGatewaySourceIP(t *testing.T) {
 // depends on how the goroutines are scheduled, so the test checks that the
 // counter moved by exactly the failures, which a lost update would not.
 type ipHits struct {
-	app.Store
+	backend.Store
 	n atomic.Int64
 }
 
@@ -162,8 +162,8 @@ func (s *ipHits) Hit(ctx context.Context, key string, max int, window time.Durat
 }
 
 func TestParallelWrongLoginsLock(t *testing.T) {
-	stores := map[string]func(t *testing.T) app.Store{
-		"embedded": func(t *testing.T) app.Store {
+	stores := map[string]func(t *testing.T) backend.Store{
+		"embedded": func(t *testing.T) backend.Store {
 			s, err := embedded.Open(t.TempDir())
 			if err != nil {
 				t.Fatal(err)
@@ -171,7 +171,7 @@ func TestParallelWrongLoginsLock(t *testing.T) {
 			t.Cleanup(func() { _ = s.Close() })
 			return s
 		},
-		"dynamodb": func(t *testing.T) app.Store {
+		"dynamodb": func(t *testing.T) backend.Store {
 			client := dynamotest.Client(t)
 			return dynamo.New(client, dynamotest.NewTable(t, client))
 		},

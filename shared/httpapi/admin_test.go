@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
-	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/embedded"
 )
 
@@ -429,7 +429,7 @@ func sessionIDOf(t *testing.T, token string) string {
 // laggingStore answers admin listings from a snapshot taken before the most
 // recent writes, as DynamoDB's index can.
 type laggingStore struct {
-	app.Store
+	backend.Store
 	stale []account.Account
 }
 

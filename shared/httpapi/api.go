@@ -37,8 +37,10 @@ const MaxBodyBytes = 16 << 10
 // Deps is what the handler needs.
 type Deps struct {
 	Accounts *account.Service
-	// Checks read phone numbers and judge new passwords; a function has
-	// those its routes need (Route.Needs).
+	// Auth runs the login and password-change use cases.
+	Auth *auth.Service
+	// Checks read phone numbers and judge new passwords; a function's
+	// handler has only those its routes declare (Route.Needs).
 	Checks   account.Checks
 	Sessions *session.Manager
 	Contact  *contact.Service
@@ -60,7 +62,6 @@ type Deps struct {
 // API serves the routes of the table it was built with.
 type API struct {
 	Deps
-	auth    *auth.Service
 	routes  []Route
 	cookies cookieNames
 }
@@ -69,7 +70,6 @@ type API struct {
 // route when none is named (the local API).
 func New(d Deps, functions ...string) (*API, error) {
 	a := &API{Deps: d, cookies: namesFor(d.Production)}
-	a.auth = auth.NewService(d.Accounts, d.Checks, d.Sessions, d.Guard, d.Audit, d.Reset, d.Log)
 	for _, r := range Table {
 		if r.LocalOnly && (len(functions) > 0 || d.Production) {
 			continue

@@ -84,7 +84,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		return errInvalid("Identifier and password are required.", fields)
 	}
 	login := auth.Login{Realm: realm, Identifier: *in.Identifier, Password: *in.Password, Presented: a.sessionToken(r, realm)}
-	done, err := a.auth.Login(r.Context(), info(r).requester(), login)
+	done, err := a.Auth.Login(r.Context(), info(r).requester(), login)
 	if err != nil {
 		return a.refused(r, realm, login.Identifier, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 )
@@ -76,7 +77,7 @@ func production() envOption {
 	return func(c *config.Config, _ *app.Options) { c.Env = config.Production }
 }
 
-func withStore(s app.Store) envOption {
+func withStore(s backend.Store) envOption {
 	return func(_ *config.Config, o *app.Options) { o.Store = s }
 }
 
@@ -95,13 +96,12 @@ func testConfig(t testing.TB) config.Config {
 }
 
 // servedAsFunctions serves each route the way its Lambda function is built:
-// by a handler of that function alone, wired with only the parts the
-// function's routes declare (httpapi.Route.Needs), on a's store; a function
-// that declares no messages has no notifier. A route that uses a part it
-// does not declare panics into a 500 and fails the test that called it.
+// by a handler of that function alone, which has only the parts the
+// function's routes declare (app.PartTable). A route that uses a part it
+// does not declare panics into a 500, which fails the test (checkNoPanic).
 // What no function serves (unknown paths, wrong methods, /dev/outbox) goes
 // to a's handler of every route.
-func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Logger, o app.Options) http.Handler {
+func servedAsFunctions(t *testing.T, a *app.App) http.Handler {
 	t.Helper()
 	all, err := a.Handler()
 	if err != nil {
@@ -110,21 +110,7 @@ func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Lo
 	mux := http.NewServeMux()
 	mux.Handle("/", all)
 	for _, f := range httpapi.Functions() {
-		fo, fcfg := o, cfg
-		fo.Store = a.Store
-		fo.Parts = partsFor(httpapi.NeedsOf(f))
-		if httpapi.NeedsOf(f)&httpapi.NeedsMessages != 0 {
-			fo.Notifier = a.Notifier // one outbox keeps one order
-		} else {
-			// No notifier at all, as in Lambda with EKOLEK_NOTIFIER=aws
-			// and no Messenger: a send panics.
-			fo.Notifier, fcfg.Notifier = nil, "aws"
-		}
-		fa, err := app.Open(context.Background(), fcfg, log, fo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := fa.Handler(f)
+		h, err := a.Handler(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,21 +121,6 @@ func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Lo
 		}
 	}
 	return mux
-}
-
-// partsFor is every part that needs names, and no other.
-func partsFor(needs httpapi.Needs) app.Parts {
-	p := allparts.Parts()
-	if needs&httpapi.NeedsPhone == 0 {
-		p.Phone = nil
-	}
-	if needs&httpapi.NeedsPasswordPolicy == 0 {
-		p.Password = nil
-	}
-	if needs&httpapi.NeedsMessages == 0 {
-		p.Messenger = nil
-	}
-	return p
 }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
@@ -167,7 +138,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	h := servedAsFunctions(t, a, cfg, logging.New(logs, slog.LevelDebug), o)
+	h := servedAsFunctions(t, a)
 	e := &env{t: t, app: a, clock: c, logs: logs}
 	if cfg.Env == config.Production {
 		// Secure cookies travel over HTTPS only, as in a browser.
@@ -186,6 +157,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 			return true
 		})
 		checkLogs(t, logs.String())
+		checkNoPanic(t, logs.String())
 		e.secrets.Range(func(v, _ any) bool {
 			if strings.Contains(logs.String(), v.(string)) {
 				t.Errorf("logs contain a token or session id the server handed out")
@@ -254,6 +226,18 @@ func checkLogs(t *testing.T, logs string) {
 	for _, secret := range []string{residentPassword, adminPassword, "eyJ", "juan@example.com", "+639171234567", "09171234567"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q", secret)
+		}
+	}
+}
+
+// checkNoPanic fails when a handler panicked, whatever status the test
+// expected: the API turns a panic into a 500 and logs it. A route that uses
+// a part its function does not declare panics (servedAsFunctions).
+func checkNoPanic(t *testing.T, logs string) {
+	t.Helper()
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"msg":"panic"`) {
+			t.Errorf("a handler panicked: %.600s", line)
 		}
 	}
 }

@@ -22,8 +22,8 @@ type Route struct {
 	// LocalOnly routes are served by the local API in local mode only; no
 	// Lambda function or template resource has them.
 	LocalOnly bool
-	// Needs are the parts of the system, linked only into the functions
-	// that use them, the route uses.
+	// Needs are the optional parts of the system the route uses; its
+	// function links them, and its handler has no others (app.PartTable).
 	Needs Needs
 
 	handle func(a *API, w http.ResponseWriter, r *http.Request, p params) error
@@ -39,19 +39,18 @@ func (r Route) Methods() []string {
 	return []string{r.Method}
 }
 
-// Needs is a set of parts of the system that only some functions link,
-// because each is large or slow to start (docs/deploy.md has the numbers).
-// A function is refused at start-up when its routes need a part it was built
-// without (app.Parts).
+// Needs is a set of the optional parts of the system: each is large or slow
+// to start (docs/deploy.md has the numbers), so only the functions whose
+// routes declare it link it. app.PartTable says what provides each.
 type Needs uint8
 
 // The parts.
 const (
-	// NeedsPhone: reads phone numbers (libphonenumber; account.Checks.Phone).
+	// NeedsPhone: reads phone numbers (libphonenumber).
 	NeedsPhone Needs = 1 << iota
-	// NeedsPasswordPolicy: judges new passwords (zxcvbn; account.Checks.Password).
+	// NeedsPasswordPolicy: judges new passwords (zxcvbn).
 	NeedsPasswordPolicy
-	// NeedsMessages: sends email or SMS (SES and SNS when messages really go out).
+	// NeedsMessages: sends email or SMS.
 	NeedsMessages
 )
 

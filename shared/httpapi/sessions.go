@@ -98,7 +98,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, p params) e
 	if len(fields) > 0 {
 		return errInvalid("Give the current and the new password.", fields)
 	}
-	err = a.auth.ChangePassword(r.Context(), info(r).requester(), auth.PasswordChange{
+	err = a.Auth.ChangePassword(r.Context(), info(r).requester(), auth.PasswordChange{
 		Account: c.account, Keep: c.session.Key, Current: *in.CurrentPassword, New: *in.NewPassword,
 	})
 	if errors.Is(err, account.ErrInvalidCredentials) {

@@ -13,7 +13,7 @@ import (
 // write; a request past half the idle window adds exactly one write.
 func TestAuthenticatedRequestCostsOneRead(t *testing.T) {
 	client := dynamotest.Client(t)
-	counter := &dynamo.CountingAPI{API: client}
+	counter := &dynamotest.CountingAPI{API: client}
 	e := newEnv(t, withStore(dynamo.New(counter, dynamotest.NewTable(t, client))))
 	e.approvedResident()
 	b := e.browser()

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
-	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -26,7 +26,7 @@ import (
 // call from then on fails with store.ErrUnavailable before touching anything,
 // like a DynamoDB call that never arrived.
 type flakyStore struct {
-	app.Store
+	backend.Store
 	mu     sync.Mutex
 	calls  int
 	failAt int // 0: never
@@ -241,7 +241,7 @@ func (f *flakyStore) EndSessions(ctx context.Context, r account.Realm, id string
 }
 
 // snapshot is everything in the store, read around the switch.
-func snapshot(t *testing.T, s app.Store) string {
+func snapshot(t *testing.T, s backend.Store) string {
 	t.Helper()
 	ctx := context.Background()
 	var out []any

@@ -19,7 +19,7 @@ import (
 // route of the table has a row.
 func TestStoreCallsPerRoute(t *testing.T) {
 	client := dynamotest.Client(t)
-	counter := &dynamo.CountingAPI{API: client}
+	counter := &dynamotest.CountingAPI{API: client}
 	e := newEnv(t, withStore(dynamo.New(counter, dynamotest.NewTable(t, client))))
 	rid := e.verifiedResident(false)
 	e.createAdmin("analyst", account.RoleSecurityAnalyst)

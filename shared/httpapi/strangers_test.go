@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -213,7 +213,7 @@ func TestStrangersEventsFoldPerIPAndMinute(t *testing.T) {
 }
 
 // occurrenceDown is a store whose counters for folding events fail.
-type occurrenceDown struct{ app.Store }
+type occurrenceDown struct{ backend.Store }
 
 func (s occurrenceDown) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (throttle.Counter, error) {
 	if strings.HasPrefix(key, "occurrence:") {

@@ -4,7 +4,7 @@
 // 4.2 MB to a function's binary and 6–8 ms to its start-up, so only
 // the functions that read phone numbers (login, register, register-verify,
 // the password reset request and verification) carry it; the others get
-// account.Checks without a Phone (see app.Parts).
+// account.Checks without a Phone (app.PartTable).
 package phone
 
 import (

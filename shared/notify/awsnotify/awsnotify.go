@@ -14,10 +14,14 @@ import (
 	snsnotify "github.com/ekolek/identity/shared/notify/sns"
 )
 
-// New returns the notifier that mails from emailFrom and texts as "EKOLEK".
+// SenderID is the name SMS come from where the destination country shows
+// one.
+const SenderID = "EKOLEK"
+
+// New returns the notifier that mails from emailFrom and texts as SenderID.
 func New(c aws.Config, emailFrom string) notify.Notifier {
 	return notify.Router{
 		Email: sesnotify.New(ses.NewFromConfig(awsenv.For(c, "SES")), emailFrom),
-		SMS:   snsnotify.New(sns.NewFromConfig(awsenv.For(c, "SNS")), snsnotify.Options{SenderID: "EKOLEK"}),
+		SMS:   snsnotify.New(sns.NewFromConfig(awsenv.For(c, "SNS")), snsnotify.Options{SenderID: SenderID}),
 	}
 }

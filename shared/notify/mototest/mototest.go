@@ -201,28 +201,6 @@ func Sent(t testing.TB) (emails []SentEmail, sms []SentSMS) {
 	return emails, sms
 }
 
-// Reset clears everything the moto server holds: sent messages, verified
-// identities, every other service's state. It affects every test using the
-// server, so call it only where no test runs in parallel.
-func Reset(t testing.TB) {
-	t.Helper()
-	ep := Endpoint(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep+"/moto-api/reset", nil)
-	if err != nil {
-		t.Fatalf("moto reset: %v", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("moto reset: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("moto reset: status %d", resp.StatusCode)
-	}
-}
-
 // Recorder is an HTTP client for the SDK (Options.HTTPClient) that keeps the
 // form of every request before sending it on. SES and SNS use the AWS query
 // protocol, so the form is the whole request: this is how a test sees what

@@ -7,12 +7,16 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
+	"unicode"
 
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/ekolek/identity/shared/notify"
+	"github.com/ekolek/identity/shared/notify/awsnotify"
 	"github.com/ekolek/identity/shared/notify/mototest"
 	"github.com/ekolek/identity/shared/notify/sns"
 )
@@ -85,10 +89,10 @@ func TestSendSMS(t *testing.T) {
 	}
 }
 
-func TestSendSMSWithSenderIDAndMaxPrice(t *testing.T) {
+func TestSendSMSWithSenderID(t *testing.T) {
 	to := phone()
 	rec := mototest.NewRecorder()
-	n := sns.New(mototest.SNSClient(t, func(o *awssns.Options) { o.HTTPClient = rec }), sns.Options{SenderID: "EKOLEK", MaxPriceUSD: "0.50"})
+	n := sns.New(mototest.SNSClient(t, func(o *awssns.Options) { o.HTTPClient = rec }), sns.Options{SenderID: "EKOLEK"})
 	if err := n.Send(context.Background(), notify.Message{Channel: notify.SMS, To: to, Text: "hello"}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -98,7 +102,6 @@ func TestSendSMSWithSenderIDAndMaxPrice(t *testing.T) {
 	want := map[string]attr{
 		"AWS.SNS.SMS.SMSType":  {"String", "Transactional"},
 		"AWS.SNS.SMS.SenderID": {"String", "EKOLEK"},
-		"AWS.SNS.SMS.MaxPrice": {"Number", "0.50"},
 	}
 	if got := attributes(rec.Forms()[0]); !equal(got, want) {
 		t.Errorf("attributes = %v, want %v", got, want)
@@ -193,27 +196,18 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
-func TestOptionsValidate(t *testing.T) {
-	good := []sns.Options{{}, {SenderID: "EKOLEK"}, {SenderID: "Ekolek2025"}, {MaxPriceUSD: "0.50"}, {SenderID: "A", MaxPriceUSD: "1"}}
-	bad := []sns.Options{
-		{SenderID: "E-KOLEK"},      // hyphen
-		{SenderID: "EKOLEKCITYPH"}, // 12 characters
-		{SenderID: "12345"},        // no letter
-		{MaxPriceUSD: "free"},
-		{MaxPriceUSD: "0"},
-		{MaxPriceUSD: "-1"},
-		{MaxPriceUSD: "NaN"},
-		{MaxPriceUSD: "Inf"},
-		{MaxPriceUSD: "1e2"},
+// The sender ID the system texts as is one SNS accepts: 1-11 letters and
+// digits, at least one letter. SNS refuses any other on every message.
+func TestSenderIDIsOneSNSAccepts(t *testing.T) {
+	valid := func(id string) bool {
+		return regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`).MatchString(id) && strings.ContainsFunc(id, unicode.IsLetter)
 	}
-	for _, o := range good {
-		if err := o.Validate(); err != nil {
-			t.Errorf("%+v: %v", o, err)
-		}
+	if !valid(awsnotify.SenderID) {
+		t.Errorf("awsnotify.SenderID %q: SNS would refuse every SMS", awsnotify.SenderID)
 	}
-	for _, o := range bad {
-		if err := o.Validate(); err == nil {
-			t.Errorf("%+v: accepted", o)
+	for _, bad := range []string{"E-KOLEK", "EKOLEKCITYPH", "12345"} {
+		if valid(bad) {
+			t.Errorf("%q passes the check, but SNS refuses it", bad)
 		}
 	}
 }

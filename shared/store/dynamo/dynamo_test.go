@@ -82,7 +82,7 @@ func TestSessionTTL(t *testing.T) {
 // reading a session with its account is a single read and no write.
 func TestAuthenticatedReadIsOneCall(t *testing.T) {
 	client := dynamotest.Client(t)
-	api := &dynamo.CountingAPI{API: client}
+	api := &dynamotest.CountingAPI{API: client}
 	s := dynamo.New(api, dynamotest.NewTable(t, client))
 	a := account.Account{Realm: account.Resident, ID: "r1", Status: account.StatusApproved, Email: "juan@example.com",
 		CreatedAt: time.Now()}

@@ -76,7 +76,7 @@ func TestEventItemLayout(t *testing.T) {
 func TestEventDayMarkers(t *testing.T) {
 	client := dynamotest.Client(t)
 	table := dynamotest.NewTable(t, client)
-	api := &dynamo.CountingAPI{API: client}
+	api := &dynamotest.CountingAPI{API: client}
 	s := dynamo.New(api, table)
 	now := evNow()
 	d := now.Format("2006-01-02")

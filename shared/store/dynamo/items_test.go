@@ -117,7 +117,7 @@ func TestOutboxListsExpired(t *testing.T) {
 // of messages take at least three 1 MB pages.
 func TestListOutboxPages(t *testing.T) {
 	client := dynamotest.Client(t)
-	api := &dynamo.CountingAPI{API: client}
+	api := &dynamotest.CountingAPI{API: client}
 	s := dynamo.New(api, dynamotest.NewTable(t, client))
 	const n = 60
 	now := time.Now()
@@ -144,7 +144,7 @@ func TestListOutboxPages(t *testing.T) {
 // or refused), two when it starts one.
 func TestHitBudget(t *testing.T) {
 	client := dynamotest.Client(t)
-	api := &dynamo.CountingAPI{API: client}
+	api := &dynamotest.CountingAPI{API: client}
 	s := dynamo.New(api, dynamotest.NewTable(t, client))
 	now := time.Now()
 	for i, want := range []struct {
@@ -237,7 +237,7 @@ func TestAccountAndRosterLayout(t *testing.T) {
 // operations make.
 func TestAdminOperationBudget(t *testing.T) {
 	client := dynamotest.Client(t)
-	api := &dynamo.CountingAPI{API: client}
+	api := &dynamotest.CountingAPI{API: client}
 	s := dynamo.New(api, dynamotest.NewTable(t, client))
 	now := time.Now()
 	ad := account.Account{Realm: account.Admin, ID: "a1", Status: account.StatusActive, Username: "maria", CreatedAt: now}

@@ -117,18 +117,12 @@ func (s *Store) VerifyContact(_ context.Context, a account.Account, r code.Recor
 
 // ResetPassword implements reset.Store.
 func (s *Store) ResetPassword(_ context.Context, a account.Account, r code.Record, keep []string) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) (err error) {
+	return s.updateCount(func(tx *bolt.Tx) (int, error) {
 		if err := redeemCode(tx, r); err != nil {
-			return err
+			return 0, err
 		}
-		n, err = updateAccountEndSessions(tx, a, keep)
-		return err
+		return updateAccountEndSessions(tx, a, keep)
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 type counterRecord struct {

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -80,6 +79,20 @@ func (s *Store) Close() error { return s.db.Close() }
 // store.ErrUnavailable while passing the domain's sentinel errors through.
 func (s *Store) view(fn func(tx *bolt.Tx) error) error   { return wrap(s.db.View(fn)) }
 func (s *Store) update(fn func(tx *bolt.Tx) error) error { return wrap(s.db.Update(fn)) }
+
+// updateCount is update for a change that counts what it did (the sessions
+// it ended): 0 when the transaction fails, since then nothing happened.
+func (s *Store) updateCount(fn func(tx *bolt.Tx) (int, error)) (int, error) {
+	var n int
+	err := s.update(func(tx *bolt.Tx) (err error) {
+		n, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
 
 func wrap(err error) error {
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) ||
@@ -207,15 +220,7 @@ func (s *Store) UpdateAccountEndSessions(ctx context.Context, a account.Account)
 
 // UpdateAccountEndSessionsExcept implements account.Store.
 func (s *Store) UpdateAccountEndSessionsExcept(_ context.Context, a account.Account, keep []string) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) (err error) {
-		n, err = updateAccountEndSessions(tx, a, keep)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return s.updateCount(func(tx *bolt.Tx) (int, error) { return updateAccountEndSessions(tx, a, keep) })
 }
 
 // updateAccountEndSessions stores a (version-checked) with a new session
@@ -282,25 +287,20 @@ func (s *Store) Roster(_ context.Context) (int64, error) {
 // and the session deletions are one bbolt transaction. A gone or changed
 // account is reported before a moved roster, as DynamoDB does.
 func (s *Store) UpdateAdmin(_ context.Context, a account.Account, ver int64, endSessions bool) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) (err error) {
+	return s.updateCount(func(tx *bolt.Tx) (n int, err error) {
 		if endSessions {
 			n, err = updateAccountEndSessions(tx, a, nil)
 		} else {
 			err = updateAccount(tx, a)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if roster(tx) != ver {
-			return store.ErrConflict
+			return 0, store.ErrConflict
 		}
-		return tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1)))
+		return n, tx.Bucket(bRoster).Put(rosterKey, binary.BigEndian.AppendUint64(nil, uint64(ver+1)))
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // ListAccounts implements account.Store. The list bucket is walked in
@@ -382,127 +382,4 @@ func (s *Store) ListAccounts(_ context.Context, q account.ListQuery) ([]account.
 type listCursor struct {
 	F string `json:"f"`
 	K []byte `json:"k"`
-}
-
-// CreateSession implements session.Store.
-func (s *Store) CreateSession(_ context.Context, ss session.Session) error {
-	return s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions)
-		k := key(string(ss.Realm), ss.AccountID, ss.Key)
-		if b.Get(k) != nil {
-			return store.ErrConflict
-		}
-		return putSession(b, ss)
-	})
-}
-
-// ReplaceSession implements session.Store.
-func (s *Store) ReplaceSession(_ context.Context, ss session.Session, oldAccountID, oldKey string) error {
-	return s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions)
-		if b.Get(key(string(ss.Realm), ss.AccountID, ss.Key)) != nil {
-			return store.ErrConflict
-		}
-		if err := b.Delete(key(string(ss.Realm), oldAccountID, oldKey)); err != nil {
-			return err
-		}
-		return putSession(b, ss)
-	})
-}
-
-func putSession(b *bolt.Bucket, ss session.Session) error {
-	data, err := json.Marshal(ss)
-	if err != nil {
-		return err
-	}
-	return b.Put(key(string(ss.Realm), ss.AccountID, ss.Key), data)
-}
-
-func getSession(b *bolt.Bucket, realm account.Realm, accountID, k string) (session.Session, error) {
-	data := b.Get(key(string(realm), accountID, k))
-	if data == nil {
-		return session.Session{}, store.ErrNotFound
-	}
-	var ss session.Session
-	err := json.Unmarshal(data, &ss)
-	return ss, err
-}
-
-// GetSession implements session.Store.
-func (s *Store) GetSession(_ context.Context, realm account.Realm, accountID, k string) (session.Session, account.Account, error) {
-	var ss session.Session
-	var a account.Account
-	err := s.view(func(tx *bolt.Tx) (err error) {
-		if ss, err = getSession(tx.Bucket(bSessions), realm, accountID, k); err != nil {
-			return err
-		}
-		a, err = getAccount(tx, realm, accountID)
-		return err
-	})
-	return ss, a, err
-}
-
-// TouchSession implements session.Store.
-func (s *Store) TouchSession(_ context.Context, ss session.Session, lastSeen, idleExpires time.Time) error {
-	return s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bSessions)
-		cur, err := getSession(b, ss.Realm, ss.AccountID, ss.Key)
-		if err != nil {
-			return err
-		}
-		if !cur.IdleExpiresAt.Equal(ss.IdleExpiresAt) {
-			return store.ErrConflict
-		}
-		cur.LastSeenAt, cur.IdleExpiresAt = lastSeen, idleExpires
-		return putSession(b, cur)
-	})
-}
-
-// DeleteSession implements session.Store.
-func (s *Store) DeleteSession(_ context.Context, realm account.Realm, accountID, k string) error {
-	return s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bSessions).Delete(key(string(realm), accountID, k))
-	})
-}
-
-// ListSessions implements session.Store.
-func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID string) ([]session.Session, error) {
-	var out []session.Session
-	err := s.view(func(tx *bolt.Tx) error {
-		p := prefix(string(realm), accountID)
-		c := tx.Bucket(bSessions).Cursor()
-		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			var ss session.Session
-			if err := json.Unmarshal(v, &ss); err != nil {
-				return err
-			}
-			out = append(out, ss)
-		}
-		return nil
-	})
-	// Keys are hashes, not times: order oldest first as the contract says.
-	slices.SortStableFunc(out, func(a, b session.Session) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	return out, err
-}
-
-// EndSessions implements session.Store in one bbolt transaction.
-func (s *Store) EndSessions(_ context.Context, realm account.Realm, accountID string, keep []string) (int, error) {
-	var n int
-	err := s.update(func(tx *bolt.Tx) error {
-		a, err := getAccount(tx, realm, accountID)
-		if err != nil {
-			return err
-		}
-		n, err = updateAccountEndSessions(tx, a, keep)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }

@@ -17,27 +17,13 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
-	"github.com/ekolek/identity/shared/audit"
-	"github.com/ekolek/identity/shared/contact"
-	"github.com/ekolek/identity/shared/outbox"
-	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store"
-	"github.com/ekolek/identity/shared/throttle"
+	"github.com/ekolek/identity/shared/store/backend"
 )
 
 // Store is what the suite tests: every store port on one backing store.
-// reset.Store includes code.Store; contact.Store and reset.Store add the
-// two transactions VerifyContact and ResetPassword.
-type Store interface {
-	account.Store
-	session.Store
-	throttle.Store
-	outbox.Store
-	contact.Store
-	reset.Store
-	audit.Store
-}
+type Store = backend.Store
 
 // Run runs the suite. newStore returns a fresh, empty store for each subtest
 // and arranges any clean-up (closing, deleting a table) with t.Cleanup; the

@@ -5,6 +5,8 @@
 // unused port, and Main stops it when the tests are done:
 //
 //	func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+//
+// CountingAPI counts the calls a test makes through a client.
 package dynamotest
 
 import (

@@ -1,4 +1,4 @@
-package dynamo
+package dynamotest
 
 import (
 	"context"
@@ -6,12 +6,14 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ekolek/identity/shared/store/dynamo"
 )
 
 // CountingAPI passes every call to API and counts it as a read or a write,
 // so tests can hold a request to its DynamoDB budget. Use it by pointer.
 type CountingAPI struct {
-	API
+	dynamo.API
 	Reads, Writes atomic.Int64
 
 	mu  sync.Mutex
@@ -34,7 +36,7 @@ func (c *CountingAPI) record(op string, n *atomic.Int64) {
 	c.mu.Unlock()
 }
 
-var _ API = (*CountingAPI)(nil)
+var _ dynamo.API = (*CountingAPI)(nil)
 
 // GetItem counts a read.
 func (c *CountingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {

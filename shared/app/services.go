@@ -1,0 +1,48 @@
+package app
+
+import (
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/auth"
+	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/reset"
+	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/throttle"
+)
+
+// Services are the domain services the handler calls.
+type Services struct {
+	Accounts *account.Service
+	Sessions *session.Manager
+	Contact  *contact.Service
+	Reset    *reset.Service
+	Guard    *throttle.Guard
+	Audit    *audit.Recorder
+	// Auth is the login and password-change use cases.
+	Auth *auth.Service
+}
+
+// services builds the domain services on a's store, keys and clock with
+// the parts p: every part this program has (App.Services), or only those a
+// handler's routes declare (Handler). They hold no state of their own, so
+// building them again per handler costs nothing at run time.
+func (a *App) services(p built) Services {
+	cfg := a.Config
+	guard := throttle.NewGuard(a.Store, cfg.Limits, a.Clock)
+	codes := code.NewEngine(a.Store, a.Store, cfg.SigningKey, a.Clock)
+	sender := code.NewSender(p.notifier, a.Store, guard, cfg.SMSDailyCap, a.Clock)
+	s := Services{
+		Accounts: account.NewService(a.Store, a.hasher, p.checks, cfg.Barangays, a.Clock),
+		Sessions: session.NewManager(a.Store, a.keys, a.Clock, map[account.Realm]session.Lifetimes{
+			account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
+			account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},
+		}),
+		Contact: contact.NewService(a.Store, codes, sender, p.checks, a.Clock, a.Log),
+		Reset:   reset.NewService(a.Store, codes, sender, a.hasher, p.checks, a.keys, a.Clock, a.Log),
+		Guard:   guard,
+		Audit:   audit.NewRecorder(a.Store, a.Log, a.Clock, cfg.AuditRetention),
+	}
+	s.Auth = auth.NewService(s.Accounts, p.checks, s.Sessions, s.Guard, s.Audit, s.Reset, a.Log)
+	return s
+}
