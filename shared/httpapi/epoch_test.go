@@ -69,6 +69,7 @@ func TestLoginsRacingACredentialChangeDoNotSurvive(t *testing.T) {
 	}
 	for _, c := range changes {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			forEachStore(t, func(t *testing.T, store envOption) {
 				e := newEnv(t, store)
 				e.verifiedResident(false)
@@ -147,6 +148,7 @@ func TestEndingSessionsRefusesLoginsThatReadTheAccountBefore(t *testing.T) {
 	}
 	for _, c := range ends {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			forEachStore(t, func(t *testing.T, store envOption) {
 				e := newEnv(t, store)
 				id := e.approvedResident()
