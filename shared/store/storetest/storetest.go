@@ -39,6 +39,8 @@ type Store interface {
 // Run runs the suite. newStore returns a fresh, empty store for each subtest
 // and arranges any clean-up (closing, deleting a table) with t.Cleanup; the
 // suite itself never closes a store, as closing is not part of the ports.
+// The subtests run in parallel, so newStore must be safe to call from
+// several goroutines at once.
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	tests := []struct {
 		name string
@@ -125,6 +127,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each on a fresh store of its own
 			tc.fn(t, newStore(t))
 		})
 	}
