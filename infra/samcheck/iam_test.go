@@ -36,6 +36,7 @@ import (
 	"github.com/ekolek/identity/shared/notify/mototest"
 	sesnotify "github.com/ekolek/identity/shared/notify/ses"
 	snsnotify "github.com/ekolek/identity/shared/notify/sns"
+	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
@@ -329,6 +330,9 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	var logs bytes.Buffer // handlers run on the test's goroutine
 	a, err := app.Open(context.Background(), cfg, logging.New(&logs, slog.LevelInfo), app.Options{
 		Clock: clk, Store: st, Notifier: notifier, CodeRouteFloor: time.Millisecond, Parts: allparts.Parts(),
+		// The least argon2id cost: what is checked here is the calls each
+		// function makes, which the hash does not change.
+		Hash: &password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -348,7 +352,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	// would never be reached.
 	const mainIP = "192.0.2.1"
 	spoofed := 0
-	callFrom := func(ip, fn, method, path, body string, want int) *httptest.ResponseRecorder {
+	callFrom := func(t *testing.T, ip, fn, method, path, body string, want int) *httptest.ResponseRecorder {
 		t.Helper()
 		rec.take()
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -381,12 +385,12 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 		return w
 	}
-	call := func(fn, method, path, body string, want int) *httptest.ResponseRecorder {
+	call := func(t *testing.T, fn, method, path, body string, want int) *httptest.ResponseRecorder {
 		t.Helper()
-		return callFrom(mainIP, fn, method, path, body, want)
+		return callFrom(t, mainIP, fn, method, path, body, want)
 	}
 	// refusedBy checks a 429: its error code and a Retry-After.
-	refusedBy := func(w *httptest.ResponseRecorder, code string) {
+	refusedBy := func(t *testing.T, w *httptest.ResponseRecorder, code string) {
 		t.Helper()
 		if !strings.Contains(w.Body.String(), `"code":"`+code+`"`) || w.Header().Get("Retry-After") == "" {
 			t.Fatalf("refusal: %s (Retry-After %q), want %s with Retry-After", w.Body, w.Header().Get("Retry-After"), code)
@@ -395,7 +399,6 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	// withCookies runs fn with only the named cookies of the jar presented
 	// (none when no names), then puts the jar back as it was.
 	withCookies := func(fn func(), names ...string) {
-		t.Helper()
 		saved := cookies
 		cookies = map[string]*http.Cookie{}
 		for _, n := range names {
@@ -408,7 +411,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	}
 
 	// What moto accepted, by recipient (an email address or an E.164 number).
-	sent := func() map[string][]string {
+	sent := func(t *testing.T) map[string][]string {
 		t.Helper()
 		emails, sms := mototest.Sent(t)
 		out := map[string][]string{}
@@ -422,13 +425,13 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 		return out
 	}
-	// sends runs step and checks that it sent exactly want messages to each
-	// recipient named, and nothing to anyone else.
-	sends := func(want map[string]int, step func()) {
+	// sends runs action and checks that it sent exactly want messages to
+	// each recipient named, and nothing to anyone else.
+	sends := func(t *testing.T, want map[string]int, action func()) {
 		t.Helper()
-		before := sent()
-		step()
-		after := sent()
+		before := sent(t)
+		action()
+		after := sent(t)
 		for to := range after {
 			if got := len(after[to]) - len(before[to]); got != want[to] {
 				t.Fatalf("%d messages to %s, want %d; last: %q", got, to, want[to], after[to][len(after[to])-1])
@@ -441,9 +444,9 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 	}
 	// lastCode reads the code in the latest message to a recipient.
-	lastCode := func(to string) string {
+	lastCode := func(t *testing.T, to string) string {
 		t.Helper()
-		msgs := sent()[to]
+		msgs := sent(t)[to]
 		if len(msgs) == 0 {
 			t.Fatalf("no message to %s", to)
 		}
@@ -461,7 +464,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	idBody := func(id string) string { return fmt.Sprintf(`{"identifier":%q}`, id) }
 	resetBody := func(id, channel string) string { return fmt.Sprintf(`{"identifier":%q,"channel":%q}`, id, channel) }
 	confirmBody := func(tok, pw string) string { return fmt.Sprintf(`{"reset_token":%q,"new_password":%q}`, tok, pw) }
-	field := func(w *httptest.ResponseRecorder, name string) string {
+	field := func(t *testing.T, w *httptest.ResponseRecorder, name string) string {
 		t.Helper()
 		parts := strings.SplitN(w.Body.String(), `"`+name+`":"`, 2)
 		if len(parts) != 2 {
@@ -489,7 +492,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	}
 	// manySessionsOf gives an account 120 sessions, more than one
 	// transaction can delete; manySessions, a resident.
-	manySessionsOf := func(realm account.Realm, accountID, prefix string) {
+	manySessionsOf := func(t *testing.T, realm account.Realm, accountID, prefix string) {
 		t.Helper()
 		now := clk.Now()
 		for i := range 120 {
@@ -499,267 +502,327 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			}
 		}
 	}
-	manySessions := func(accountID, prefix string) { t.Helper(); manySessionsOf(account.Resident, accountID, prefix) }
+	manySessions := func(t *testing.T, accountID, prefix string) {
+		t.Helper()
+		manySessionsOf(t, account.Resident, accountID, prefix)
+	}
 	pw := "mango tricycle umbrella 42"
 	adminPW := pw
 	loginBody := func(id, pw string) string { return fmt.Sprintf(`{"identifier":%q,"password":%q}`, id, pw) }
-	login := func(realm, id, pw string) {
+	login := func(t *testing.T, realm, id, pw string) {
 		t.Helper()
-		call("login", "POST", "/v1/"+realm+"/login", loginBody(id, pw), 200)
+		call(t, "login", "POST", "/v1/"+realm+"/login", loginBody(id, pw), 200)
 	}
 	bossAcct, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "boss", Email: bossEmail, FullName: "Boss", Role: "super_admin", Password: pw})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	// register: the account, then a code to the email and one by SMS.
-	var w *httptest.ResponseRecorder
-	sends(map[string]int{juanEmail: 1, juanPhone: 1}, func() {
-		w = call("register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 201)
-	})
-	rid := field(w, "id")
-	sends(nil, func() {
-		call("register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 409)
-	})
-
-	// register-verify: wrong, right, used; the phone too; resend to a
-	// verified contact and to nobody sends nothing.
-	emailCode := lastCode(juanEmail)
-	call("register-verify", "POST", verifyPath, codeBody(juanEmail, wrong(emailCode)), 400)
-	call("register-verify", "POST", verifyPath, codeBody(juanEmail, emailCode), 204)
-	call("register-verify", "POST", verifyPath, codeBody(juanEmail, emailCode), 400)
-	call("register-verify", "POST", verifyPath, codeBody("0917 123 4567", lastCode(juanPhone)), 204)
-	sends(nil, func() { call("register-verify", "POST", resendPath, idBody(juanEmail), 202) })
-	sends(nil, func() { call("register-verify", "POST", resendPath, idBody(unknownUser), 202) })
-
-	// Five wrong tries burn a code; resend is held to the cooldown, then
-	// sends a new code by email or SMS.
-	sends(map[string]int{anaEmail: 1, anaPhone: 1}, func() {
-		call("register", "POST", "/v1/resident/register", registration("Ana", anaEmail, "09181234567"), 201)
-	})
-	anaCode := lastCode(anaEmail)
-	for range 5 {
-		call("register-verify", "POST", verifyPath, codeBody(anaEmail, wrong(anaCode)), 400)
-	}
-	call("register-verify", "POST", verifyPath, codeBody(anaEmail, anaCode), 400)
-	sends(nil, func() { call("register-verify", "POST", resendPath, idBody(anaEmail), 202) })
-	clk.Advance(61 * time.Second)
-	sends(map[string]int{anaEmail: 1}, func() { call("register-verify", "POST", resendPath, idBody(anaEmail), 202) })
-	// That was the account's third code this hour (code.MaxSendsPerHour):
-	// the phone's new code waits for the next hour.
-	clk.Advance(time.Hour)
-	sends(map[string]int{anaPhone: 1}, func() { call("register-verify", "POST", resendPath, idBody("09181234567"), 202) })
-
-	login("admin", "boss", pw)
-	login("admin", "boss", pw) // over a presented session: ends it
-	call("login", "POST", "/v1/admin/login", `{"identifier":"boss","password":"wrong wrong wrong"}`, 401)
-	call("admin-residents", "GET", "/v1/admin/residents?status=pending", "", 200)
-	call("admin-residents", "POST", "/v1/admin/residents/"+rid+"/approve", "", 200)
-	clk.Advance(20 * time.Minute) // admin idle 30m: refresh due
-	call("admin-residents", "GET", "/v1/admin/residents", "", 200)
-
-	call("session", "GET", "/v1/barangays", "", 200) // configuration: no calls
-	login("resident", juanEmail, pw)
-	call("session", "GET", "/v1/resident/session", "", 200)
-	clk.Advance(61 * time.Minute) // resident idle 2h: refresh due
-	call("session", "GET", "/v1/resident/session", "", 200)
-	call("logout", "POST", "/v1/resident/logout", "", 204)
-	// A made-up session cookie without the CSRF header: 403, and its
-	// csrf_failed event is counted per address and minute (a counter
-	// write) so that such requests store one event a minute.
-	withCookies(func() {
-		cookies["ekolek_session"] = &http.Cookie{Name: "ekolek_session", Value: "made.up.cookie"}
-		call("logout", "POST", "/v1/resident/logout", "", 403)
-	})
-	login("resident", juanEmail, pw)
-	clk.Advance(3 * time.Hour) // past idle: the item is deleted on read
-	call("session", "GET", "/v1/resident/session", "", 401)
-
-	// Login lockout: LoginFailures.Max wrong passwords for one identifier,
-	// from as many addresses (the lock is the identifier's), lock it; the
-	// right password is refused too, before any hash. The same identifier
-	// in the admin realm is not locked (an unknown admin: 401). A pending
-	// account's right password is refused (403), not counted. Once the lock
-	// has run out the right password logs in (and clears the count).
-	const loginPath = "/v1/resident/login"
-	lockStart := clk.Now()
-	for i := range lim.LoginFailures.Max {
-		callFrom(fmt.Sprintf("203.0.113.%d", 10+i), "login", "POST", loginPath, loginBody(juanEmail, "wrong tricycle umbrella 42"), 401)
-	}
-	refusedBy(callFrom("203.0.113.20", "login", "POST", loginPath, loginBody(juanEmail, pw), 429), "too_many_attempts")
-	call("login", "POST", loginPath, loginBody(anaEmail, pw), 403)
-	call("login", "POST", "/v1/admin/login", loginBody(juanEmail, pw), 401)
-
-	// Failed logins per address: LoginIP.Max failures from one address,
-	// each for another identifier (none near a lock of its own), refuse
-	// its next login, right password or not.
-	const busyIP = "198.51.100.66"
-	for i := range lim.LoginIP.Max {
-		callFrom(busyIP, "login", "POST", loginPath, loginBody(fmt.Sprintf("guess%d@iam.samcheck.example", i), pw), 401)
-	}
-	refusedBy(callFrom(busyIP, "login", "POST", loginPath, loginBody(juanEmail, pw), 429), "too_many_attempts")
-	clk.Advance(lim.LoginFailures.Window)
-	login("resident", juanEmail, pw)
-	call("logout", "POST", "/v1/resident/logout", "", 204)
-
-	// The other per-address limits, each from an address of its own: the
-	// limit's worth of requests pass (whatever they answer), the next is
-	// refused with rate_limited before any work. Nothing is sent.
-	limited := func(ip string, l throttle.Limit, fn, path string, body func(i int) string, want int) {
+	// The story runs in steps, each a subtest, in order: they share the
+	// store, the clock, the cookie jar and the accounts made so far, so once
+	// a step has failed the steps after it skip, naming it. A step that
+	// needs nothing from the steps before it (standalone) runs regardless.
+	// The comparison with the template at the end always runs.
+	var broken string // the first step that failed
+	step := func(name string, fn func(t *testing.T)) {
 		t.Helper()
-		for i := range l.Max {
-			callFrom(ip, fn, "POST", path, body(i), want)
+		ok := t.Run(name, func(t *testing.T) {
+			if broken != "" {
+				t.Skipf("skipped: it builds on step %q, which failed", broken)
+			}
+			fn(t)
+		})
+		if !ok && broken == "" {
+			broken = name
 		}
-		refusedBy(callFrom(ip, fn, "POST", path, body(l.Max), 429), "rate_limited")
 	}
-	nobody := func(i int) string { return fmt.Sprintf("nobody%d@iam.samcheck.example", i) }
-	sends(nil, func() {
-		limited("198.51.100.71", lim.RegisterIP, "register", "/v1/resident/register",
-			func(int) string { return `{"first_name":"Spam"}` }, 400)
-		limited("198.51.100.72", lim.ResetIP, "reset-request", "/v1/resident/password-reset",
-			func(i int) string { return resetBody(nobody(i), "email") }, 202)
-		limited("198.51.100.73", lim.ResetIP, "register-verify", resendPath,
-			func(i int) string { return idBody(nobody(i)) }, 202)
-		limited("198.51.100.74", lim.CodeVerifyIP, "register-verify", verifyPath,
-			func(int) string { return codeBody(unknownUser, "000000") }, 400)
-		limited("198.51.100.75", lim.CodeVerifyIP, "reset-verify", "/v1/admin/password-reset/verify",
-			func(int) string { return codeBody("nobody", "000000") }, 400)
-	})
-
-	// reset-request: a verified email gets a code; an unverified phone, an
-	// unknown identifier and an admin asking for SMS get nothing (202 all
-	// the same); a verified phone gets an SMS once the cooldown has passed.
-	sends(map[string]int{juanEmail: 1}, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody(juanEmail, "email"), 202)
-	})
-	sends(nil, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody("09181234567", "sms"), 202)
-	})
-	sends(nil, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody(unknownUser, "email"), 202)
-	})
-	sends(nil, func() { call("reset-request", "POST", "/v1/admin/password-reset", resetBody("boss", "sms"), 202) })
-	clk.Advance(61 * time.Second)
-	sends(map[string]int{juanPhone: 1}, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody("639171234567", "sms"), 202)
-	})
-
-	// reset-verify: wrong, then right (the SMS code replaced the email one).
-	resetCode := lastCode(juanPhone)
-	call("reset-verify", "POST", "/v1/resident/password-reset/verify", codeBody(juanEmail, wrong(resetCode)), 400)
-	w = call("reset-verify", "POST", "/v1/resident/password-reset/verify", codeBody(juanEmail, resetCode), 200)
-	tok := field(w, "reset_token")
-
-	// reset-confirm with the browser's own session presented: a weak
-	// password is refused; the reset ends the account's other session, keeps
-	// this one and notifies both verified contacts; the token works once.
-	login("resident", juanEmail, pw)
-	delete(cookies, "ekolek_session") // another browser's session, to be ended
-	login("resident", juanEmail, pw)
-	call("reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(tok, "password"), 400)
-	pw = "bamboo jeepney lantern 77"
-	sends(map[string]int{juanEmail: 1, juanPhone: 1}, func() {
-		call("reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(tok, pw), 204)
-	})
-	sends(nil, func() {
-		call("reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(tok, "kalabaw sampaguita 1898"), 400)
-	})
-	call("session", "GET", "/v1/resident/session", "", 200)
-
-	// An admin: five wrong tries burn the reset code; a new one (after the
-	// cooldown) is verified and confirmed over the admin's own cookie.
-	sends(map[string]int{bossEmail: 1}, func() {
-		call("reset-request", "POST", "/v1/admin/password-reset", resetBody("boss", "email"), 202)
-	})
-	bossCode := lastCode(bossEmail)
-	for range 5 {
-		call("reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("boss", wrong(bossCode)), 400)
+	standalone := func(name string, fn func(t *testing.T)) {
+		t.Helper()
+		if !t.Run(name, fn) && broken == "" {
+			broken = name
+		}
 	}
-	call("reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("boss", bossCode), 400)
-	clk.Advance(61 * time.Second)
-	sends(map[string]int{bossEmail: 1}, func() {
-		call("reset-request", "POST", "/v1/admin/password-reset", resetBody(bossEmail, "email"), 202)
-	})
-	w = call("reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody(bossEmail, lastCode(bossEmail)), 200)
-	adminPW = "cathedral mangrove kettle 19"
-	sends(map[string]int{bossEmail: 1}, func() {
-		call("reset-confirm", "POST", "/v1/admin/password-reset/confirm", confirmBody(field(w, "reset_token"), adminPW), 204)
-	})
 
-	// The daily SMS cap: every SMS so far (2 registrations, a resend, a
-	// reset code, a password notice) spent it. Each function that sends SMS
-	// now meets the refusal: the code is issued, the SMS is not sent.
-	capped := func() int { return strings.Count(logs.String(), code.ErrSMSCapReached.Error()) }
-	cappedBefore := capped()
-	clk.Advance(61 * time.Second)
-	sends(nil, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
-	})
-	sends(map[string]int{pedroEmail: 1}, func() {
-		call("register", "POST", "/v1/resident/register", registration("Pedro", pedroEmail, "09191234567"), 201)
-	})
-	clk.Advance(61 * time.Second)
-	sends(nil, func() { call("register-verify", "POST", resendPath, idBody(pedroPhone), 202) })
-	clk.Advance(time.Hour) // juan's hourly reset sends are spent too
-	sends(map[string]int{juanEmail: 1}, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody(juanEmail, "email"), 202)
-	})
-	w = call("reset-verify", "POST", "/v1/resident/password-reset/verify", codeBody(juanEmail, lastCode(juanEmail)), 200)
-	// More sessions than one transaction holds: the reset deletes the
-	// surplus in batches first.
-	manySessions(rid, "a")
-	pw = "coconut harbour violin 63"
-	withCookies(func() { // no session presented: every session of the account ends
-		sends(map[string]int{juanEmail: 1}, func() { // the SMS notice is held by the cap
-			call("reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(field(w, "reset_token"), pw), 204)
+	// What the steps hand on to later ones.
+	var (
+		rid, mariaID, tok string
+		lockStart         time.Time
+		adminJar          map[string]*http.Cookie
+	)
+	const loginPath = "/v1/resident/login"
+
+	step("register", func(t *testing.T) {
+		// register: the account, then a code to the email and one by SMS.
+		var w *httptest.ResponseRecorder
+		sends(t, map[string]int{juanEmail: 1, juanPhone: 1}, func() {
+			w = call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 201)
+		})
+		rid = field(t, w, "id")
+		sends(t, nil, func() {
+			call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 409)
 		})
 	})
-	delete(cookies, "ekolek_session")
-	if n := capped() - cappedBefore; n != 4 {
-		t.Fatalf("%d SMS held by the daily cap, want 4 (reset code, registration, resend, password notice); log:\n%s", n, logs.String())
-	}
-	if left, err := st.ListSessions(t.Context(), account.Resident, rid); err != nil || len(left) > 0 {
-		t.Fatalf("after the reset %d sessions are left (%v), want none", len(left), err)
-	}
 
-	// SMS per number: juan's number has had SMSPerNumber.Max messages
-	// (the two the daily cap held count too). Past midnight UTC the daily
-	// cap starts over, but juan's number is still within its 24 hours: a
-	// reset code by SMS is issued but not sent (logged; 202 all the same),
-	// while a new resident's number gets its code.
-	perNumber := func() int { return strings.Count(logs.String(), "throttle: sms_number refused") }
-	clk.Advance(clk.Now().Truncate(24 * time.Hour).Add(25 * time.Hour).Sub(clk.Now()))
-	refusedBefore := perNumber()
-	sends(nil, func() {
-		call("reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
+	step("register-verify", func(t *testing.T) {
+		// register-verify: wrong, right, used; the phone too; resend to a
+		// verified contact and to nobody sends nothing.
+		emailCode := lastCode(t, juanEmail)
+		call(t, "register-verify", "POST", verifyPath, codeBody(juanEmail, wrong(emailCode)), 400)
+		call(t, "register-verify", "POST", verifyPath, codeBody(juanEmail, emailCode), 204)
+		call(t, "register-verify", "POST", verifyPath, codeBody(juanEmail, emailCode), 400)
+		call(t, "register-verify", "POST", verifyPath, codeBody("0917 123 4567", lastCode(t, juanPhone)), 204)
+		sends(t, nil, func() { call(t, "register-verify", "POST", resendPath, idBody(juanEmail), 202) })
+		sends(t, nil, func() { call(t, "register-verify", "POST", resendPath, idBody(unknownUser), 202) })
 	})
-	if n := perNumber() - refusedBefore; n != 1 {
-		t.Fatalf("%d SMS refused by the per-number limit, want 1; log:\n%s", n, logs.String())
-	}
-	sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
-		w = call("register", "POST", "/v1/resident/register", registration("Maria", mariaEmail, "09201234567"), 201)
+
+	step("a burned code, the resend cooldown and the hourly cap", func(t *testing.T) {
+		// Five wrong tries burn a code; resend is held to the cooldown, then
+		// sends a new code by email or SMS.
+		sends(t, map[string]int{anaEmail: 1, anaPhone: 1}, func() {
+			call(t, "register", "POST", "/v1/resident/register", registration("Ana", anaEmail, "09181234567"), 201)
+		})
+		anaCode := lastCode(t, anaEmail)
+		for range 5 {
+			call(t, "register-verify", "POST", verifyPath, codeBody(anaEmail, wrong(anaCode)), 400)
+		}
+		call(t, "register-verify", "POST", verifyPath, codeBody(anaEmail, anaCode), 400)
+		sends(t, nil, func() { call(t, "register-verify", "POST", resendPath, idBody(anaEmail), 202) })
+		clk.Advance(61 * time.Second)
+		sends(t, map[string]int{anaEmail: 1}, func() { call(t, "register-verify", "POST", resendPath, idBody(anaEmail), 202) })
+		// That was the account's third code this hour (code.MaxSendsPerHour):
+		// the phone's new code waits for the next hour.
+		clk.Advance(time.Hour)
+		sends(t, map[string]int{anaPhone: 1}, func() { call(t, "register-verify", "POST", resendPath, idBody("09181234567"), 202) })
 	})
-	mariaID := field(w, "id")
-	call("register-verify", "POST", verifyPath, codeBody(mariaEmail, lastCode(mariaEmail)), 204)
-	call("register-verify", "POST", verifyPath, codeBody("09201234567", lastCode(mariaPhone)), 204)
 
-	// A resident with more sessions than one transaction holds: suspension
-	// deletes the extra ones in batches first.
-	manySessions(rid, "b")
-	login("admin", "boss", adminPW)
-	adminJar := maps.Clone(cookies)
-	w = call("admin-residents", "POST", "/v1/admin/residents/"+rid+"/suspend", "", 200)
-	if !strings.Contains(w.Body.String(), `"sessions_ended":120`) {
-		t.Fatalf("suspend: %s", w.Body)
-	}
+	step("admin login and approval", func(t *testing.T) {
+		login(t, "admin", "boss", pw)
+		login(t, "admin", "boss", pw) // over a presented session: ends it
+		call(t, "login", "POST", "/v1/admin/login", `{"identifier":"boss","password":"wrong wrong wrong"}`, 401)
+		call(t, "admin-residents", "GET", "/v1/admin/residents?status=pending", "", 200)
+		call(t, "admin-residents", "POST", "/v1/admin/residents/"+rid+"/approve", "", 200)
+		clk.Advance(20 * time.Minute) // admin idle 30m: refresh due
+		call(t, "admin-residents", "GET", "/v1/admin/residents", "", 200)
+	})
 
-	// security-events, from another browser of the super_admin's: by time
-	// (GSI1) with and without type and realm, by account (the table), a
-	// time range, cursor pages; refused without a session (401) and to an
-	// admin of another role (403). No listing shows a password, a code, or
-	// an unmasked email or phone.
-	cookies = map[string]*http.Cookie{}
-	login("admin", "boss", adminPW)
+	step("resident session refresh, logout, CSRF refusal and expiry", func(t *testing.T) {
+		call(t, "session", "GET", "/v1/barangays", "", 200) // configuration: no calls
+		login(t, "resident", juanEmail, pw)
+		call(t, "session", "GET", "/v1/resident/session", "", 200)
+		clk.Advance(61 * time.Minute) // resident idle 2h: refresh due
+		call(t, "session", "GET", "/v1/resident/session", "", 200)
+		call(t, "logout", "POST", "/v1/resident/logout", "", 204)
+		// A made-up session cookie without the CSRF header: 403, and its
+		// csrf_failed event is counted per address and minute (a counter
+		// write) so that such requests store one event a minute.
+		withCookies(func() {
+			cookies["ekolek_session"] = &http.Cookie{Name: "ekolek_session", Value: "made.up.cookie"}
+			call(t, "logout", "POST", "/v1/resident/logout", "", 403)
+		})
+		login(t, "resident", juanEmail, pw)
+		clk.Advance(3 * time.Hour) // past idle: the item is deleted on read
+		call(t, "session", "GET", "/v1/resident/session", "", 401)
+	})
+
+	step("login lockout", func(t *testing.T) {
+		// Login lockout: LoginFailures.Max wrong passwords for one identifier,
+		// from as many addresses (the lock is the identifier's), lock it; the
+		// right password is refused too, before any hash. The same identifier
+		// in the admin realm is not locked (an unknown admin: 401). A pending
+		// account's right password is refused (403), not counted. Once the lock
+		// has run out the right password logs in (and clears the count).
+		lockStart = clk.Now()
+		for i := range lim.LoginFailures.Max {
+			callFrom(t, fmt.Sprintf("203.0.113.%d", 10+i), "login", "POST", loginPath, loginBody(juanEmail, "wrong tricycle umbrella 42"), 401)
+		}
+		refusedBy(t, callFrom(t, "203.0.113.20", "login", "POST", loginPath, loginBody(juanEmail, pw), 429), "too_many_attempts")
+		call(t, "login", "POST", loginPath, loginBody(anaEmail, pw), 403)
+		call(t, "login", "POST", "/v1/admin/login", loginBody(juanEmail, pw), 401)
+	})
+
+	step("failed logins per address", func(t *testing.T) {
+		// Failed logins per address: LoginIP.Max failures from one address,
+		// each for another identifier (none near a lock of its own), refuse
+		// its next login, right password or not.
+		const busyIP = "198.51.100.66"
+		for i := range lim.LoginIP.Max {
+			callFrom(t, busyIP, "login", "POST", loginPath, loginBody(fmt.Sprintf("guess%d@iam.samcheck.example", i), pw), 401)
+		}
+		refusedBy(t, callFrom(t, busyIP, "login", "POST", loginPath, loginBody(juanEmail, pw), 429), "too_many_attempts")
+		clk.Advance(lim.LoginFailures.Window)
+		login(t, "resident", juanEmail, pw)
+		call(t, "logout", "POST", "/v1/resident/logout", "", 204)
+	})
+
+	standalone("per-address limits", func(t *testing.T) {
+		// The other per-address limits, each from an address of its own: the
+		// limit's worth of requests pass (whatever they answer), the next is
+		// refused with rate_limited before any work. Nothing is sent.
+		limited := func(t *testing.T, ip string, l throttle.Limit, fn, path string, body func(i int) string, want int) {
+			t.Helper()
+			for i := range l.Max {
+				callFrom(t, ip, fn, "POST", path, body(i), want)
+			}
+			refusedBy(t, callFrom(t, ip, fn, "POST", path, body(l.Max), 429), "rate_limited")
+		}
+		nobody := func(i int) string { return fmt.Sprintf("nobody%d@iam.samcheck.example", i) }
+		sends(t, nil, func() {
+			limited(t, "198.51.100.71", lim.RegisterIP, "register", "/v1/resident/register",
+				func(int) string { return `{"first_name":"Spam"}` }, 400)
+			limited(t, "198.51.100.72", lim.ResetIP, "reset-request", "/v1/resident/password-reset",
+				func(i int) string { return resetBody(nobody(i), "email") }, 202)
+			limited(t, "198.51.100.73", lim.ResetIP, "register-verify", resendPath,
+				func(i int) string { return idBody(nobody(i)) }, 202)
+			limited(t, "198.51.100.74", lim.CodeVerifyIP, "register-verify", verifyPath,
+				func(int) string { return codeBody(unknownUser, "000000") }, 400)
+			limited(t, "198.51.100.75", lim.CodeVerifyIP, "reset-verify", "/v1/admin/password-reset/verify",
+				func(int) string { return codeBody("nobody", "000000") }, 400)
+		})
+	})
+
+	step("reset-request", func(t *testing.T) {
+		// reset-request: a verified email gets a code; an unverified phone, an
+		// unknown identifier and an admin asking for SMS get nothing (202 all
+		// the same); a verified phone gets an SMS once the cooldown has passed.
+		sends(t, map[string]int{juanEmail: 1}, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(juanEmail, "email"), 202)
+		})
+		sends(t, nil, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody("09181234567", "sms"), 202)
+		})
+		sends(t, nil, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(unknownUser, "email"), 202)
+		})
+		sends(t, nil, func() { call(t, "reset-request", "POST", "/v1/admin/password-reset", resetBody("boss", "sms"), 202) })
+		clk.Advance(61 * time.Second)
+		sends(t, map[string]int{juanPhone: 1}, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody("639171234567", "sms"), 202)
+		})
+	})
+
+	step("reset-verify", func(t *testing.T) {
+		// reset-verify: wrong, then right (the SMS code replaced the email one).
+		resetCode := lastCode(t, juanPhone)
+		call(t, "reset-verify", "POST", "/v1/resident/password-reset/verify", codeBody(juanEmail, wrong(resetCode)), 400)
+		w := call(t, "reset-verify", "POST", "/v1/resident/password-reset/verify", codeBody(juanEmail, resetCode), 200)
+		tok = field(t, w, "reset_token")
+	})
+
+	step("reset-confirm", func(t *testing.T) {
+		// reset-confirm with the browser's own session presented: a weak
+		// password is refused; the reset ends the account's other session, keeps
+		// this one and notifies both verified contacts; the token works once.
+		login(t, "resident", juanEmail, pw)
+		delete(cookies, "ekolek_session") // another browser's session, to be ended
+		login(t, "resident", juanEmail, pw)
+		call(t, "reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(tok, "password"), 400)
+		pw = "bamboo jeepney lantern 77"
+		sends(t, map[string]int{juanEmail: 1, juanPhone: 1}, func() {
+			call(t, "reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(tok, pw), 204)
+		})
+		sends(t, nil, func() {
+			call(t, "reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(tok, "kalabaw sampaguita 1898"), 400)
+		})
+		call(t, "session", "GET", "/v1/resident/session", "", 200)
+	})
+
+	step("admin password reset", func(t *testing.T) {
+		// An admin: five wrong tries burn the reset code; a new one (after the
+		// cooldown) is verified and confirmed over the admin's own cookie.
+		sends(t, map[string]int{bossEmail: 1}, func() {
+			call(t, "reset-request", "POST", "/v1/admin/password-reset", resetBody("boss", "email"), 202)
+		})
+		bossCode := lastCode(t, bossEmail)
+		for range 5 {
+			call(t, "reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("boss", wrong(bossCode)), 400)
+		}
+		call(t, "reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("boss", bossCode), 400)
+		clk.Advance(61 * time.Second)
+		sends(t, map[string]int{bossEmail: 1}, func() {
+			call(t, "reset-request", "POST", "/v1/admin/password-reset", resetBody(bossEmail, "email"), 202)
+		})
+		w := call(t, "reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody(bossEmail, lastCode(t, bossEmail)), 200)
+		adminPW = "cathedral mangrove kettle 19"
+		sends(t, map[string]int{bossEmail: 1}, func() {
+			call(t, "reset-confirm", "POST", "/v1/admin/password-reset/confirm", confirmBody(field(t, w, "reset_token"), adminPW), 204)
+		})
+	})
+
+	step("daily SMS cap", func(t *testing.T) {
+		// The daily SMS cap: every SMS so far (2 registrations, a resend, a
+		// reset code, a password notice) spent it. Each function that sends SMS
+		// now meets the refusal: the code is issued, the SMS is not sent.
+		capped := func() int { return strings.Count(logs.String(), code.ErrSMSCapReached.Error()) }
+		cappedBefore := capped()
+		clk.Advance(61 * time.Second)
+		sends(t, nil, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
+		})
+		sends(t, map[string]int{pedroEmail: 1}, func() {
+			call(t, "register", "POST", "/v1/resident/register", registration("Pedro", pedroEmail, "09191234567"), 201)
+		})
+		clk.Advance(61 * time.Second)
+		sends(t, nil, func() { call(t, "register-verify", "POST", resendPath, idBody(pedroPhone), 202) })
+		clk.Advance(time.Hour) // juan's hourly reset sends are spent too
+		sends(t, map[string]int{juanEmail: 1}, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(juanEmail, "email"), 202)
+		})
+		w := call(t, "reset-verify", "POST", "/v1/resident/password-reset/verify", codeBody(juanEmail, lastCode(t, juanEmail)), 200)
+		// More sessions than one transaction holds: the reset deletes the
+		// surplus in batches first.
+		manySessions(t, rid, "a")
+		pw = "coconut harbour violin 63"
+		withCookies(func() { // no session presented: every session of the account ends
+			sends(t, map[string]int{juanEmail: 1}, func() { // the SMS notice is held by the cap
+				call(t, "reset-confirm", "POST", "/v1/resident/password-reset/confirm", confirmBody(field(t, w, "reset_token"), pw), 204)
+			})
+		})
+		delete(cookies, "ekolek_session")
+		if n := capped() - cappedBefore; n != 4 {
+			t.Fatalf("%d SMS held by the daily cap, want 4 (reset code, registration, resend, password notice); log:\n%s", n, logs.String())
+		}
+		if left, err := st.ListSessions(t.Context(), account.Resident, rid); err != nil || len(left) > 0 {
+			t.Fatalf("after the reset %d sessions are left (%v), want none", len(left), err)
+		}
+	})
+
+	step("SMS per number", func(t *testing.T) {
+		// SMS per number: juan's number has had SMSPerNumber.Max messages
+		// (the two the daily cap held count too). Past midnight UTC the daily
+		// cap starts over, but juan's number is still within its 24 hours: a
+		// reset code by SMS is issued but not sent (logged; 202 all the same),
+		// while a new resident's number gets its code.
+		var w *httptest.ResponseRecorder
+		perNumber := func() int { return strings.Count(logs.String(), "throttle: sms_number refused") }
+		clk.Advance(clk.Now().Truncate(24 * time.Hour).Add(25 * time.Hour).Sub(clk.Now()))
+		refusedBefore := perNumber()
+		sends(t, nil, func() {
+			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
+		})
+		if n := perNumber() - refusedBefore; n != 1 {
+			t.Fatalf("%d SMS refused by the per-number limit, want 1; log:\n%s", n, logs.String())
+		}
+		sends(t, map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
+			w = call(t, "register", "POST", "/v1/resident/register", registration("Maria", mariaEmail, "09201234567"), 201)
+		})
+		mariaID = field(t, w, "id")
+		call(t, "register-verify", "POST", verifyPath, codeBody(mariaEmail, lastCode(t, mariaEmail)), 204)
+		call(t, "register-verify", "POST", verifyPath, codeBody("09201234567", lastCode(t, mariaPhone)), 204)
+	})
+
+	step("suspension ends more sessions than a transaction holds", func(t *testing.T) {
+		// A resident with more sessions than one transaction holds: suspension
+		// deletes the extra ones in batches first.
+		manySessions(t, rid, "b")
+		login(t, "admin", "boss", adminPW)
+		adminJar = maps.Clone(cookies)
+		w := call(t, "admin-residents", "POST", "/v1/admin/residents/"+rid+"/suspend", "", 200)
+		if !strings.Contains(w.Body.String(), `"sessions_ended":120`) {
+			t.Fatalf("suspend: %s", w.Body)
+		}
+	})
+
+	// The security event listing, for the steps that read it.
 	type event struct {
 		ID         string `json:"id"`
 		Type       string `json:"type"`
@@ -774,9 +837,9 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	}
 	secrets := []string{"tricycle umbrella", "jeepney lantern", "harbour violin", "mangrove kettle", "000000",
 		juanEmail, anaEmail, bossEmail, mariaEmail, juanPhone, anaPhone, mariaPhone, "9171234567", "9201234567"}
-	list := func(query string) listing {
+	list := func(t *testing.T, query string) listing {
 		t.Helper()
-		w := call("security-events", "GET", "/v1/admin/security-events?"+query, "", 200)
+		w := call(t, "security-events", "GET", "/v1/admin/security-events?"+query, "", 200)
 		for _, s := range secrets {
 			if strings.Contains(w.Body.String(), s) {
 				t.Fatalf("security events (%s) show %q: %s", query, s, w.Body)
@@ -796,7 +859,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 		return l
 	}
-	ofType := func(l listing, typ, realm string, atLeast int) {
+	ofType := func(t *testing.T, l listing, typ, realm string, atLeast int) {
 		t.Helper()
 		for _, e := range l.Events {
 			if e.Type != typ || realm != "" && e.Realm != realm {
@@ -808,13 +871,13 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 	}
 	// pages reads two pages of size 2 and checks they do not overlap.
-	pages := func(query string) {
+	pages := func(t *testing.T, query string) {
 		t.Helper()
-		first := list(query + "&limit=2")
+		first := list(t, query+"&limit=2")
 		if len(first.Events) != 2 || first.NextCursor == "" {
 			t.Fatalf("%s: first page of %d, cursor %q", query, len(first.Events), first.NextCursor)
 		}
-		second := list(query + "&limit=2&cursor=" + first.NextCursor)
+		second := list(t, query+"&limit=2&cursor="+first.NextCursor)
 		if len(second.Events) == 0 {
 			t.Fatalf("%s: empty second page", query)
 		}
@@ -826,50 +889,62 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			}
 		}
 	}
-	ofType(list("type=login_failed&realm=resident"), "login_failed", "resident", lim.LoginFailures.Max+lim.LoginIP.Max+1)
-	locked := list("type=login_locked")
-	ofType(locked, "login_locked", "resident", 1)
-	if locked.Events[0].Identifier == "" {
-		t.Fatalf("login_locked without its (masked) identifier: %+v", locked.Events[0])
-	}
-	ofType(list("type=rate_limited"), "rate_limited", "", 7)
-	pages("type=rate_limited")
-	pages("realm=admin")
-	byAccount := list("realm=resident&account=" + rid)
-	for _, e := range byAccount.Events {
-		if e.AccountID != rid {
-			t.Fatalf("events of %s include %+v", rid, e)
-		}
-	}
-	if len(byAccount.Events) < 5 {
-		t.Fatalf("%d events of %s, want at least 5 (registered, verified, logins, resets, suspended)", len(byAccount.Events), rid)
-	}
-	pages("realm=resident&account=" + rid)
-	window := list("since=" + lockStart.Format(time.RFC3339) + "&until=" + lockStart.Add(time.Minute).Format(time.RFC3339) + "&limit=200")
-	for _, e := range window.Events {
-		if at, _ := time.Parse(time.RFC3339Nano, e.Time); at.Before(lockStart) || !at.Before(lockStart.Add(time.Minute)) {
-			t.Fatalf("event at %s outside [%s, +1m)", e.Time, lockStart)
-		}
-	}
-	if !slices.ContainsFunc(window.Events, func(e event) bool { return e.Type == "login_locked" }) {
-		t.Fatalf("no login_locked between %s and a minute later", lockStart)
-	}
-	withCookies(func() { call("security-events", "GET", "/v1/admin/security-events", "", 401) })
-	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "rewards", Email: "rewards@iam.samcheck.example", FullName: "Rewards", Role: "content_rewards_manager", Password: pw}); err != nil {
-		t.Fatal(err)
-	}
-	withCookies(func() {
-		login("admin", "rewards", pw)
-		call("security-events", "GET", "/v1/admin/security-events", "", 403)
-	})
-	clk.Advance(20 * time.Minute) // admin idle 30m: refresh due
-	ofType(list("type=account_status_changed&realm=resident"), "account_status_changed", "resident", 2)
 
-	// Both admin sessions expired: each is deleted on read.
-	clk.Advance(31 * time.Minute)
-	call("security-events", "GET", "/v1/admin/security-events", "", 401)
-	cookies = adminJar
-	call("admin-residents", "GET", "/v1/admin/residents", "", 401)
+	step("security-events", func(t *testing.T) {
+		// security-events, from another browser of the super_admin's: by time
+		// (GSI1) with and without type and realm, by account (the table), a
+		// time range, cursor pages; refused without a session (401) and to an
+		// admin of another role (403). No listing shows a password, a code, or
+		// an unmasked email or phone.
+		cookies = map[string]*http.Cookie{}
+		login(t, "admin", "boss", adminPW)
+		ofType(t, list(t, "type=login_failed&realm=resident"), "login_failed", "resident", lim.LoginFailures.Max+lim.LoginIP.Max+1)
+		locked := list(t, "type=login_locked")
+		ofType(t, locked, "login_locked", "resident", 1)
+		if locked.Events[0].Identifier == "" {
+			t.Fatalf("login_locked without its (masked) identifier: %+v", locked.Events[0])
+		}
+		ofType(t, list(t, "type=rate_limited"), "rate_limited", "", 7)
+		pages(t, "type=rate_limited")
+		pages(t, "realm=admin")
+		byAccount := list(t, "realm=resident&account="+rid)
+		for _, e := range byAccount.Events {
+			if e.AccountID != rid {
+				t.Fatalf("events of %s include %+v", rid, e)
+			}
+		}
+		if len(byAccount.Events) < 5 {
+			t.Fatalf("%d events of %s, want at least 5 (registered, verified, logins, resets, suspended)", len(byAccount.Events), rid)
+		}
+		pages(t, "realm=resident&account="+rid)
+		window := list(t, "since="+lockStart.Format(time.RFC3339)+"&until="+lockStart.Add(time.Minute).Format(time.RFC3339)+"&limit=200")
+		for _, e := range window.Events {
+			if at, _ := time.Parse(time.RFC3339Nano, e.Time); at.Before(lockStart) || !at.Before(lockStart.Add(time.Minute)) {
+				t.Fatalf("event at %s outside [%s, +1m)", e.Time, lockStart)
+			}
+		}
+		if !slices.ContainsFunc(window.Events, func(e event) bool { return e.Type == "login_locked" }) {
+			t.Fatalf("no login_locked between %s and a minute later", lockStart)
+		}
+		withCookies(func() { call(t, "security-events", "GET", "/v1/admin/security-events", "", 401) })
+		if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "rewards", Email: "rewards@iam.samcheck.example", FullName: "Rewards", Role: "content_rewards_manager", Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		withCookies(func() {
+			login(t, "admin", "rewards", pw)
+			call(t, "security-events", "GET", "/v1/admin/security-events", "", 403)
+		})
+		clk.Advance(20 * time.Minute) // admin idle 30m: refresh due
+		ofType(t, list(t, "type=account_status_changed&realm=resident"), "account_status_changed", "resident", 2)
+	})
+
+	step("expired admin sessions", func(t *testing.T) {
+		// Both admin sessions expired: each is deleted on read.
+		clk.Advance(31 * time.Minute)
+		call(t, "security-events", "GET", "/v1/admin/security-events", "", 401)
+		cookies = adminJar
+		call(t, "admin-residents", "GET", "/v1/admin/residents", "", 401)
+	})
 
 	// ---------------------------------------------------------------- admin realm
 	//
@@ -878,19 +953,18 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	// count toward the login lock, and an admin's revocation of every
 	// session of an account. Each browser is a cookie jar of its own.
 	browse := func(jar map[string]*http.Cookie, fn func()) {
-		t.Helper()
 		saved := cookies
 		cookies = jar
 		defer func() { cookies = saved }()
 		fn()
 	}
-	jar := func(realm, id, pw string) map[string]*http.Cookie {
+	jar := func(t *testing.T, realm, id, pw string) map[string]*http.Cookie {
 		t.Helper()
 		j := map[string]*http.Cookie{}
-		browse(j, func() { login(realm, id, pw) })
+		browse(j, func() { login(t, realm, id, pw) })
 		return j
 	}
-	has := func(w *httptest.ResponseRecorder, parts ...string) {
+	has := func(t *testing.T, w *httptest.ResponseRecorder, parts ...string) {
 		t.Helper()
 		for _, p := range parts {
 			if !strings.Contains(w.Body.String(), p) {
@@ -898,7 +972,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			}
 		}
 	}
-	lacks := func(w *httptest.ResponseRecorder, parts ...string) {
+	lacks := func(t *testing.T, w *httptest.ResponseRecorder, parts ...string) {
 		t.Helper()
 		for _, p := range parts {
 			if strings.Contains(w.Body.String(), p) {
@@ -907,9 +981,9 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 	}
 	// listSessions is GET /v1/{realm}/sessions: the handles, and the current one.
-	listSessions := func(realm string) (current string, ids []string) {
+	listSessions := func(t *testing.T, realm string) (current string, ids []string) {
 		t.Helper()
-		w := call("sessions", "GET", "/v1/"+realm+"/sessions", "", 200)
+		w := call(t, "sessions", "GET", "/v1/"+realm+"/sessions", "", 200)
 		var l struct {
 			Sessions []struct {
 				ID      string `json:"id"`
@@ -935,250 +1009,291 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		opsEmail = "ops@iam.samcheck.example"
 		opsPW    = "kalabasa sitaw talong 2026"
 	)
-
-	// Maria (who verified both contacts: the password notice goes to
-	// verified contacts only) is approved; Rosa registers in another barangay.
-	w = call("register", "POST", "/v1/resident/register", `{"first_name":"Rosa","last_name":"Santos","email":"rosa@iam.samcheck.example","phone":"09221234567","barangay":"San Roque","password":"sampaguita jeepney harbor 77"}`, 201)
-	rosaID := field(w, "id")
-	boss := jar("admin", "boss", adminPW)
-	browse(boss, func() {
-		call("admin-residents", "POST", "/v1/admin/residents/"+mariaID+"/approve", `{"reason":"documents checked"}`, 200)
-	})
-	// Maria on three devices.
-	phone, laptop, tablet := jar("resident", mariaEmail, mariaPW), jar("resident", mariaEmail, mariaPW), jar("resident", mariaEmail, mariaPW)
-
-	// admin-admins, as the super admin: list (pages of the active admins),
-	// create an operations manager (an invitation by email; the response
-	// holds no code), a taken username (409).
-	var opsID string
-	browse(boss, func() {
-		w := call("admin-admins", "GET", "/v1/admin/admins?status=active&limit=1", "", 200)
-		has(w, `"admins":[{`)
-		next := field(w, "next_cursor")
-		call("admin-admins", "GET", "/v1/admin/admins?status=active&limit=1&cursor="+next, "", 200)
-		sends(map[string]int{opsEmail: 1}, func() {
-			w = call("admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"`+opsEmail+`","full_name":"Olivia Ops","role":"operations_manager","barangays":["Landayan"]}`, 201)
-		})
-		has(w, `"invitation_sent":true`, `"role":"operations_manager"`)
-		lacks(w, lastCode(opsEmail))
-		opsID = field(w, "id")
-		sends(nil, func() {
-			call("admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"other@iam.samcheck.example","full_name":"Other","role":"security_analyst"}`, 409)
-		})
-	})
-	// The invitation: no password until it is set through reset verify and
-	// confirm with the emailed code; then the new admin logs in.
-	withCookies(func() {
-		call("login", "POST", "/v1/admin/login", loginBody("ops", opsPW), 401)
-		w := call("reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("ops", lastCode(opsEmail)), 200)
-		sends(map[string]int{opsEmail: 1}, func() {
-			call("reset-confirm", "POST", "/v1/admin/password-reset/confirm", confirmBody(field(w, "reset_token"), opsPW), 204)
-		})
-	})
-	ops := jar("admin", "ops", opsPW)
-
-	// The operations manager sees the residents of Landayan only: the
-	// list (with and without filters), the detail (verified flags, status
-	// history, active sessions); a San Roque resident is not there (404 for
-	// the detail and every status change, an empty list when asked for by
-	// barangay). Admin management and revocation are not the role's: 403,
-	// each an access_denied event.
-	deniedBefore := 0
-	browse(boss, func() { deniedBefore = len(list("type=access_denied&limit=200").Events) })
-	browse(ops, func() {
-		w := call("admin-residents", "GET", "/v1/admin/residents?limit=200", "", 200)
-		has(w, mariaID)
-		lacks(w, rosaID)
-		w = call("admin-residents", "GET", "/v1/admin/residents?barangay=San%20Roque", "", 200)
-		has(w, `"residents":[]`)
-		w = call("admin-residents", "GET", "/v1/admin/residents?status=approved&barangay=Landayan&q=maria&limit=10", "", 200)
-		has(w, mariaID)
-		w = call("admin-residents", "GET", "/v1/admin/residents?q=0920", "", 200)
-		has(w, mariaID)
-		w = call("admin-residents", "GET", "/v1/admin/residents/"+mariaID, "", 200)
-		has(w, `"phone_verified":true`, `"to":"approved"`, `"reason":"documents checked"`, `"by":"`+bossAcct.ID+`"`, `"active_sessions":3`)
-		call("admin-residents", "GET", "/v1/admin/residents/"+rosaID, "", 404)
-		for _, act := range []string{"approve", "reject", "suspend", "reactivate"} {
-			call("admin-residents", "POST", "/v1/admin/residents/"+rosaID+"/"+act, "", 404)
-		}
-		call("admin-admins", "GET", "/v1/admin/admins", "", 403)
-		call("admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"full_name":"Not Boss"}`, 403)
-		call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 403)
-	})
-	browse(boss, func() {
-		has(call("admin-residents", "GET", "/v1/admin/residents/"+rosaID, "", 200), `"status":"pending"`, `"active_sessions":0`)
-		denied := list("type=access_denied&limit=200")
-		ofType(denied, "access_denied", "admin", deniedBefore+3)
-		if len(denied.Events) != deniedBefore+3 {
-			t.Fatalf("%d access_denied events, want %d", len(denied.Events), deniedBefore+3)
-		}
-	})
-	// A resident's cookie is no admin login.
-	browse(phone, func() { call("admin-admins", "GET", "/v1/admin/admins", "", 401) })
-
-	// PATCH: barangays and name; suspension ends every session at once
-	// (more than one transaction holds: the surplus goes in batches first);
-	// the last active super admin can be neither demoted nor suspended.
-	manySessionsOf(account.Admin, opsID, "c")
-	browse(boss, func() {
-		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"barangays":["Landayan","San Roque"],"full_name":"Olivia M. Ops"}`, 200),
-			`"sessions_ended":0`, `"San Roque"`)
-		has(call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"status":"suspended","reason":"left the office"}`, 200),
-			`"sessions_ended":121`, `"status":"suspended"`)
-		call("admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"role":"security_analyst"}`, 409)
-		call("admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"status":"suspended"}`, 409)
-		call("admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"role":"god"}`, 400)
-	})
-	browse(ops, func() { call("admin-residents", "GET", "/v1/admin/residents", "", 401) })
-	withCookies(func() { call("login", "POST", "/v1/admin/login", loginBody("ops", opsPW), 403) })
-
-	// My sessions. The admin's own list; a second admin browser ends its
-	// own current session (a logout). Maria's phone lists her three, cannot
-	// end someone else's (404), ends the laptop's, then every other one.
-	var bossHandle string
-	browse(boss, func() { bossHandle, _ = listSessions("admin") })
-	browse(jar("admin", "boss", adminPW), func() {
-		cur, ids := listSessions("admin")
-		if len(ids) != 2 || cur == bossHandle {
-			t.Fatalf("boss's second browser sees %v (current %s)", ids, cur)
-		}
-		call("sessions", "DELETE", "/v1/admin/sessions/"+cur, "", 204)
-		if _, ok := cookies["ekolek_admin_session"]; ok {
-			t.Fatal("ending the current session left its cookie")
-		}
-	})
-	var laptopHandle string
-	browse(laptop, func() { laptopHandle, _ = listSessions("resident") })
-	browse(phone, func() {
-		cur, ids := listSessions("resident")
-		if len(ids) != 3 || cur == laptopHandle || !slices.Contains(ids, laptopHandle) {
-			t.Fatalf("maria's phone sees %v (current %s, laptop %s)", ids, cur, laptopHandle)
-		}
-		call("sessions", "DELETE", "/v1/resident/sessions/"+bossHandle, "", 404)
-		call("sessions", "DELETE", "/v1/resident/sessions/"+laptopHandle, "", 204)
-		// Ending the others is an account write: more sessions than one
-		// transaction holds go in batches first.
-		manySessions(mariaID, "d")
-		has(call("sessions", "DELETE", "/v1/resident/sessions", "", 200), `"revoked":121`)
-		if _, ids := listSessions("resident"); len(ids) != 1 {
-			t.Fatalf("after ending the others: %v", ids)
-		}
-	})
-	for _, j := range []map[string]*http.Cookie{laptop, tablet} {
-		browse(j, func() { call("session", "GET", "/v1/resident/session", "", 401) })
-	}
-	browse(boss, func() { call("session", "GET", "/v1/admin/session", "", 200) })
-
-	// Password change: a wrong current password (400, counted), a weak new
-	// one (400); the right one keeps this session, ends the others and
-	// sends the notice to both verified contacts; again with more sessions
-	// than one transaction holds.
+	var (
+		rosaID, opsID         string
+		boss, ops             map[string]*http.Cookie
+		phone, laptop, tablet map[string]*http.Cookie
+	)
+	// The password change and the lock that follows it.
 	changeBody := func(cur, next string) string {
 		return fmt.Sprintf(`{"current_password":%q,"new_password":%q}`, cur, next)
 	}
 	const changePath = "/v1/resident/password"
 	mariaPW2, mariaPW3 := "narra capiz carabao 2031", "sinigang adobo lechon 88"
-	other := jar("resident", mariaEmail, mariaPW)
-	browse(phone, func() {
-		sends(nil, func() {
-			has(call("password-change", "POST", changePath, changeBody("not my password at all", mariaPW2), 400), `"invalid_credentials"`)
-			call("password-change", "POST", changePath, changeBody(mariaPW, "password"), 400)
+
+	step("approval with a reason and a resident on three devices", func(t *testing.T) {
+		// Maria (who verified both contacts: the password notice goes to
+		// verified contacts only) is approved; Rosa registers in another barangay.
+		w := call(t, "register", "POST", "/v1/resident/register", `{"first_name":"Rosa","last_name":"Santos","email":"rosa@iam.samcheck.example","phone":"09221234567","barangay":"San Roque","password":"sampaguita jeepney harbor 77"}`, 201)
+		rosaID = field(t, w, "id")
+		boss = jar(t, "admin", "boss", adminPW)
+		browse(boss, func() {
+			call(t, "admin-residents", "POST", "/v1/admin/residents/"+mariaID+"/approve", `{"reason":"documents checked"}`, 200)
 		})
-		sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
-			call("password-change", "POST", changePath, changeBody(mariaPW, mariaPW2), 204)
-		})
-		call("session", "GET", "/v1/resident/session", "", 200)
+		// Maria on three devices.
+		phone, laptop, tablet = jar(t, "resident", mariaEmail, mariaPW), jar(t, "resident", mariaEmail, mariaPW), jar(t, "resident", mariaEmail, mariaPW)
 	})
-	browse(other, func() { call("session", "GET", "/v1/resident/session", "", 401) })
-	manySessions(mariaID, "d")
-	browse(phone, func() {
-		sends(map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
-			call("password-change", "POST", changePath, changeBody(mariaPW2, mariaPW3), 204)
+
+	step("admin management and the invitation", func(t *testing.T) {
+		// admin-admins, as the super admin: list (pages of the active admins),
+		// create an operations manager (an invitation by email; the response
+		// holds no code), a taken username (409).
+		browse(boss, func() {
+			w := call(t, "admin-admins", "GET", "/v1/admin/admins?status=active&limit=1", "", 200)
+			has(t, w, `"admins":[{`)
+			next := field(t, w, "next_cursor")
+			call(t, "admin-admins", "GET", "/v1/admin/admins?status=active&limit=1&cursor="+next, "", 200)
+			sends(t, map[string]int{opsEmail: 1}, func() {
+				w = call(t, "admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"`+opsEmail+`","full_name":"Olivia Ops","role":"operations_manager","barangays":["Landayan"]}`, 201)
+			})
+			has(t, w, `"invitation_sent":true`, `"role":"operations_manager"`)
+			lacks(t, w, lastCode(t, opsEmail))
+			opsID = field(t, w, "id")
+			sends(t, nil, func() {
+				call(t, "admin-admins", "POST", "/v1/admin/admins", `{"username":"ops","email":"other@iam.samcheck.example","full_name":"Other","role":"security_analyst"}`, 409)
+			})
 		})
+		// The invitation: no password until it is set through reset verify and
+		// confirm with the emailed code; then the new admin logs in.
+		withCookies(func() {
+			call(t, "login", "POST", "/v1/admin/login", loginBody("ops", opsPW), 401)
+			w := call(t, "reset-verify", "POST", "/v1/admin/password-reset/verify", codeBody("ops", lastCode(t, opsEmail)), 200)
+			sends(t, map[string]int{opsEmail: 1}, func() {
+				call(t, "reset-confirm", "POST", "/v1/admin/password-reset/confirm", confirmBody(field(t, w, "reset_token"), opsPW), 204)
+			})
+		})
+		ops = jar(t, "admin", "ops", opsPW)
 	})
-	if left, err := st.ListSessions(t.Context(), account.Resident, mariaID); err != nil || len(left) != 1 {
-		t.Fatalf("after the change %d sessions are left (%v), want the changing one", len(left), err)
-	}
-	// Wrong current passwords count toward the login lock, from any
-	// address: LoginFailures.Max of them lock the account's identifiers;
-	// the next change, right password or not, and a login are refused
-	// before any hash.
-	browse(phone, func() {
-		sends(nil, func() {
-			for i := range lim.LoginFailures.Max {
-				callFrom(fmt.Sprintf("203.0.113.%d", 40+i), "password-change", "POST", changePath, changeBody("still not my password", mariaPW), 400)
+
+	step("the operations manager scope", func(t *testing.T) {
+		// The operations manager sees the residents of Landayan only: the
+		// list (with and without filters), the detail (verified flags, status
+		// history, active sessions); a San Roque resident is not there (404 for
+		// the detail and every status change, an empty list when asked for by
+		// barangay). Admin management and revocation are not the role's: 403,
+		// each an access_denied event.
+		deniedBefore := 0
+		browse(boss, func() { deniedBefore = len(list(t, "type=access_denied&limit=200").Events) })
+		browse(ops, func() {
+			w := call(t, "admin-residents", "GET", "/v1/admin/residents?limit=200", "", 200)
+			has(t, w, mariaID)
+			lacks(t, w, rosaID)
+			w = call(t, "admin-residents", "GET", "/v1/admin/residents?barangay=San%20Roque", "", 200)
+			has(t, w, `"residents":[]`)
+			w = call(t, "admin-residents", "GET", "/v1/admin/residents?status=approved&barangay=Landayan&q=maria&limit=10", "", 200)
+			has(t, w, mariaID)
+			w = call(t, "admin-residents", "GET", "/v1/admin/residents?q=0920", "", 200)
+			has(t, w, mariaID)
+			w = call(t, "admin-residents", "GET", "/v1/admin/residents/"+mariaID, "", 200)
+			has(t, w, `"phone_verified":true`, `"to":"approved"`, `"reason":"documents checked"`, `"by":"`+bossAcct.ID+`"`, `"active_sessions":3`)
+			call(t, "admin-residents", "GET", "/v1/admin/residents/"+rosaID, "", 404)
+			for _, act := range []string{"approve", "reject", "suspend", "reactivate"} {
+				call(t, "admin-residents", "POST", "/v1/admin/residents/"+rosaID+"/"+act, "", 404)
 			}
-			refusedBy(callFrom("203.0.113.49", "password-change", "POST", changePath, changeBody(mariaPW3, mariaPW), 429), "too_many_attempts")
+			call(t, "admin-admins", "GET", "/v1/admin/admins", "", 403)
+			call(t, "admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"full_name":"Not Boss"}`, 403)
+			call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 403)
+		})
+		browse(boss, func() {
+			has(t, call(t, "admin-residents", "GET", "/v1/admin/residents/"+rosaID, "", 200), `"status":"pending"`, `"active_sessions":0`)
+			denied := list(t, "type=access_denied&limit=200")
+			ofType(t, denied, "access_denied", "admin", deniedBefore+3)
+			if len(denied.Events) != deniedBefore+3 {
+				t.Fatalf("%d access_denied events, want %d", len(denied.Events), deniedBefore+3)
+			}
+		})
+		// A resident's cookie is no admin login.
+		browse(phone, func() { call(t, "admin-admins", "GET", "/v1/admin/admins", "", 401) })
+	})
+
+	step("admin changes and the last super admin", func(t *testing.T) {
+		// PATCH: barangays and name; suspension ends every session at once
+		// (more than one transaction holds: the surplus goes in batches first);
+		// the last active super admin can be neither demoted nor suspended.
+		manySessionsOf(t, account.Admin, opsID, "c")
+		browse(boss, func() {
+			has(t, call(t, "admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"barangays":["Landayan","San Roque"],"full_name":"Olivia M. Ops"}`, 200),
+				`"sessions_ended":0`, `"San Roque"`)
+			has(t, call(t, "admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"status":"suspended","reason":"left the office"}`, 200),
+				`"sessions_ended":121`, `"status":"suspended"`)
+			call(t, "admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"role":"security_analyst"}`, 409)
+			call(t, "admin-admins", "PATCH", "/v1/admin/admins/"+bossAcct.ID, `{"status":"suspended"}`, 409)
+			call(t, "admin-admins", "PATCH", "/v1/admin/admins/"+opsID, `{"role":"god"}`, 400)
+		})
+		browse(ops, func() { call(t, "admin-residents", "GET", "/v1/admin/residents", "", 401) })
+		withCookies(func() { call(t, "login", "POST", "/v1/admin/login", loginBody("ops", opsPW), 403) })
+	})
+
+	step("my sessions", func(t *testing.T) {
+		// My sessions. The admin's own list; a second admin browser ends its
+		// own current session (a logout). Maria's phone lists her three, cannot
+		// end someone else's (404), ends the laptop's, then every other one.
+		var bossHandle string
+		browse(boss, func() { bossHandle, _ = listSessions(t, "admin") })
+		browse(jar(t, "admin", "boss", adminPW), func() {
+			cur, ids := listSessions(t, "admin")
+			if len(ids) != 2 || cur == bossHandle {
+				t.Fatalf("boss's second browser sees %v (current %s)", ids, cur)
+			}
+			call(t, "sessions", "DELETE", "/v1/admin/sessions/"+cur, "", 204)
+			if _, ok := cookies["ekolek_admin_session"]; ok {
+				t.Fatal("ending the current session left its cookie")
+			}
+		})
+		var laptopHandle string
+		browse(laptop, func() { laptopHandle, _ = listSessions(t, "resident") })
+		browse(phone, func() {
+			cur, ids := listSessions(t, "resident")
+			if len(ids) != 3 || cur == laptopHandle || !slices.Contains(ids, laptopHandle) {
+				t.Fatalf("maria's phone sees %v (current %s, laptop %s)", ids, cur, laptopHandle)
+			}
+			call(t, "sessions", "DELETE", "/v1/resident/sessions/"+bossHandle, "", 404)
+			call(t, "sessions", "DELETE", "/v1/resident/sessions/"+laptopHandle, "", 204)
+			// Ending the others is an account write: more sessions than one
+			// transaction holds go in batches first.
+			manySessions(t, mariaID, "d")
+			has(t, call(t, "sessions", "DELETE", "/v1/resident/sessions", "", 200), `"revoked":121`)
+			if _, ids := listSessions(t, "resident"); len(ids) != 1 {
+				t.Fatalf("after ending the others: %v", ids)
+			}
+		})
+		for _, j := range []map[string]*http.Cookie{laptop, tablet} {
+			browse(j, func() { call(t, "session", "GET", "/v1/resident/session", "", 401) })
+		}
+		browse(boss, func() { call(t, "session", "GET", "/v1/admin/session", "", 200) })
+	})
+
+	step("password change", func(t *testing.T) {
+		// Password change: a wrong current password (400, counted), a weak new
+		// one (400); the right one keeps this session, ends the others and
+		// sends the notice to both verified contacts; again with more sessions
+		// than one transaction holds.
+		other := jar(t, "resident", mariaEmail, mariaPW)
+		browse(phone, func() {
+			sends(t, nil, func() {
+				has(t, call(t, "password-change", "POST", changePath, changeBody("not my password at all", mariaPW2), 400), `"invalid_credentials"`)
+				call(t, "password-change", "POST", changePath, changeBody(mariaPW, "password"), 400)
+			})
+			sends(t, map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
+				call(t, "password-change", "POST", changePath, changeBody(mariaPW, mariaPW2), 204)
+			})
+			call(t, "session", "GET", "/v1/resident/session", "", 200)
+		})
+		browse(other, func() { call(t, "session", "GET", "/v1/resident/session", "", 401) })
+		manySessions(t, mariaID, "d")
+		browse(phone, func() {
+			sends(t, map[string]int{mariaEmail: 1, mariaPhone: 1}, func() {
+				call(t, "password-change", "POST", changePath, changeBody(mariaPW2, mariaPW3), 204)
+			})
+		})
+		if left, err := st.ListSessions(t.Context(), account.Resident, mariaID); err != nil || len(left) != 1 {
+			t.Fatalf("after the change %d sessions are left (%v), want the changing one", len(left), err)
+		}
+	})
+
+	step("wrong current passwords lock the account", func(t *testing.T) {
+		// Wrong current passwords count toward the login lock, from any
+		// address: LoginFailures.Max of them lock the account's identifiers;
+		// the next change, right password or not, and a login are refused
+		// before any hash.
+		browse(phone, func() {
+			sends(t, nil, func() {
+				for i := range lim.LoginFailures.Max {
+					callFrom(t, fmt.Sprintf("203.0.113.%d", 40+i), "password-change", "POST", changePath, changeBody("still not my password", mariaPW), 400)
+				}
+				refusedBy(t, callFrom(t, "203.0.113.49", "password-change", "POST", changePath, changeBody(mariaPW3, mariaPW), 429), "too_many_attempts")
+			})
+		})
+		withCookies(func() {
+			refusedBy(t, callFrom(t, "203.0.113.49", "login", "POST", "/v1/resident/login", loginBody("09201234567", mariaPW3), 429), "too_many_attempts")
+		})
+		browse(boss, func() {
+			ofType(t, list(t, "type=login_locked&realm=resident&account="+mariaID), "login_locked", "resident", 1)
+			ofType(t, list(t, "type=password_changed&realm=resident&account="+mariaID), "password_changed", "resident", 2)
 		})
 	})
-	withCookies(func() {
-		refusedBy(callFrom("203.0.113.49", "login", "POST", "/v1/resident/login", loginBody("09201234567", mariaPW3), 429), "too_many_attempts")
-	})
-	browse(boss, func() {
-		ofType(list("type=login_locked&realm=resident&account="+mariaID), "login_locked", "resident", 1)
-		ofType(list("type=password_changed&realm=resident&account="+mariaID), "password_changed", "resident", 2)
+
+	step("revocation by an admin", func(t *testing.T) {
+		// Revocation by an admin: a security analyst ends every session of
+		// Maria's (more than one transaction holds); an unknown account or realm
+		// is 404; a content manager is refused (403); the super admin revokes
+		// an admin's (none left after the suspension).
+		if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "analyst", Email: "analyst@iam.samcheck.example", FullName: "Analyst", Role: "security_analyst", Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		manySessions(t, mariaID, "e")
+		browse(jar(t, "admin", "analyst", pw), func() {
+			has(t, call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 200), `"revoked":121`)
+			call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+account.NewID()+"/sessions", "", 404)
+			call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/staff/"+mariaID+"/sessions", "", 404)
+		})
+		browse(phone, func() { call(t, "session", "GET", "/v1/resident/session", "", 401) })
+		browse(jar(t, "admin", "rewards", pw), func() {
+			call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 403)
+		})
+		browse(boss, func() {
+			has(t, call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/admin/"+opsID+"/sessions", "", 200), `"revoked":0`)
+			ofType(t, list(t, "type=session_revoked&realm=resident&account="+mariaID), "session_revoked", "resident", 4)
+		})
 	})
 
-	// Revocation by an admin: a security analyst ends every session of
-	// Maria's (more than one transaction holds); an unknown account or realm
-	// is 404; a content manager is refused (403); the super admin revokes
-	// an admin's (none left after the suspension).
-	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "analyst", Email: "analyst@iam.samcheck.example", FullName: "Analyst", Role: "security_analyst", Password: pw}); err != nil {
-		t.Fatal(err)
-	}
-	manySessions(mariaID, "e")
-	browse(jar("admin", "analyst", pw), func() {
-		has(call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 200), `"revoked":121`)
-		call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+account.NewID()+"/sessions", "", 404)
-		call("admin-sessions", "DELETE", "/v1/admin/accounts/staff/"+mariaID+"/sessions", "", 404)
-	})
-	browse(phone, func() { call("session", "GET", "/v1/resident/session", "", 401) })
-	browse(jar("admin", "rewards", pw), func() {
-		call("admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+mariaID+"/sessions", "", 403)
-	})
-	browse(boss, func() {
-		has(call("admin-sessions", "DELETE", "/v1/admin/accounts/admin/"+opsID+"/sessions", "", 200), `"revoked":0`)
-		ofType(list("type=session_revoked&realm=resident&account="+mariaID), "session_revoked", "resident", 4)
+	step("idle refresh and expiry in every function", func(t *testing.T) {
+		// Each new function refreshes a session's idle deadline once half of
+		// it has passed, and deletes a session found expired.
+		idle := []struct{ fn, method, path, body string }{
+			{"admin-admins", "GET", "/v1/admin/admins", ""},
+			{"admin-sessions", "DELETE", "/v1/admin/accounts/resident/" + rosaID + "/sessions", ""},
+			{"sessions", "GET", "/v1/admin/sessions", ""},
+			{"password-change", "POST", "/v1/admin/password", changeBody("wrong admin password", "unused passphrase 1234")},
+		}
+		jars := make([]map[string]*http.Cookie, len(idle))
+		for i := range idle {
+			jars[i] = jar(t, "admin", "boss", adminPW)
+		}
+		clk.Advance(16 * time.Minute) // admin idle 30m: refresh due
+		for i, r := range idle[:3] {
+			browse(jars[i], func() { call(t, r.fn, r.method, r.path, r.body, 200) })
+		}
+		clk.Advance(31 * time.Minute)
+		for i, r := range idle {
+			browse(jars[i], func() { call(t, r.fn, r.method, r.path, r.body, 401) })
+		}
 	})
 
-	// Each new function refreshes a session's idle deadline once half of
-	// it has passed, and deletes a session found expired.
-	idle := []struct{ fn, method, path, body string }{
-		{"admin-admins", "GET", "/v1/admin/admins", ""},
-		{"admin-sessions", "DELETE", "/v1/admin/accounts/resident/" + rosaID + "/sessions", ""},
-		{"sessions", "GET", "/v1/admin/sessions", ""},
-		{"password-change", "POST", "/v1/admin/password", changeBody("wrong admin password", "unused passphrase 1234")},
-	}
-	jars := make([]map[string]*http.Cookie, len(idle))
-	for i := range idle {
-		jars[i] = jar("admin", "boss", adminPW)
-	}
-	clk.Advance(16 * time.Minute) // admin idle 30m: refresh due
-	for i, r := range idle[:3] {
-		browse(jars[i], func() { call(r.fn, r.method, r.path, r.body, 200) })
-	}
-	clk.Advance(31 * time.Minute)
-	for i, r := range idle {
-		browse(jars[i], func() { call(r.fn, r.method, r.path, r.body, 401) })
-	}
-
-	if len(rec.wrong) > 0 {
-		t.Errorf("calls the template's messaging grants refuse:\n%s", strings.Join(rec.wrong, "\n"))
-	}
-	tp := loadTemplate(t)
-	for _, f := range httpapi.Functions() {
-		var got []string
-		for act := range used[f] {
-			got = append(got, act)
+	// The policies against what the steps called, whatever became of them.
+	// A call the template does not grant is wrong however far the story
+	// got; a grant nothing called is spare only once every step has run.
+	t.Run("policies", func(t *testing.T) {
+		if len(rec.wrong) > 0 {
+			t.Errorf("calls the template's messaging grants refuse:\n%s", strings.Join(rec.wrong, "\n"))
 		}
-		slices.Sort(got)
-		t.Logf("%s calls %v", logicalID(f), got)
-		if tp.resources[logicalID(f)] == nil {
-			t.Errorf("function %q (httpapi.Table) has no resource %s in template.yaml; its code calls %v", f, logicalID(f), got)
-			continue
+		tp := loadTemplate(t)
+		for _, f := range httpapi.Functions() {
+			var got []string
+			for act := range used[f] {
+				got = append(got, act)
+			}
+			slices.Sort(got)
+			t.Logf("%s calls %v", logicalID(f), got)
+			if tp.resources[logicalID(f)] == nil {
+				t.Errorf("function %q (httpapi.Table) has no resource %s in template.yaml; its code calls %v", f, logicalID(f), got)
+				continue
+			}
+			want := granted(t, tp, logicalID(f))
+			if broken == "" {
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: the code calls %v; the template grants %v", logicalID(f), got, want)
+				}
+				continue
+			}
+			for _, act := range got {
+				if !slices.Contains(want, act) {
+					t.Errorf("%s: the code calls %s; the template does not grant it (grants %v)", logicalID(f), act, want)
+				}
+			}
 		}
-		if want := granted(t, tp, logicalID(f)); !slices.Equal(got, want) {
-			t.Errorf("%s: the code calls %v; the template grants %v", logicalID(f), got, want)
+		if broken != "" {
+			t.Logf("spare grants not checked: the story stopped at step %q", broken)
 		}
-	}
+	})
 }

@@ -2,7 +2,6 @@ package samcheck
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -852,27 +851,5 @@ func TestCheckEventRejects(t *testing.T) {
 		if _, errs := checkEvent("login", encode(m)); len(errs) == 0 {
 			t.Errorf("%s: not reported", name)
 		}
-	}
-}
-
-// ---------------------------------------------------------------- cfn-lint
-
-// TestCfnLint runs cfn-lint on template.yaml; any finding (error, warning or
-// informational, which is cfn-lint's own exit status) fails it.
-func TestCfnLint(t *testing.T) {
-	bin, err := exec.LookPath("cfn-lint")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("cfn-lint is not on PATH; CI must lint template.yaml (pip install cfn-lint)")
-		}
-		t.Skip("cfn-lint is not on PATH: template.yaml was not linted (pip install cfn-lint)")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "template.yaml")
-	cmd.Dir = root(t)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("cfn-lint template.yaml: %v\n%s", err, out)
 	}
 }

@@ -32,6 +32,7 @@ func (e *env) eventsOf(t audit.Type) []audit.Event {
 }
 
 func TestLoginLockout(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -75,6 +76,7 @@ func TestLoginLockout(t *testing.T) {
 }
 
 func TestUnknownIdentifiersLockTheSameWay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	run := func(identifier string) []string {
@@ -119,6 +121,7 @@ func lambdaLogin(t *testing.T, e *env, sourceIP, forwardedFor, identifier, pw st
 }
 
 func TestIPLimitUsesTheGatewaySourceIP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	// 30 failures from one source IP, each for a different identifier (so no
@@ -162,6 +165,7 @@ func (s *ipHits) Hit(ctx context.Context, key string, max int, window time.Durat
 }
 
 func TestParallelWrongLoginsLock(t *testing.T) {
+	t.Parallel()
 	stores := map[string]func(t *testing.T) backend.Store{
 		"embedded": func(t *testing.T) backend.Store {
 			s, err := embedded.Open(t.TempDir())
@@ -230,6 +234,7 @@ func parallelWrongLogins(t *testing.T, hits *ipHits) {
 }
 
 func TestPerIPLimitsOnCodesResetsAndRegistrations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	for i := 0; i < 10; i++ {
@@ -259,6 +264,7 @@ func TestPerIPLimitsOnCodesResetsAndRegistrations(t *testing.T) {
 }
 
 func TestSMSPerNumberDailyLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.register(e.browser(), "juan@example.com", "09171234567")
 	b := e.browser()
@@ -273,6 +279,7 @@ func TestSMSPerNumberDailyLimit(t *testing.T) {
 
 // Every authentication operation and admin action leaves its event.
 func TestEveryOperationLeavesASecurityEvent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createAdmin("boss", account.RoleSuperAdmin)
 	adm := e.browser()
@@ -369,6 +376,7 @@ func indexFrom(s, sub string, from int) int {
 }
 
 func TestSecurityEventsAPI(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		id := e.approvedResident()

@@ -20,6 +20,7 @@ var allRoles = []account.Role{account.RoleSuperAdmin, account.RoleOperationsMana
 
 // The permission matrix, route by route and role by role.
 func TestPermissionMatrix(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		rid := e.approvedResident()
@@ -83,6 +84,7 @@ func TestPermissionMatrix(t *testing.T) {
 }
 
 func TestBarangayScope(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
@@ -158,6 +160,7 @@ func urlQuery(s string) string {
 }
 
 func TestAdminInvitationAndManagement(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.createAdmin("boss", account.RoleSuperAdmin)
@@ -252,6 +255,7 @@ func TestAdminInvitationAndManagement(t *testing.T) {
 }
 
 func TestMySessionsAcrossThreeBrowsers(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -313,6 +317,7 @@ func TestMySessionsAcrossThreeBrowsers(t *testing.T) {
 }
 
 func TestPasswordChange(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(false)
@@ -356,6 +361,7 @@ func TestPasswordChange(t *testing.T) {
 }
 
 func TestAdminRevokesEverySession(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		rid := e.approvedResident()
@@ -381,6 +387,7 @@ func TestAdminRevokesEverySession(t *testing.T) {
 // sessions of residents and of admins not above them, never a super
 // admin's; a super admin ends anyone's.
 func TestAnalystCannotEndSuperAdminSessions(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		boss := e.createAdmin("boss", account.RoleSuperAdmin)
@@ -448,6 +455,7 @@ func (l *laggingStore) ListAccounts(ctx context.Context, q account.ListQuery) ([
 
 // A listing that lags behind a demotion must not let the last super admin go.
 func TestLastSuperAdminWithALaggingListing(t *testing.T) {
+	t.Parallel()
 	real, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -77,7 +77,7 @@ func BenchmarkLogin(b *testing.B) { benchLogin(b, nil) }
 
 // BenchmarkLoginCheapHash: see BenchmarkLogin.
 func BenchmarkLoginCheapHash(b *testing.B) {
-	benchLogin(b, &password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	benchLogin(b, &cheapHash)
 }
 
 func benchLogin(b *testing.B, hash *password.Params) {

@@ -60,6 +60,7 @@ func withSMSCap(n int) envOption {
 }
 
 func TestContactVerification(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		b := e.browser()
@@ -116,6 +117,7 @@ func atoi(s string) int {
 }
 
 func TestCodesBurnExpireAndThrottle(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		b := e.browser()
@@ -198,6 +200,7 @@ func (e *env) verifiedResident(phone bool) string {
 }
 
 func TestResetRequestRevealsNothing(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(false) // phone left unverified
@@ -242,6 +245,7 @@ func TestResetRequestRevealsNothing(t *testing.T) {
 }
 
 func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(true)
@@ -311,6 +315,7 @@ func TestPasswordResetFlowAndSessionEffects(t *testing.T) {
 }
 
 func TestAdminResetByUsernameAndEmail(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.createAdmin("ops", account.RoleOperationsManager, "Landayan")
@@ -339,6 +344,7 @@ func TestAdminResetByUsernameAndEmail(t *testing.T) {
 }
 
 func TestResetTokenExpires(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(false)
@@ -352,6 +358,7 @@ func TestResetTokenExpires(t *testing.T) {
 }
 
 func TestSMSDailyCap(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store, withSMSCap(2))
 		for i := 0; i < 4; i++ {
@@ -375,6 +382,7 @@ func TestSMSDailyCap(t *testing.T) {
 }
 
 func TestMessagesInFilipino(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.browser().do("POST", "/v1/resident/register", map[string]string{
 		"first_name": "Maria", "last_name": "Santos", "email": "maria@example.com", "phone": "09181234567",
@@ -392,6 +400,7 @@ func TestMessagesInFilipino(t *testing.T) {
 
 // Of 20 concurrent verifications of one reset code, exactly one gets a token.
 func TestConcurrentVerificationsOfOneCode(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(false)
@@ -499,6 +508,7 @@ func btoi(b bool) int {
 // a code not redeemed keeps exactly MaxAttempts tries; a redeemed reset
 // code has counted the judged tries and no others. Repeated, as a race.
 func TestConcurrentGuessesJudgeAtMostFive(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store, withLimits(func(c *config.Config) {
 			c.Limits.CodeVerifyIP.Max, c.Limits.RegisterIP.Max, c.Limits.ResetIP.Max = 10_000, 100, 100
@@ -587,6 +597,7 @@ func TestConcurrentGuessesJudgeAtMostFive(t *testing.T) {
 // it, and the whole budget for the day. An SMS the budget refuses does not
 // replace the code the person already has.
 func TestRefusedCodeRequestsSpendNoSMSBudget(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store, withLimits(func(c *config.Config) {
 			c.Limits.ResetIP.Max = 100
@@ -655,6 +666,7 @@ func (tr codeTrial) codeAgain(e *env) *response {
 }
 
 func TestOutboxIsLocalOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, production(), func(c *config.Config, o *app.Options) { c.Notifier = "outbox" })
 	wantStatus(t, "outbox in production", e.browser().do("GET", "/dev/outbox", nil), 404, "not_found")
 }

@@ -53,6 +53,7 @@ func racingLogins(e *env, workers int, pw string, stop <-chan struct{}) (ready <
 // are refused, though their items are written after the change ended the
 // account's sessions; the browser that made the change keeps its session.
 func TestLoginsRacingACredentialChangeDoNotSurvive(t *testing.T) {
+	t.Parallel()
 	changes := []struct {
 		name   string
 		change func(e *env, keeper *browser) *response
@@ -68,6 +69,7 @@ func TestLoginsRacingACredentialChangeDoNotSurvive(t *testing.T) {
 	}
 	for _, c := range changes {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			forEachStore(t, func(t *testing.T, store envOption) {
 				e := newEnv(t, store)
 				e.verifiedResident(false)
@@ -103,6 +105,7 @@ func TestLoginsRacingACredentialChangeDoNotSurvive(t *testing.T) {
 // a suspension committed does not come back to life when the resident is
 // reactivated.
 func TestSuspensionEndsRacingLogins(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		id := e.approvedResident()
@@ -127,6 +130,7 @@ func TestSuspensionEndsRacingLogins(t *testing.T) {
 // the login's session write (the handler's own session manager), and the
 // session is checked through the handler.
 func TestEndingSessionsRefusesLoginsThatReadTheAccountBefore(t *testing.T) {
+	t.Parallel()
 	ends := []struct {
 		name  string
 		end   func(e *env, keeper *browser) *response
@@ -144,6 +148,7 @@ func TestEndingSessionsRefusesLoginsThatReadTheAccountBefore(t *testing.T) {
 	}
 	for _, c := range ends {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			forEachStore(t, func(t *testing.T, store envOption) {
 				e := newEnv(t, store)
 				id := e.approvedResident()

@@ -15,6 +15,7 @@ import (
 // is refused for its status) late in one window used to raise the limit
 // of the next; now 30 failures are 30 failures.
 func TestRightPasswordsEarnNoIPCredit(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -41,6 +42,7 @@ func TestRightPasswordsEarnNoIPCredit(t *testing.T) {
 // TestFailedLoginEventsNameTheAccount: an analyst filtering by account sees
 // the failed logins and the lock of that account's identifiers.
 func TestFailedLoginEventsNameTheAccount(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		id := e.approvedResident()
@@ -71,6 +73,7 @@ func TestFailedLoginEventsNameTheAccount(t *testing.T) {
 // TestEveryLoginIssuesAFreshCSRFToken: a CSRF token planted before the
 // login (a sibling site can set cookies) is not the logged-in session's.
 func TestEveryLoginIssuesAFreshCSRFToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	e.createAdmin("ops", "operations_manager", "Poblacion")
@@ -97,6 +100,7 @@ func TestEveryLoginIssuesAFreshCSRFToken(t *testing.T) {
 // TestResetLiftsTheLoginLock: anyone can lock an account with five wrong
 // passwords; the owner who completes a reset gets back in at once.
 func TestResetLiftsTheLoginLock(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(true)

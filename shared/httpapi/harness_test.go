@@ -26,6 +26,7 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
@@ -72,6 +73,18 @@ type env struct {
 }
 
 type envOption func(*config.Config, *app.Options)
+
+// cheapHash is argon2id at its smallest cost (8 KiB, one pass): a real
+// hash in the PHC format, hundreds of times cheaper than
+// password.DefaultParams. Every env uses it except those built with
+// productionHash, the tests about the hash's cost.
+var cheapHash = password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// productionHash builds the env with the production argon2id parameters
+// (password.DefaultParams), for the tests about what the hash costs.
+func productionHash() envOption {
+	return func(_ *config.Config, o *app.Options) { o.Hash = nil }
+}
 
 func production() envOption {
 	return func(c *config.Config, _ *app.Options) { c.Env = config.Production }
@@ -128,7 +141,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	cfg := testConfig(t)
 	c := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	// Reset requests wait out a floor so timing hides accounts; tests need not.
-	o := app.Options{Clock: c, CodeRouteFloor: time.Millisecond, Parts: allparts.Parts()}
+	hash := cheapHash
+	o := app.Options{Clock: c, CodeRouteFloor: time.Millisecond, Parts: allparts.Parts(), Hash: &hash}
 	for _, f := range opts {
 		f(&cfg, &o)
 	}
@@ -457,10 +471,15 @@ func wantStatus(t *testing.T, what string, r *response, status int, code string)
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
-// forEachStore runs a behaviour test on the embedded store and on DynamoDB Local.
+// forEachStore runs a behaviour test on the embedded store and on DynamoDB
+// Local, at the same time: each has an env of its own.
 func forEachStore(t *testing.T, test func(t *testing.T, store envOption)) {
-	t.Run("embedded", func(t *testing.T) { test(t, func(*config.Config, *app.Options) {}) })
+	t.Run("embedded", func(t *testing.T) {
+		t.Parallel()
+		test(t, func(*config.Config, *app.Options) {})
+	})
 	t.Run("dynamodb", func(t *testing.T) {
+		t.Parallel()
 		client := dynamotest.Client(t)
 		table := dynamotest.NewTable(t, client)
 		test(t, withStore(dynamo.New(client, table)))

@@ -30,6 +30,7 @@ func viaLambda(t *testing.T, e *env, function string, ev events.APIGatewayProxyR
 // of DELETE /v1/{realm}/sessions/{id} or of a bodyless logout sends none.
 // A request with a body still needs application/json.
 func TestBodylessUnsafeRequestsNeedNoContentType(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -88,6 +89,7 @@ func TestBodylessUnsafeRequestsNeedNoContentType(t *testing.T) {
 
 // HEAD on a GET route answers as the GET does, without the body.
 func TestHeadAnswersLikeGet(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()

@@ -14,6 +14,7 @@ var weakLong = strings.Repeat("juandelacruz", 11)[:128]
 // any expensive work on it (a hash or the strength check): a refused caller
 // is told so, not how weak the password was.
 func TestLimitsComeBeforePasswordWork(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.verifiedResident(false)

@@ -21,6 +21,7 @@ func setCookieNames(r *response) []string {
 // The old system kept both logins in one server session: logging out of one
 // logged the browser out of the other. These are its failure cases.
 func TestBothRealmsInOneBrowserAreIndependent(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -114,6 +115,7 @@ func TestBothRealmsInOneBrowserAreIndependent(t *testing.T) {
 }
 
 func TestRealmConfusionIsRefused(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -138,6 +140,7 @@ func TestRealmConfusionIsRefused(t *testing.T) {
 }
 
 func TestForgedTokensAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	b := e.browser()
@@ -179,6 +182,7 @@ func TestForgedTokensAreRefused(t *testing.T) {
 }
 
 func TestReplayAfterLogoutAndRevocation(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		id := e.approvedResident()
@@ -201,6 +205,7 @@ func TestReplayAfterLogoutAndRevocation(t *testing.T) {
 }
 
 func TestLoginIssuesNewSessionAndEndsPresentedOne(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -237,6 +242,7 @@ func TestLoginIssuesNewSessionAndEndsPresentedOne(t *testing.T) {
 }
 
 func TestIdleAndAbsoluteExpiry(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.approvedResident()
@@ -278,6 +284,7 @@ func TestIdleAndAbsoluteExpiry(t *testing.T) {
 }
 
 func TestIdleExpiryWithoutActivity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	b := e.browser()

@@ -9,6 +9,7 @@ import (
 )
 
 func TestCSRFDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		id := e.register(e.browser(), "juan@example.com", "09171234567")
@@ -62,6 +63,7 @@ func TestCSRFDoubleSubmit(t *testing.T) {
 }
 
 func TestBadRequestsGetClearJSONErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	big := `{"identifier":"` + strings.Repeat("a", 17<<10) + `","password":"x"}`
@@ -140,6 +142,7 @@ func checkHeaders(t *testing.T, r *response) {
 }
 
 func TestEveryResponseHasSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	b := e.browser()
@@ -157,6 +160,7 @@ func TestEveryResponseHasSecurityHeaders(t *testing.T) {
 }
 
 func TestProductionCookiesAndHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, production())
 	e.approvedResident()
 	b := e.browser()
@@ -187,6 +191,7 @@ func TestProductionCookiesAndHeaders(t *testing.T) {
 }
 
 func TestLocalCookies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.approvedResident()
 	r := e.browser().mustLogin("resident", "juan@example.com", residentPassword)
@@ -205,6 +210,7 @@ func TestLocalCookies(t *testing.T) {
 // first) and a key that names a field only case-insensitively (encoding/json
 // would take it for the field, Unicode case folding included).
 func TestAmbiguousJSONIsRefused(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		b := e.browser()

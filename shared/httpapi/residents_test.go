@@ -10,6 +10,7 @@ import (
 )
 
 func TestRegistration(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		b := e.browser()
@@ -71,6 +72,7 @@ func TestRegistration(t *testing.T) {
 }
 
 func TestStatusIsToldOnlyAfterACorrectPassword(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.createAdmin("boss", account.RoleSuperAdmin)
@@ -131,6 +133,7 @@ func lookup(t *testing.T, e *env, username string) string {
 }
 
 func TestApprovalRolesAndEffects(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		for _, role := range []account.Role{account.RoleSuperAdmin, account.RoleOperationsManager, account.RoleContentRewardsManager, account.RoleSecurityAnalyst} {
@@ -196,6 +199,7 @@ func TestApprovalRolesAndEffects(t *testing.T) {
 }
 
 func TestResidentListingPages(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store)
 		e.createAdmin("boss", account.RoleSuperAdmin)

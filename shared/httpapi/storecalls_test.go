@@ -12,6 +12,7 @@ import (
 // DynamoDB read (session and account in one consistent BatchGetItem) and no
 // write; a request past half the idle window adds exactly one write.
 func TestAuthenticatedRequestCostsOneRead(t *testing.T) {
+	t.Parallel()
 	client := dynamotest.Client(t)
 	counter := &dynamotest.CountingAPI{API: client}
 	e := newEnv(t, withStore(dynamo.New(counter, dynamotest.NewTable(t, client))))

@@ -297,6 +297,7 @@ type scenario struct {
 // Every route, with its store failing at each of its calls in turn, answers
 // 503 and leaves the store exactly as it was.
 func TestStoreFailureChangesNothing(t *testing.T) {
+	t.Parallel()
 	scenarios := []scenario{
 		{"register", func(e *env, b *browser, _ string) *response {
 			return b.do("POST", "/v1/resident/register", map[string]string{"first_name": "Maria", "last_name": "Santos",
@@ -350,7 +351,10 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			if down {
 				mode = "down"
 			}
-			t.Run(sc.name+"/"+mode, func(t *testing.T) { runScenario(t, sc, down) })
+			t.Run(sc.name+"/"+mode, func(t *testing.T) {
+				t.Parallel() // each attempt builds its own store and env
+				runScenario(t, sc, down)
+			})
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 // (docs/performance.md reports them) and holds them to that table; every
 // route of the table has a row.
 func TestStoreCallsPerRoute(t *testing.T) {
+	t.Parallel()
 	client := dynamotest.Client(t)
 	counter := &dynamotest.CountingAPI{API: client}
 	e := newEnv(t, withStore(dynamo.New(counter, dynamotest.NewTable(t, client))))

@@ -114,6 +114,7 @@ func (e *env) logged(t audit.Type) int {
 // each logged with its number in the minute. Authenticated callers'
 // events are stored each time.
 func TestStrangersEventsFoldPerIPAndMinute(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, store envOption) {
 		e := newEnv(t, store, withLimits(func(c *config.Config) { c.Limits.LoginIP.Max = 2 }))
 		const ipA, ipB = "203.0.113.7", "198.51.100.20"
@@ -226,6 +227,7 @@ func (s occurrenceDown) Hit(ctx context.Context, key string, limit int, window t
 // contract says (the event is best effort) and the events are stored as
 // unfolded ones.
 func TestStrangersEventsWhenTheCountFails(t *testing.T) {
+	t.Parallel()
 	real, err := embedded.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -59,10 +59,15 @@ func Main(m *testing.M) int {
 }
 
 // Endpoint returns the URL of the moto server, starting it on first use.
-// Without moto_server on PATH it skips the test, or fails it when CI=true so
-// a CI run cannot pass by testing nothing.
+// Under `go test -short` it skips the test, moto or not (the fast run
+// starts nothing; `make test` runs without -short). Otherwise, without
+// moto_server on PATH it skips the test, or fails it when CI=true so a CI
+// run cannot pass by testing nothing.
 func Endpoint(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs moto_server; `make test` runs it")
+	}
 	once.Do(setup)
 	switch {
 	case skipMsg != "" && os.Getenv("CI") == "true":

@@ -10,6 +10,181 @@ import (
 	"github.com/ekolek/identity/shared/store"
 )
 
+// listFixture stores residents spread over every status, created out of
+// order, two of them at the same instant; it returns them in listing order.
+func listFixture(t *testing.T, s Store) []account.Account {
+	t.Helper()
+	specs := []struct {
+		id     string
+		status account.Status
+		minute int
+	}{
+		{"p3", account.StatusPending, 30}, {"p1", account.StatusPending, 10}, {"p2b", account.StatusPending, 20},
+		{"p2a", account.StatusPending, 20}, {"p0", account.StatusPending, -5},
+		{"a2", account.StatusApproved, 5}, {"a1", account.StatusApproved, 1}, {"a3", account.StatusApproved, 50},
+		{"x1", account.StatusRejected, 3},
+		{"s2", account.StatusSuspended, 9}, {"s1", account.StatusSuspended, 8},
+	}
+	var as []account.Account
+	for i, sp := range specs {
+		a := resident(sp.id, sp.id+"@example.com", fmt.Sprintf("+6391711111%02d", i), sp.status, at(sp.minute))
+		mustCreate(t, s, a)
+		a.Version = 1
+		as = append(as, a)
+	}
+	// Admins must never show up in a resident listing, nor the reverse.
+	mustCreate(t, s,
+		admin("ad1", "maria", "maria@example.com", account.StatusActive, at(0)),
+		admin("ad2", "pedro", "pedro@example.com", account.StatusSuspended, at(1)),
+	)
+	order := map[account.Status]int{}
+	for i, st := range account.StatusesOf(account.Resident) {
+		order[st] = i
+	}
+	sort.Slice(as, func(i, j int) bool {
+		a, b := as[i], as[j]
+		if order[a.Status] != order[b.Status] {
+			return order[a.Status] < order[b.Status]
+		}
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.ID < b.ID
+	})
+	return as
+}
+
+// listAll pages through q and returns every account seen.
+func listAll(t *testing.T, s Store, q account.ListQuery) []account.Account {
+	t.Helper()
+	var all []account.Account
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("more than 100 pages: the cursor does not advance")
+		}
+		page, next, err := s.ListAccounts(ctx(t), q)
+		if err != nil {
+			t.Fatalf("ListAccounts(%+v): %v", q, err)
+		}
+		if q.Limit > 0 && len(page) > q.Limit {
+			t.Fatalf("page of %d accounts, limit %d", len(page), q.Limit)
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all
+		}
+		q.Cursor = next
+	}
+}
+
+func testListOrder(t *testing.T, s Store) {
+	want := listFixture(t, s)
+	page, next, err := s.ListAccounts(ctx(t), account.ListQuery{Realm: account.Resident, Limit: 100})
+	if err != nil {
+		t.Fatalf("ListAccounts: %v", err)
+	}
+	if next != "" {
+		t.Errorf("cursor %q after the last page, want none", next)
+	}
+	if got, w := accountIDs(page), accountIDs(want); !slices.Equal(got, w) {
+		t.Fatalf("order:\n got %v\nwant %v", got, w)
+	}
+	for i := range page {
+		sameAccount(t, "listed account", page[i], want[i])
+	}
+	admins, _, err := s.ListAccounts(ctx(t), account.ListQuery{Realm: account.Admin, Limit: 100})
+	if err != nil {
+		t.Fatalf("ListAccounts(admin): %v", err)
+	}
+	if got := accountIDs(admins); !slices.Equal(got, []string{"ad1", "ad2"}) {
+		t.Errorf("admin listing = %v, want [ad1 ad2]", got)
+	}
+}
+
+func testListPaging(t *testing.T, s Store) {
+	want := accountIDs(listFixture(t, s))
+	for _, limit := range []int{1, 2, 3, 4, 5, len(want) - 1, len(want), len(want) + 1} {
+		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
+			got := accountIDs(listAll(t, s, account.ListQuery{Realm: account.Resident, Limit: limit}))
+			if !slices.Equal(got, want) {
+				t.Errorf("pages joined:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+func testListStatusFilter(t *testing.T, s Store) {
+	all := listFixture(t, s)
+	for _, st := range account.StatusesOf(account.Resident) {
+		var want []string
+		for _, a := range all {
+			if a.Status == st {
+				want = append(want, a.ID)
+			}
+		}
+		for _, limit := range []int{1, 2, 100} {
+			got := accountIDs(listAll(t, s, account.ListQuery{Realm: account.Resident, Status: st, Limit: limit}))
+			if !slices.Equal(got, want) {
+				t.Errorf("status %s limit %d:\n got %v\nwant %v", st, limit, got, want)
+			}
+		}
+	}
+	got, next, err := s.ListAccounts(ctx(t), account.ListQuery{Realm: account.Resident, Status: account.StatusActive, Limit: 10})
+	if err != nil || len(got) != 0 || next != "" {
+		t.Errorf("resident listing with an admin-only status = %v, %q, %v; want nothing", accountIDs(got), next, err)
+	}
+	admins := listAll(t, s, account.ListQuery{Realm: account.Admin, Status: account.StatusSuspended, Limit: 10})
+	if got := accountIDs(admins); !slices.Equal(got, []string{"ad2"}) {
+		t.Errorf("suspended admins = %v, want [ad2]", got)
+	}
+}
+
+func testListStatusChange(t *testing.T, s Store) {
+	mustCreate(t, s, resident("r1", "juan@example.com", "", account.StatusPending, at(0)))
+	a := mustGet(t, s, account.Resident, "r1")
+	a.Status = account.StatusApproved
+	if err := s.UpdateAccount(ctx(t), a); err != nil {
+		t.Fatalf("UpdateAccount: %v", err)
+	}
+	pending := listAll(t, s, account.ListQuery{Realm: account.Resident, Status: account.StatusPending, Limit: 10})
+	approved := listAll(t, s, account.ListQuery{Realm: account.Resident, Status: account.StatusApproved, Limit: 10})
+	if len(pending) != 0 || len(approved) != 1 || approved[0].Version != 2 {
+		t.Errorf("after approval: pending %v, approved %+v", accountIDs(pending), approved)
+	}
+}
+
+func testListInvalidCursor(t *testing.T, s Store) {
+	listFixture(t, s)
+	for _, c := range []string{"not a cursor!", "eyJub3BlIjp0cnVlfQ"} {
+		_, _, err := s.ListAccounts(ctx(t), account.ListQuery{Realm: account.Resident, Limit: 2, Cursor: c})
+		wantErr(t, fmt.Sprintf("cursor %q", c), err, store.ErrInvalidCursor)
+	}
+	// Every page boundary of one listing, replayed on a listing it does not
+	// belong to: the other realm, or another status.
+	q := account.ListQuery{Realm: account.Resident, Status: account.StatusPending, Limit: 1}
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("more than 100 pages: the cursor does not advance")
+		}
+		_, next, err := s.ListAccounts(ctx(t), q)
+		if err != nil {
+			t.Fatalf("ListAccounts: %v", err)
+		}
+		if next == "" {
+			break
+		}
+		for _, other := range []account.ListQuery{
+			{Realm: account.Admin, Limit: 1, Cursor: next},
+			{Realm: account.Admin, Status: account.StatusSuspended, Limit: 1, Cursor: next},
+			{Realm: account.Resident, Status: account.StatusApproved, Limit: 1, Cursor: next},
+		} {
+			_, _, err := s.ListAccounts(ctx(t), other)
+			wantErr(t, fmt.Sprintf("cursor of %s/%s replayed on %s/%s", q.Realm, q.Status, other.Realm, other.Status), err, store.ErrInvalidCursor)
+		}
+		q.Cursor = next
+	}
+}
+
 // filterFixture stores residents with assorted names, contacts and
 // barangays, and two admins. In listing order the residents are
 // f1 f4 (pending) f2 f3 f7 (approved) f6 (rejected) f5 (suspended).

@@ -51,10 +51,15 @@ func Main(m *testing.M) int {
 }
 
 // Client returns the shared client to DynamoDB Local, starting it on first
-// use. Without DynamoDB Local installed it skips the test, or fails it when
-// CI=true so a CI run cannot pass by testing nothing.
+// use. Under `go test -short` it skips the test, emulator or not (the fast
+// run starts nothing; `make test` runs without -short). Otherwise, without
+// DynamoDB Local installed it skips the test, or fails it when CI=true so a
+// CI run cannot pass by testing nothing.
 func Client(t testing.TB) *dynamodb.Client {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs DynamoDB Local; `make test` runs it")
+	}
 	once.Do(setup)
 	switch {
 	case skipMsg != "" && os.Getenv("CI") == "true":
