@@ -74,7 +74,8 @@ func (tp *tmpl) watches(id string) []watched {
 	}}
 }
 
-// TestAlarms: the template alarms on what issue 6 asks for, on metrics that
+// TestAlarms: the template alarms on what operations must see (errors,
+// throttles, latency, DynamoDB throttling, SMS spend), on metrics that
 // exist with the dimensions CloudWatch publishes them under (an alarm on a
 // metric/dimension combination nobody publishes is valid CloudFormation
 // that never fires):
