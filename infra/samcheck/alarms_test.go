@@ -75,7 +75,7 @@ func (tp *tmpl) watches(id string) []watched {
 }
 
 // TestAlarms: the template alarms on what operations must see (errors,
-// throttles, latency, DynamoDB throttling, SMS spend), on metrics that
+// throttles, 5XX answers, DynamoDB throttling, SMS spend), on metrics that
 // exist with the dimensions CloudWatch publishes them under (an alarm on a
 // metric/dimension combination nobody publishes is valid CloudFormation
 // that never fires):
