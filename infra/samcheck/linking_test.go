@@ -21,6 +21,7 @@ func TestFunctionsLinkOnlyTheirParts(t *testing.T) {
 		httpapi.NeedsPhone:          mod + "shared/phone",
 		httpapi.NeedsPasswordPolicy: mod + "shared/password/strength",
 		httpapi.NeedsMessages:       mod + "shared/notify/awsnotify",
+		httpapi.NeedsPages:          mod + "shared/web",
 	}
 	forbidden := []string{"github.com/aws/aws-sdk-go-v2/config", mod + "shared/app/allparts"}
 

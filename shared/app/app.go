@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,6 +64,9 @@ type Parts struct {
 	// AWSConfig loads the AWS configuration; nil reads only what Lambda
 	// puts in the environment (awsenv.Load).
 	AWSConfig func(context.Context) (aws.Config, error)
+	// Pages builds the handler of the pages (web.New): the embedded portal
+	// and console, for the routes that need httpapi.NeedsPages.
+	Pages func() (http.Handler, error)
 }
 
 // App is a built system.
@@ -87,6 +91,7 @@ type App struct {
 	checks account.Checks
 	// resetFloor overrides httpapi.ResetRequestFloor (tests).
 	resetFloor time.Duration
+	pages      http.Handler
 }
 
 // Options changes what Open builds.
@@ -243,7 +248,35 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	a.Reset = reset.NewService(a.Store, codes, sender, hasher, checks, keys, a.Clock, log)
 	a.checks = checks
 	a.resetFloor = opt.ResetFloor
+	if opt.Parts.Pages != nil {
+		if a.pages, err = opt.Parts.Pages(); err != nil {
+			return nil, err
+		}
+		a.has |= httpapi.NeedsPages
+	}
 	return a, nil
+}
+
+// PagesHandler is the handler of a function that only serves pages
+// (httpapi.PagesOnly): it opens no store and needs no signing key, and the
+// template gives it no access to either.
+func PagesHandler(function string, cfg config.Config, log *slog.Logger, parts Parts) (*httpapi.API, error) {
+	if !httpapi.PagesOnly(function) {
+		return nil, fmt.Errorf("app: %s serves more than pages", function)
+	}
+	if parts.Pages == nil {
+		return nil, fmt.Errorf("app: [%s]: built without %v, which its routes use (add it to the function's app.Parts)", function, missingParts(httpapi.NeedsPages, cfg.Notifier))
+	}
+	pages, err := parts.Pages()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Deps{
+		Pages:      pages,
+		Clock:      clock.System{},
+		Log:        log,
+		Production: cfg.Env == config.Production,
+	}, function)
 }
 
 // Handler returns the HTTP handler for the named functions' routes (all
@@ -263,6 +296,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Audit:      a.Audit,
 		Events:     a.Store,
 		Outbox:     a.Outbox,
+		Pages:      a.pages,
 		ResetFloor: a.resetFloor,
 		Clock:      a.Clock,
 		Log:        a.Log,
@@ -290,6 +324,9 @@ func missingParts(n httpapi.Needs, notifier string) []string {
 	}
 	if n&httpapi.NeedsMessages != 0 {
 		out = append(out, "Messenger (EKOLEK_NOTIFIER="+notifier+")")
+	}
+	if n&httpapi.NeedsPages != 0 {
+		out = append(out, "Pages")
 	}
 	return out
 }

@@ -109,7 +109,26 @@ func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Lo
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", all)
+	for _, r := range httpapi.Table {
+		if r.LocalOnly {
+			// Else the pages' GET /{proxy...} would take it.
+			mux.Handle(muxPattern(r), all)
+		}
+	}
 	for _, f := range httpapi.Functions() {
+		if httpapi.PagesOnly(f) {
+			// As its Lambda function: no store, no key.
+			h, err := app.PagesHandler(f, cfg, log, partsFor(httpapi.NeedsOf(f)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range httpapi.Table {
+				if r.Function == f {
+					mux.Handle(muxPattern(r), h)
+				}
+			}
+			continue
+		}
 		fo, fcfg := o, cfg
 		fo.Store = a.Store
 		fo.Parts = partsFor(httpapi.NeedsOf(f))
@@ -130,11 +149,21 @@ func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Lo
 		}
 		for _, r := range httpapi.Table {
 			if r.Function == f {
-				mux.Handle(r.Method+" "+r.Path, h)
+				mux.Handle(muxPattern(r), h)
 			}
 		}
 	}
 	return mux
+}
+
+// muxPattern is a route as a ServeMux pattern: "/" alone is "/{$}", API
+// Gateway's greedy {name+} is {name...}.
+func muxPattern(r httpapi.Route) string {
+	p := strings.ReplaceAll(r.Path, "+}", "...}")
+	if p == "/" {
+		p = "/{$}"
+	}
+	return r.Method + " " + p
 }
 
 // partsFor is every part that needs names, and no other.
@@ -148,6 +177,9 @@ func partsFor(needs httpapi.Needs) app.Parts {
 	}
 	if needs&httpapi.NeedsMessages == 0 {
 		p.Messenger = nil
+	}
+	if needs&httpapi.NeedsPages == 0 {
+		p.Pages = nil
 	}
 	return p
 }
