@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The old guide's user dashboard: a resident signs in, sees the account,
@@ -228,4 +229,74 @@ func TestPasswordResetKeepsThisBrowserSignedIn(t *testing.T) {
 	elsewhere.waitPage("account")
 	tb.noErrors()
 	adm.noErrors()
+}
+
+// The login page by keyboard alone: the first Tab reaches "Skip to main
+// content", which leads into the form; typing, Tab and Enter sign in.
+func TestSignInByKeyboard(t *testing.T) {
+	sys := startSystem(t)
+	sys.resident("Juan", "juan@example.com", "0917 123 4567")
+	tb := startBrowser(t, sys).tab("keyboard")
+	tb.open("/login", "login")
+	focused := func() string {
+		return eval[string](tb, `(e => e.id || e.getAttribute('name') || e.className)(document.activeElement)`)
+	}
+	tb.do(chromedp.KeyEvent(kb.Tab))
+	if f := focused(); f != "skip-link" {
+		t.Fatalf("the first Tab focused %q, want the skip link", f)
+	}
+	tb.do(chromedp.KeyEvent(kb.Enter))
+	tb.waitFor("main focused", `document.activeElement === document.querySelector('main')`)
+	tb.do(chromedp.KeyEvent(kb.Tab))
+	if f := focused(); f != "identifier" {
+		t.Fatalf("Tab after skipping focused %q, want the identifier", f)
+	}
+	tb.do(chromedp.KeyEvent("juan@example.com"), chromedp.KeyEvent(kb.Tab))
+	if f := focused(); f != "password" {
+		t.Fatalf("Tab focused %q, want the password", f)
+	}
+	tb.do(chromedp.KeyEvent(residentPassword + kb.Enter))
+	tb.waitPage("account")
+	tb.noErrors()
+}
+
+// Changing the password on the account page: a wrong current password and
+// a weak new one are explained beside their fields; a good change keeps
+// this browser signed in and signs the other device out.
+func TestChangePasswordKeepsThisDevice(t *testing.T) {
+	sys := startSystem(t)
+	sys.resident("Juan", "juan@example.com", "0917 123 4567")
+	b := startBrowser(t, sys)
+	tb := b.other("phone")
+	tb.login("resident", "juan@example.com", residentPassword, false)
+	elsewhere := b.other("office")
+	elsewhere.login("resident", "juan@example.com", residentPassword, false)
+
+	tb.fill("password-change", "current_password", "not my password at all")
+	tb.fill("password-change", "new_password", "kalabasa sitaw talong 2026")
+	tb.submit("password-change")
+	tb.errorShown("invalid_credentials")
+	if msg := tb.text(`#current_password-error`); msg == "" {
+		t.Fatal("no message beside the current password")
+	}
+	tb.fill("password-change", "current_password", residentPassword)
+	tb.fill("password-change", "new_password", "juan dela cruz")
+	tb.submit("password-change")
+	tb.errorShown("weak_password")
+	if n := eval[int](tb, `document.querySelectorAll('#new_password-error li').length`); n == 0 {
+		t.Fatal("the weak password's reasons are not listed beside it")
+	}
+	tb.fill("password-change", "new_password", "kalabasa sitaw talong 2026")
+	tb.submit("password-change")
+	tb.notice("password_changed")
+	if v := eval[string](tb, `document.getElementById('current_password').value`); v != "" {
+		t.Fatal("the form keeps the old password after the change")
+	}
+	tb.waitFor("one device", `document.querySelectorAll('[data-session-id]').length === 1`)
+	if !tb.sessionOf("resident") {
+		t.Fatal("the change signed this browser out")
+	}
+	elsewhere.becomeVisible()
+	elsewhere.movedTo("login", "signed_out")
+	tb.noErrors("/v1/resident/password")
 }

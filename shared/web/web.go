@@ -82,7 +82,7 @@ var notFound = Page{Name: "not-found", File: "notfound.html", Script: "page.js"}
 var realmNames = map[string]string{"resident": "Resident portal", "admin": "Admin console"}
 
 // homes are where the header's name leads.
-var homes = map[string]string{"": "/", "resident": "/", "admin": "/admin/"}
+var homes = map[string]string{"": "/", "resident": "/", "admin": "/admin/account"}
 
 // Site serves the embedded pages and assets. It is an http.Handler for GET
 // and HEAD.

@@ -142,7 +142,9 @@ others.addEventListener('click', async () => {
 
 bindForm(passwordForm, {
   done: async () => {
+    const username = passwordForm.querySelector('[data-username]').value;
     passwordForm.reset();
+    passwordForm.querySelector('[data-username]').value = username;
     await showSessions();
     showNotice('password_changed');
   },
