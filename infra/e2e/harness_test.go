@@ -256,22 +256,6 @@ func (s *system) lastCode(to string) string {
 	return ""
 }
 
-// messagesTo counts the outbox messages to to.
-func (s *system) messagesTo(to string) int {
-	s.t.Helper()
-	var out struct {
-		Messages []struct{ To string }
-	}
-	s.client().call(http.MethodGet, "/dev/outbox", nil, http.StatusOK, &out)
-	n := 0
-	for _, m := range out.Messages {
-		if m.To == to {
-			n++
-		}
-	}
-	return n
-}
-
 // chromium is the browser binary: $EKOLEK_CHROMIUM, else Debian's chromium
 // (or another Chrome) on PATH.
 func chromium() (string, error) {

@@ -235,6 +235,10 @@ func (a *API) securityHeaders(h http.Header, id string) {
 // match finds the route for method and path. When the path exists with other
 // methods only, it returns those in allowed.
 func (a *API) match(method, path string) (*Route, params, []string) {
+	if !strings.HasPrefix(path, "/") {
+		// "OPTIONS *" and the like: no route has them.
+		return nil, nil, nil
+	}
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	var allowed []string
 	for i := range a.routes {

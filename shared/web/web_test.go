@@ -279,7 +279,7 @@ func TestEveryTextInBothLanguages(t *testing.T) {
 	s := site(t)
 	served := map[string]string{"not-found": string(s.notFound.body)}
 	for _, p := range Pages {
-		served[p.Path] = string(get(t, s, strings.ReplaceAll(p.Path, "{id}", "x")).Body.Bytes())
+		served[p.Path] = get(t, s, strings.ReplaceAll(p.Path, "{id}", "x")).Body.String()
 	}
 	element := regexp.MustCompile(`<([a-z0-9]+)\s[^>]*data-i18n="([^"]+)"[^>]*>([^<]*)<`)
 	for where, html := range served {
