@@ -122,9 +122,18 @@ func servedAsFunctions(t *testing.T, a *app.App, cfg config.Config, log *slog.Lo
 			if err != nil {
 				t.Fatal(err)
 			}
+			// API Gateway routes a path the API has (with any method) to
+			// the API, never to the greedy pages resource.
+			pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/dev/") {
+					all.ServeHTTP(w, r)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
 			for _, r := range httpapi.Table {
 				if r.Function == f {
-					mux.Handle(muxPattern(r), h)
+					mux.Handle(muxPattern(r), pages)
 				}
 			}
 			continue
