@@ -74,8 +74,8 @@ func TestRealmsInTabsSignOutSeparately(t *testing.T) {
 }
 
 // An admin session that expires (the console left idle past its window)
-// moves every admin tab to the admin login page, which returns to the page
-// after signing in again; the resident tabs stay. A revocation (a super
+// moves every admin tab to the admin login page, all with the same notice,
+// which returns to the page after signing in again; the resident tabs stay. A revocation (a super
 // admin ends every session of the resident) then moves only the resident
 // tabs.
 func TestExpiryAndRevocationMoveOnlyThatRealmsTabs(t *testing.T) {
@@ -95,7 +95,10 @@ func TestExpiryAndRevocationMoveOnlyThatRealmsTabs(t *testing.T) {
 	r2.mark()
 
 	sys.clock.Advance(31 * time.Minute) // admin idle 30 min, resident 2 h
+	// Both admin tabs look at once: the first check finds the session
+	// expired (and deletes it), the second finds none; both must say why.
 	a2.becomeVisible()
+	a1.becomeVisible()
 	a2.movedTo("admin-login", "session_expired")
 	a1.movedTo("admin-login", "session_expired")
 	r1.stays("account", "resident")

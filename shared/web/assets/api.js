@@ -68,9 +68,13 @@ export async function call(method, path, body) {
   if (res.ok) return data;
   const err = new ApiError(res.status, data, res.headers.get('Retry-After'));
   if (res.status === 401 && signedInPage && path.startsWith(paths.api + '/')) {
-    // The cookie is the browser's, so the realm's other tabs are signed out too.
-    const notice = err.code === 'session_expired' ? 'session_expired' : loaded ? 'signed_out' : 'sign_in';
-    leave(notice, { tell: notice !== 'sign_in' });
+    // The cookie is the browser's, so the realm's other tabs are signed out
+    // too. An expired session is deleted by the first check that finds it,
+    // so a tab checking a moment later hears only "unauthenticated": it
+    // waits a moment for the first one's word before saying "signed out".
+    if (err.code === 'session_expired') leave('session_expired');
+    else if (loaded) leave('signed_out', { wait: 300 });
+    else leave('sign_in', { tell: false });
   }
   throw err;
 }
@@ -78,21 +82,25 @@ export async function call(method, path, body) {
 // ---------------------------------------------------------------- the realm's tabs
 
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel('ekolek-' + realm) : null;
-let leaving = false;
+let leaving = false; // on the way out: errors are no longer shown
+let gone = false;
 
 /**
  * Ends this signed-in page: tells the realm's other tabs (unless one told
  * this one, or nobody was signed in), then goes to the realm's login page
- * with a notice. The login page returns here (?next=) unless the person
- * signed out on purpose.
+ * with a notice; after wait ms, unless another tab's word came first. The
+ * login page returns here (?next=) unless the person signed out on purpose.
  */
-export function leave(notice, { tell = true, next = true } = {}) {
-  if (leaving) return;
+export function leave(notice, { tell = true, next = true, wait = 0 } = {}) {
   leaving = true;
-  if (tell && channel) channel.postMessage({ type: 'signed_out', notice });
-  const q = new URLSearchParams({ notice });
-  if (next) q.set('next', location.pathname + location.search);
-  location.replace(paths.login + '?' + q);
+  setTimeout(() => {
+    if (gone) return;
+    gone = true;
+    if (tell && channel) channel.postMessage({ type: 'signed_out', notice });
+    const q = new URLSearchParams({ notice });
+    if (next) q.set('next', location.pathname + location.search);
+    location.replace(paths.login + '?' + q);
+  }, wait);
 }
 
 /** Signs out of this realm (the header's button), then leaves. */
@@ -182,7 +190,7 @@ export function nextPage() {
 
 // ---------------------------------------------------------------- messages
 
-/** Puts el first in <main> (after any notice), replacing an element like it. */
+/** Puts el first in <main>, in place of any element matching selector. */
 function place(el, selector) {
   main.querySelectorAll(selector).forEach((old) => old.remove());
   main.prepend(el);
