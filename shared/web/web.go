@@ -5,9 +5,10 @@
 // headers every answer has.
 //
 // No build step: the files under pages/ and assets/ are served as they are
-// written, except that every reference to an asset ("/assets/name" in a page
-// or a stylesheet, "./name" in a module) gets the asset's fingerprint,
-// "?v=<hash of its content>", computed once at start-up. A request with the
+// written, except that each page is rendered once at start-up into
+// pages/layout.html (html/template), and every reference to an asset
+// ("/assets/name" in a page or a stylesheet, "./name" in a module) gets the
+// asset's fingerprint, "?v=<hash of its content>", computed then too. A request with the
 // current fingerprint is cached for a year (immutable); pages, and assets
 // asked for without it, are revalidated every time (no-cache, with an ETag).
 package web
@@ -56,7 +57,8 @@ type Page struct {
 	// session ends (here or in another tab).
 	SignedIn bool
 	// File is under pages/: it defines the templates "title" (plain text)
-	// and "main" (the content of <main>); pages/layout.html is the rest.
+	// and "main" (the content of <main>); pages/layout.html is the rest,
+	// and pages/partials/ hold templates several pages use.
 	File string
 	// Script is the page's module under assets/.
 	Script string
