@@ -53,7 +53,7 @@ func run() error {
 	srv := server(h)
 	errc := make(chan error, 1)
 	go func() { errc <- serve(srv, ln, h) }()
-	log.Info("local API listening", "addr", "http://"+cfg.Addr, "env", cfg.Env, "store", cfg.Store, "data_dir", cfg.DataDir)
+	log.Info("local API listening", "addr", "http://"+cfg.Addr, "pages", pagesURL(cfg.Addr), "env", cfg.Env, "store", cfg.Store, "data_dir", cfg.DataDir)
 	select {
 	case err := <-errc:
 		return err
@@ -91,4 +91,17 @@ func serve(srv *http.Server, ln net.Listener, h *httpapi.API) error {
 		return nil
 	}
 	return err
+}
+
+// pagesURL is where to open the pages: on a loopback address, by the name
+// localhost (cookies belong to the host name, and passkeys need it).
+func pagesURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }

@@ -136,3 +136,18 @@ func TestEarlyAnswersCarryTheSecurityHeaders(t *testing.T) {
 		})
 	}
 }
+
+// The log names where to open the pages: a loopback address by the name
+// localhost, any other as it is.
+func TestPagesURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080":    "http://localhost:8080/",
+		"[::1]:9000":        "http://localhost:9000/",
+		"192.0.2.10:8080":   "http://192.0.2.10:8080/",
+		"ekolek.local:8080": "http://ekolek.local:8080/",
+	} {
+		if got := pagesURL(addr); got != want {
+			t.Errorf("pagesURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"github.com/ekolek/identity/shared/phone"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
+	"github.com/ekolek/identity/shared/web"
 )
 
 // DynamoDB Local comes from AWS_ENDPOINT_URL_DYNAMODB when set (`make test`
@@ -271,7 +272,10 @@ func invoke(t *testing.T, em *rie.Emulator, name string, ev any) (events.APIGate
 // checkProxyResponse asserts that res is what API Gateway needs from a
 // proxy integration: a JSON object with a status code, headers, and a JSON
 // body (a 204 may have none), from a function that neither failed to start
-// nor returned an error, and that the status is not a server error.
+// nor returned an error, and that the status is not a server error. The
+// pages (function web) answer with HTML, CSS or JavaScript under the pages'
+// CSP instead, a redirect with its Location, and HEAD with the length of
+// the body it leaves out.
 func checkProxyResponse(t *testing.T, name string, res rie.Result) events.APIGatewayProxyResponse {
 	t.Helper()
 	fail := func(format string, args ...any) {
@@ -317,6 +321,18 @@ func checkProxyResponse(t *testing.T, name string, res rie.Result) events.APIGat
 		body = string(b)
 	}
 	if resp.StatusCode == http.StatusNoContent && strings.TrimSpace(body) == "" {
+		return resp
+	}
+	if resp.StatusCode == http.StatusFound && header(resp, "Location") != "" && body == "" {
+		return resp
+	}
+	if ct := header(resp, "Content-Type"); strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "text/css") || strings.HasPrefix(ct, "text/javascript") {
+		if body == "" && header(resp, "Content-Length") == "" {
+			fail("status %d, %s without a body or a Content-Length", resp.StatusCode, ct)
+		}
+		if csp := header(resp, "Content-Security-Policy"); csp != web.CSP {
+			fail("a page's Content-Security-Policy is %q, want %q", csp, web.CSP)
+		}
 		return resp
 	}
 	if !json.Valid([]byte(body)) {

@@ -418,11 +418,17 @@ func TestMethodSettings(t *testing.T) {
 // actions and a log group with retention (its alarms: TestAlarms).
 func TestFunctionGuards(t *testing.T) {
 	tp := loadTemplate(t)
-	tp.eachFunction(func(_, id string, fn *yaml.Node) {
+	tp.eachFunction(func(f, id string, fn *yaml.Node) {
 		props := get(fn, "Properties")
 
 		pol := get(props, "Policies")
-		if pol == nil || pol.Kind != yaml.SequenceNode || len(pol.Content) == 0 {
+		if httpapi.PagesOnly(f) {
+			// Least privilege for pages: nothing beyond its own logs, which
+			// SAM grants every function.
+			if pol != nil {
+				t.Errorf("%s: %s only serves pages (no store, no key, no messages) and must have no Policies", where(pol), id)
+			}
+		} else if pol == nil || pol.Kind != yaml.SequenceNode || len(pol.Content) == 0 {
 			t.Errorf("%s: %s has no Policies: give it the DynamoDB actions it uses on the table", where(fn), id)
 		} else {
 			walk(pol, func(n *yaml.Node) {
@@ -719,9 +725,16 @@ func checkEvent(fn string, data []byte) (*httpapi.Route, []error) {
 	return route, errs
 }
 
-// matchPath matches a concrete path against a resource path and returns its parameters.
+// matchPath matches a concrete path against a resource path and returns its
+// parameters. A last segment {name+} (API Gateway's greedy parameter) takes
+// the rest of the path, one segment or more.
 func matchPath(resource, path string) (map[string]string, error) {
 	rs, ps := strings.Split(resource, "/"), strings.Split(path, "/")
+	if last := rs[len(rs)-1]; strings.HasSuffix(last, "+}") && len(ps) >= len(rs) {
+		n := len(rs) - 1
+		ps = append(ps[:n:n], strings.Join(ps[n:], "/"))
+		rs[n] = strings.TrimSuffix(last, "+}") + "}"
+	}
 	if len(rs) != len(ps) {
 		return nil, fmt.Errorf("%d segments, want %d", len(ps), len(rs))
 	}
@@ -788,6 +801,11 @@ func TestMatchPath(t *testing.T) {
 		{"/v1/{realm}/login", "/v1/admin/logout", nil, false},
 		{"/v1/{realm}/login", "/v1//login", nil, false},
 		{"/v1/{realm}/login", "/v1/admin/login/x", nil, false},
+		{"/{proxy+}", "/login", map[string]string{"proxy": "login"}, true},
+		{"/{proxy+}", "/admin/residents/abc", map[string]string{"proxy": "admin/residents/abc"}, true},
+		{"/{proxy+}", "/", nil, false},
+		{"/", "/", nil, true},
+		{"/", "/login", nil, false},
 	} {
 		got, err := matchPath(c.resource, c.path)
 		if (err == nil) != c.ok || !maps.Equal(got, c.want) {

@@ -98,6 +98,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		}
 	}
 	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier}
+	if opt.Parts.Pages != nil {
+		if a.parts.pages, err = opt.Parts.Pages(); err != nil {
+			return nil, errors.Join(err, a.Close())
+		}
+	}
 	params := password.DefaultParams
 	if opt.Hash != nil {
 		params = *opt.Hash
@@ -105,6 +110,28 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	a.hasher = password.NewHasher(params)
 	a.Services = a.services(a.parts)
 	return a, nil
+}
+
+// PagesHandler is the handler of a function that only serves pages
+// (httpapi.PagesOnly): it opens no store and needs no signing key, and the
+// template gives it no access to either.
+func PagesHandler(function string, cfg config.Config, log *slog.Logger, parts Parts) (*httpapi.API, error) {
+	if !httpapi.PagesOnly(function) {
+		return nil, fmt.Errorf("app: %s serves more than pages", function)
+	}
+	if parts.Pages == nil {
+		return nil, fmt.Errorf("app: [%s]: built without %v, which its routes declare (add it to the function's app.Parts)", function, fieldsOf(httpapi.NeedsPages))
+	}
+	pages, err := parts.Pages()
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Deps{
+		Pages:      pages,
+		Clock:      clock.System{},
+		Log:        log,
+		Production: cfg.Env == config.Production,
+	}, function)
 }
 
 // Handler returns the HTTP handler for the named functions' routes (every
@@ -131,6 +158,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Audit:          s.Audit,
 		Events:         a.Store,
 		Outbox:         a.outbox,
+		Pages:          parts.pages,
 		CodeRouteFloor: a.codeRouteFloor,
 		Clock:          a.Clock,
 		Log:            a.Log,

@@ -10,6 +10,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 )
 
@@ -33,6 +34,13 @@ func LambdaHandler(ctx context.Context, function string, parts Parts) (func(cont
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return nil, err
+	}
+	if httpapi.PagesOnly(function) {
+		h, err := PagesHandler(function, cfg, log, parts)
+		if err != nil {
+			return nil, err
+		}
+		return httpadapter.New(h).ProxyWithContext, nil
 	}
 	a, err := Open(ctx, cfg, log, Options{Parts: parts})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 )
 
@@ -114,7 +115,7 @@ func TestEventFilesRunThroughTheirFunction(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no events: %v", err)
 	}
-	// Reset and code requests wait out httpapi.ResetRequestFloor (400 ms)
+	// Reset and code requests wait out httpapi.CodeRouteFloor (400 ms)
 	// so that timing hides accounts; these events are about the answer.
 	a := open(t, map[string]string{"EKOLEK_ENV": "local"}, app.Options{CodeRouteFloor: time.Millisecond})
 	for _, f := range files {
@@ -131,6 +132,14 @@ func TestEventFilesRunThroughTheirFunction(t *testing.T) {
 			res := invoke(t, a, function, ev)
 			if res.StatusCode >= 500 || res.StatusCode == 404 || res.StatusCode == 405 {
 				t.Fatalf("%s: %d %s", f, res.StatusCode, res.Body)
+			}
+			if httpapi.PagesOnly(function) {
+				// A page, a stylesheet, the redirect of /, or a HEAD's headers alone.
+				ct := res.MultiValueHeaders["Content-Type"]
+				if len(res.MultiValueHeaders["Location"]) == 0 && (len(ct) != 1 || !strings.HasPrefix(ct[0], "text/") || res.Body == "" && ev.HTTPMethod != "HEAD") {
+					t.Fatalf("%s: %d %v %.100q, want a page", f, res.StatusCode, ct, res.Body)
+				}
+				return
 			}
 			if res.StatusCode != 204 && !json.Valid([]byte(res.Body)) {
 				t.Fatalf("%s: body is not JSON: %q", f, res.Body)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -28,6 +29,9 @@ type Parts struct {
 	// puts in the environment (awsenv.Load). No route declares it: the
 	// SDK's full loader is for programs run on people's machines.
 	AWSConfig func(context.Context) (aws.Config, error)
+	// Pages builds the handler of the pages (web.Handler): the embedded
+	// portal and console.
+	Pages func() (http.Handler, error)
 }
 
 // Part is one optional part of the system: a row of PartTable.
@@ -61,6 +65,9 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsMessages, Field: "Messenger", Package: "shared/notify/awsnotify",
 		in:   func(b built) bool { return b.notifier != nil },
 		drop: func(b *built) { b.notifier = nil }},
+	{Needs: httpapi.NeedsPages, Field: "Pages", Package: "shared/web",
+		in:   func(b built) bool { return b.pages != nil },
+		drop: func(b *built) { b.pages = nil }},
 }
 
 // built is what the optional parts are once the system is built: the
@@ -70,6 +77,7 @@ var PartTable = []Part{
 type built struct {
 	checks   account.Checks
 	notifier notify.Notifier
+	pages    http.Handler
 }
 
 // provides is the parts b has.

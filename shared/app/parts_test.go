@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"math/bits"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/web"
 )
 
 // A function whose routes need a part it was built without does not start,
@@ -35,6 +38,7 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		"admin-admins":    {"Messenger"},
 		"reset-confirm":   {"Password", "Messenger"},
 		"register":        {"Phone", "Password", "Messenger"},
+		"web":             {"Pages"},
 	}
 	for fn, missing := range want {
 		_, err := a.Handler(fn)
@@ -102,4 +106,35 @@ func allPartsButAWS() app.Parts {
 	p := allparts.Parts()
 	p.AWSConfig = nil
 	return p
+}
+
+// A function that only serves pages starts from its parts alone: no store is
+// opened and no signing key read (a production configuration whose key
+// lives in a secret nobody can reach here), and it answers the pages.
+func TestPagesHandlerNeedsNoStoreOrKey(t *testing.T) {
+	cfg := loadConfig(t, map[string]string{
+		"EKOLEK_ENV": "production", "EKOLEK_TABLE": "no-such-table",
+		"EKOLEK_SIGNING_KEY_SECRET_ARN": "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:unreachable",
+		"EKOLEK_EMAIL_FROM":             "no-reply@example.com",
+	})
+	if _, err := app.PagesHandler("web", cfg, logging.New(io.Discard, slog.LevelInfo), app.Parts{}); err == nil || !strings.Contains(err.Error(), "Pages") {
+		t.Fatalf("without the Pages part: %v, want a refusal naming Pages", err)
+	}
+	if _, err := app.PagesHandler("session", cfg, logging.New(io.Discard, slog.LevelInfo), allPartsButAWS()); err == nil {
+		t.Fatal("PagesHandler built the session function, which needs the store")
+	}
+	h, err := app.PagesHandler("web", cfg, logging.New(io.Discard, slog.LevelInfo), app.Parts{Pages: web.Handler})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/login", nil))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `data-page="login"`) || w.Header().Get("Strict-Transport-Security") == "" {
+		t.Fatalf("GET /login: %d %v %.200s", w.Code, w.Header(), w.Body)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/resident/session", nil))
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `"not_found"`) {
+		t.Fatalf("an API path at the pages function: %d %s, want the API's 404", w.Code, w.Body)
+	}
 }

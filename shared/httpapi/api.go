@@ -49,6 +49,9 @@ type Deps struct {
 	Audit    *audit.Recorder
 	// Events is where GET /v1/admin/security-events reads.
 	Events audit.Store
+	// Pages serves the pages (package web) for GET / and GET /{proxy+};
+	// nil in a function without them.
+	Pages http.Handler
 	// Outbox is the local outbox GET /dev/outbox shows; nil when messages
 	// really go out.
 	Outbox     outbox.Store
@@ -240,6 +243,10 @@ func (a *API) securityHeaders(h http.Header, id string) {
 // match finds the route for method and path. When the path exists with other
 // methods only, it returns those in allowed.
 func (a *API) match(method, path string) (*Route, params, []string) {
+	if !strings.HasPrefix(path, "/") {
+		// "OPTIONS *" and the like: no route has them.
+		return nil, nil, nil
+	}
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	var allowed []string
 	for i := range a.routes {
@@ -262,6 +269,15 @@ func (a *API) match(method, path string) (*Route, params, []string) {
 
 func (rt *Route) matchPath(segs []string) (params, bool) {
 	pat := strings.Split(strings.TrimPrefix(rt.Path, "/"), "/")
+	if last := pat[len(pat)-1]; strings.HasSuffix(last, "+}") {
+		// Greedy: the rest of the path, one segment or more.
+		n := len(pat) - 1
+		if len(segs) <= n || segs[n] == "" || apiSpace(segs[0]) {
+			return nil, false
+		}
+		segs = append(segs[:n:n], strings.Join(segs[n:], "/"))
+		pat[n] = "{" + strings.TrimSuffix(strings.TrimPrefix(last, "{"), "+}") + "}"
+	}
 	if len(pat) != len(segs) {
 		return nil, false
 	}
@@ -284,7 +300,7 @@ func (rt *Route) matchPath(segs []string) (params, bool) {
 	if rt.Realms != nil && !slices.Contains(rt.Realms, p.realm()) {
 		return nil, false
 	}
-	if rt.Realms == nil {
+	if rt.Realms == nil && len(pat) > 1 {
 		// Realm-specific paths name their realm as the second segment.
 		if p == nil {
 			p = params{}

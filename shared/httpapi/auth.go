@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -21,6 +22,14 @@ type caller struct {
 // the CSRF header. A dead session clears that realm's cookie only. An account
 // that is no longer allowed in (suspended, say) is treated as logged out.
 func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account.Realm) (caller, error) {
+	return a.authenticateWith(w, r, realm, a.Sessions.Check)
+}
+
+// sessionCheck is session.Manager's Check, or its Peek, which never
+// refreshes the idle deadline.
+type sessionCheck func(ctx context.Context, realm account.Realm, token string) (session.Session, account.Account, error)
+
+func (a *API) authenticateWith(w http.ResponseWriter, r *http.Request, realm account.Realm, check sessionCheck) (caller, error) {
 	token := a.sessionToken(r, realm)
 	if token == "" {
 		return caller{}, errUnauthenticated
@@ -30,7 +39,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request, realm account
 			return caller{}, err
 		}
 	}
-	s, acct, err := a.Sessions.Check(r.Context(), realm, token)
+	s, acct, err := check(r.Context(), realm, token)
 	if errors.Is(err, session.ErrExpired) {
 		accountID, _, _ := a.Sessions.Identify(realm, token)
 		a.event(r, audit.SessionExpired, realm, accountID, "", nil)
@@ -61,6 +70,9 @@ func activeStatus(s account.Status) bool {
 type loginRequest struct {
 	Identifier *string `json:"identifier"`
 	Password   *string `json:"password" text:"verbatim"`
+	// Remember asks for a session cookie that outlives the browser
+	// (residents only: setSession).
+	Remember *bool `json:"remember"`
 }
 
 // login is POST /v1/{realm}/login: the login itself is auth.Service's; a
@@ -89,7 +101,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 		return a.refused(r, realm, login.Identifier, err)
 	}
 	csrf := newCSRFToken()
-	a.setSession(w, realm, done.Token, done.Session.ExpiresAt)
+	a.setSession(w, realm, done.Token, done.Session.ExpiresAt, in.Remember != nil && *in.Remember)
 	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
 	writeJSON(w, http.StatusOK, struct {
 		Account   any         `json:"account"`
@@ -125,9 +137,20 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, p params) error {
 	return nil
 }
 
-// getSession is GET /v1/{realm}/session.
+// getSession is GET /v1/{realm}/session. With ?peek=1 it looks at the
+// session without refreshing its idle deadline: pages check in the
+// background that way, so that only what a person does keeps a session
+// alive.
 func (a *API) getSession(w http.ResponseWriter, r *http.Request, p params) error {
-	c, err := a.authenticate(w, r, p.realm())
+	check := a.Sessions.Check
+	switch v, ok := r.URL.Query()["peek"]; {
+	case !ok:
+	case len(v) == 1 && v[0] == "1":
+		check = a.Sessions.Peek
+	default:
+		return errInvalid("peek, when given, must be 1.", map[string]string{"peek": `must be "1"`})
+	}
+	c, err := a.authenticateWith(w, r, p.realm(), check)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,9 @@ func namesFor(production bool) cookieNames {
 }
 
 // setCookie is the one cookie writer: every cookie is Path=/, SameSite=Lax,
-// Secure in production; only the CSRF cookie is readable by scripts.
+// Secure in production; only the CSRF cookie is readable by scripts. A zero
+// expires makes a browser-session cookie (no Expires, no Max-Age: it ends
+// when the browser closes); an empty value clears the cookie.
 func (a *API) setCookie(w http.ResponseWriter, name, value string, expires time.Time, httpOnly bool) {
 	c := &http.Cookie{
 		Name:     name,
@@ -46,9 +48,10 @@ func (a *API) setCookie(w http.ResponseWriter, name, value string, expires time.
 		Secure:   a.cookies.secure,
 		SameSite: http.SameSiteLaxMode,
 	}
-	if value == "" {
+	switch {
+	case value == "":
 		c.MaxAge = -1
-	} else {
+	case !expires.IsZero():
 		c.Expires = expires
 		c.MaxAge = max(int(expires.Sub(a.Clock.Now())/time.Second), 1)
 	}
@@ -64,8 +67,15 @@ func (a *API) sessionToken(r *http.Request, realm account.Realm) string {
 	return c.Value
 }
 
-// setSession sets realm's session cookie; expires is the session's absolute expiry.
-func (a *API) setSession(w http.ResponseWriter, realm account.Realm, token string, expires time.Time) {
+// setSession sets realm's session cookie. It outlives the browser (until
+// expires, the session's absolute expiry) only for a resident who asked to be
+// remembered on this device; an admin's is always a browser-session cookie,
+// so closing the browser of a shared computer signs the admin out. The
+// session's lifetimes on the server are the same either way.
+func (a *API) setSession(w http.ResponseWriter, realm account.Realm, token string, expires time.Time, remember bool) {
+	if realm != account.Resident || !remember {
+		expires = time.Time{}
+	}
 	a.setCookie(w, a.cookies.session[realm], token, expires, true)
 }
 

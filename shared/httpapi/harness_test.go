@@ -122,18 +122,56 @@ func servedAsFunctions(t *testing.T, a *app.App) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", all)
+	for _, r := range httpapi.Table {
+		if r.LocalOnly {
+			// Else the pages' GET /{proxy...} would take it.
+			mux.Handle(muxPattern(r), all)
+		}
+	}
 	for _, f := range httpapi.Functions() {
+		if httpapi.PagesOnly(f) {
+			// As its Lambda function: no store, no key.
+			h, err := app.PagesHandler(f, a.Config, a.Log, app.Parts{Pages: allparts.Parts().Pages})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// API Gateway routes a path the API has (with any method) to
+			// the API, never to the greedy pages resource.
+			pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/dev/") {
+					all.ServeHTTP(w, r)
+					return
+				}
+				h.ServeHTTP(w, r)
+			})
+			for _, r := range httpapi.Table {
+				if r.Function == f {
+					mux.Handle(muxPattern(r), pages)
+				}
+			}
+			continue
+		}
 		h, err := a.Handler(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range httpapi.Table {
 			if r.Function == f {
-				mux.Handle(r.Method+" "+r.Path, h)
+				mux.Handle(muxPattern(r), h)
 			}
 		}
 	}
 	return mux
+}
+
+// muxPattern is a route as a ServeMux pattern: "/" alone is "/{$}", API
+// Gateway's greedy {name+} is {name...}.
+func muxPattern(r httpapi.Route) string {
+	p := strings.ReplaceAll(r.Path, "+}", "...}")
+	if p == "/" {
+		p = "/{$}"
+	}
+	return r.Method + " " + p
 }
 
 func newEnv(t *testing.T, opts ...envOption) *env {

@@ -89,6 +89,15 @@ func TestEveryRouteRunsWithOnlyTheDeclaredParts(t *testing.T) {
 	step("GET /v1/admin/security-events", boss.do("GET", "/v1/admin/security-events?realm=resident&account="+id, nil), 200)
 	step("DELETE /v1/admin/accounts/{accountRealm}/{id}/sessions", boss.do("DELETE", "/v1/admin/accounts/resident/"+id+"/sessions", nil), 200)
 
+	// The pages: served by function web alone, from its embedded files.
+	for route, path := range map[string]string{"GET /": "/", "GET /{proxy+}": "/login"} {
+		res, body := juan.raw("GET", path)
+		if want := map[string]int{"/": 302, "/login": 200}[path]; res.StatusCode != want {
+			t.Fatalf("%s: %d %.200s, want %d", route, res.StatusCode, body, want)
+		}
+		served[route] = true
+	}
+
 	for _, r := range httpapi.Table {
 		if !r.LocalOnly && !served[r.Method+" "+r.Path] {
 			t.Errorf("no step for %s %s (function %s): add one that uses the parts it declares", r.Method, r.Path, r.Function)

@@ -93,7 +93,7 @@ func TestBadRequestsGetClearJSONErrors(t *testing.T) {
 		{"unknown realm", "POST", "/v1/staff/login", `{}`, nil, 404, "not_found", ""},
 		{"register in admin realm", "POST", "/v1/admin/register", `{}`, nil, 404, "not_found", ""},
 		{"unknown route", "GET", "/v1/resident/nothing", "", nil, 404, "not_found", ""},
-		{"root", "GET", "/", "", nil, 404, "not_found", ""},
+		{"the API's root", "GET", "/v1", "", nil, 404, "not_found", ""},
 		{"wrong method", "GET", "/v1/resident/login", "", nil, 405, "method_not_allowed", ""},
 		{"wrong method on session", "DELETE", "/v1/admin/session", "", nil, 405, "method_not_allowed", ""},
 		{"admin route without a session", "POST", "/v1/admin/residents/x/delete", `{}`, nil, 401, "unauthenticated", ""},

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/ekolek/identity/shared/account"
 )
@@ -16,6 +17,9 @@ type Route struct {
 	// Method is the HTTP method.
 	Method string
 	// Path is the API Gateway resource path; {name} segments are parameters.
+	// A last segment {name+} is API Gateway's greedy parameter: one or more
+	// segments, here never those of the API's own paths (/v1/..., /dev/...),
+	// which answer 404 JSON when no route has them.
 	Path string
 	// Realms lists the values the {realm} parameter may take; nil when Path has none.
 	Realms []account.Realm
@@ -52,6 +56,9 @@ const (
 	NeedsPasswordPolicy
 	// NeedsMessages: sends email or SMS.
 	NeedsMessages
+	// NeedsPages: serves the pages (package web). Routes that need only
+	// this use no store, no signing key and no notifier (PagesOnly).
+	NeedsPages
 )
 
 // NeedsOf is what the routes of the named functions need together (every
@@ -95,7 +102,38 @@ var Table = []Route{
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions/{id}", Realms: bothRealms, handle: (*API).endMySession},
 	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, Needs: NeedsPasswordPolicy | NeedsMessages, handle: (*API).changePassword},
 	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/sessions", handle: (*API).revokeAccountSessions},
+	// Pages: everything API Gateway does not route to the API (its most
+	// specific resources win over the greedy {proxy+}).
+	{Function: "web", Method: http.MethodGet, Path: "/", Needs: NeedsPages, handle: (*API).page},
+	{Function: "web", Method: http.MethodGet, Path: "/{proxy+}", Needs: NeedsPages, handle: (*API).page},
 	{LocalOnly: true, Method: http.MethodGet, Path: "/dev/outbox", handle: (*API).devOutbox},
+}
+
+// PagesOnly reports whether every route of function serves pages: such a
+// function is built without a store, a signing key or a notifier.
+func PagesOnly(function string) bool {
+	found := false
+	for _, r := range Table {
+		if r.Function == function {
+			if r.Needs != NeedsPages {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
+}
+
+// apiSpace reports whether a path's first segment is one of the API's own
+// (a route that is not a page has it): a greedy parameter never takes such
+// a path.
+func apiSpace(first string) bool {
+	for _, r := range Table {
+		if r.Needs&NeedsPages == 0 && strings.SplitN(strings.TrimPrefix(r.Path, "/"), "/", 2)[0] == first {
+			return true
+		}
+	}
+	return false
 }
 
 // Functions returns the names of the Lambda functions in the table, in table order.

@@ -102,6 +102,17 @@ func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent
 // half the idle window remains, the idle deadline is pushed forward with one
 // conditional write; otherwise Check costs exactly one read.
 func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) (Session, account.Account, error) {
+	return m.check(ctx, realm, token, true)
+}
+
+// Peek is Check without the refresh: it never moves the idle deadline, so a
+// page's own background checks (is my session still alive?) do not keep an
+// idle session alive. Only what a person does extends it.
+func (m *Manager) Peek(ctx context.Context, realm account.Realm, token string) (Session, account.Account, error) {
+	return m.check(ctx, realm, token, false)
+}
+
+func (m *Manager) check(ctx context.Context, realm account.Realm, token string, refresh bool) (Session, account.Account, error) {
 	now := m.clock.Now()
 	p, err := parse(m.keys, realm, token, now)
 	switch {
@@ -133,7 +144,7 @@ func (m *Manager) Check(ctx context.Context, realm account.Realm, token string) 
 		return Session{}, account.Account{}, ErrExpired
 	}
 	idle := m.life[realm].Idle
-	if s.IdleExpiresAt.Sub(now) < idle/2 {
+	if refresh && s.IdleExpiresAt.Sub(now) < idle/2 {
 		next := minTime(now.Add(idle), s.ExpiresAt)
 		err := m.store.TouchSession(ctx, s, now, next)
 		switch {

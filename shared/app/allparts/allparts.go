@@ -13,6 +13,7 @@ import (
 	"github.com/ekolek/identity/shared/notify/awsnotify"
 	"github.com/ekolek/identity/shared/password/strength"
 	"github.com/ekolek/identity/shared/phone"
+	"github.com/ekolek/identity/shared/web"
 )
 
 // Parts returns every part. AWS configuration comes from the SDK's full
@@ -23,5 +24,6 @@ func Parts() app.Parts {
 		Password:  strength.Check,
 		Messenger: awsnotify.New,
 		AWSConfig: func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		Pages:     web.Handler,
 	}
 }

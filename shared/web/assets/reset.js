@@ -1,0 +1,66 @@
+// reset.js: a password reset in three steps of one page (request a code,
+// check it, choose a new password), for the realm of the page. The browser
+// that resets keeps its own sessions, so a signed-in person stays signed in.
+import { startPage, bindForm, call, cooldown, showNotice, showError, paths } from './api.js';
+
+startPage();
+
+const step = (name) => document.querySelector(`[data-step="${name}"]`);
+const form = (name) => document.querySelector(`form[data-form="${name}"]`);
+const request = form('reset-request');
+const verify = form('reset-verify');
+const confirm = form('reset-confirm');
+const resendButton = document.querySelector('[data-action="resend"]');
+const wait = 60 * 1000;
+let sent = null; // what the last request sent: {identifier, channel}
+
+function show(name) {
+  for (const s of document.querySelectorAll('[data-step]')) s.hidden = s.dataset.step !== name;
+  const heading = step(name).querySelector('h2');
+  if (heading) heading.focus();
+}
+
+const given = new URLSearchParams(location.search).get('identifier');
+if (given) request.elements.identifier.value = given;
+
+bindForm(request, {
+  done: (_, body) => {
+    sent = body;
+    verify.elements.identifier.value = body.identifier;
+    show('verify');
+    cooldown(resendButton, Date.now() + wait);
+  },
+});
+
+resendButton.addEventListener('click', async () => {
+  if (!sent) return;
+  try {
+    await call('POST', request.getAttribute('action'), sent);
+  } catch (err) {
+    showError(err, verify);
+    return;
+  }
+  cooldown(resendButton, Date.now() + wait);
+  showNotice('code_sent');
+});
+
+bindForm(verify, {
+  done: (answer) => {
+    confirm.elements.reset_token.value = answer.reset_token;
+    show('confirm');
+  },
+});
+
+bindForm(confirm, {
+  done: async () => {
+    confirm.elements.reset_token.value = '';
+    let signedIn = false;
+    try {
+      await call('GET', paths.api + '/session?peek=1');
+      signedIn = true;
+    } catch {
+      // Not signed in here: the login page is next.
+    }
+    location.assign((signedIn ? paths.home : paths.login) + '?notice=password_reset');
+  },
+});
