@@ -233,7 +233,7 @@ func (tb *tab) login(realm, identifier, pw string, remember bool) {
 	tb.t.Helper()
 	path, page, home := "/login", "login", "account"
 	if realm == "admin" {
-		path, page, home = "/admin/login", "admin-login", "admin-account"
+		path, page, home = "/admin/login", "admin-login", "admin-residents"
 	}
 	tb.open(path, page)
 	tb.fill("login", "identifier", identifier)

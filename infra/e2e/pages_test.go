@@ -97,8 +97,10 @@ func (tb *tab) check(state string) {
 // screenshot at 1280×800 and 390×844 in both languages.
 func TestEveryPageIsAccessible(t *testing.T) {
 	sys := startSystem(t)
-	sys.resident("Juan", "juan@example.com", "0917 123 4567")
+	juan := sys.resident("Juan", "juan@example.com", "0917 123 4567")
 	sys.admin("boss", "super_admin")
+	sys.scopedAdmin("ops", "Landayan")
+	sys.pendingResident("Maria", "maria@example.com", "0918 555 0142")
 	b := startBrowser(t, sys)
 	tb := b.tab("pages")
 
@@ -151,8 +153,7 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	other.notice("session_expired")
 	other.check("admin-login")
 	other.login("admin", "boss", adminPassword, false)
-	other.waitFor("devices", `document.querySelector('[data-session-id]')`)
-	other.check("admin-account")
+	checkConsole(sys, b, other, juan)
 
 	other.open("/no/such/page", "not-found")
 	other.check("not-found")

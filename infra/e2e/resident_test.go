@@ -220,7 +220,7 @@ func TestPasswordResetKeepsThisBrowserSignedIn(t *testing.T) {
 	if !tb.sessionOf("resident") {
 		t.Fatal("the browser that reset the password was signed out of the resident realm")
 	}
-	adm.stays("admin-account", "admin")
+	adm.stays("admin-residents", "admin")
 	elsewhere.becomeVisible()
 	elsewhere.movedTo("login", "signed_out")
 	elsewhere.fill("login", "identifier", "juan@example.com")

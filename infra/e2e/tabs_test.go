@@ -58,7 +58,7 @@ func TestRealmsInTabsSignOutSeparately(t *testing.T) {
 	r2.click(`[data-action="logout"]`)
 	r2.movedTo("login", "signed_out")
 	r1.movedTo("login", "signed_out")
-	adm.stays("admin-account", "admin")
+	adm.stays("admin-residents", "admin")
 
 	r1.fill("login", "identifier", "juan@example.com")
 	r1.fill("login", "password", residentPassword)
@@ -103,13 +103,13 @@ func TestExpiryAndRevocationMoveOnlyThatRealmsTabs(t *testing.T) {
 	a1.movedTo("admin-login", "session_expired")
 	r1.stays("account", "resident")
 	r2.stays("account", "resident")
-	if p := a1.path(); !strings.Contains(p, "next=%2Fadmin%2Faccount") {
-		t.Fatalf("the expired admin tab's login page is %s; it should return to /admin/account", p)
+	if p := a1.path(); !strings.Contains(p, "next=%2Fadmin%2F") {
+		t.Fatalf("the expired admin tab's login page is %s; it should return to /admin/", p)
 	}
 	a1.fill("login", "identifier", "ops")
 	a1.fill("login", "password", adminPassword)
 	a1.submit("login")
-	a1.waitPage("admin-account")
+	a1.waitPage("admin-residents")
 	a1.mark()
 
 	boss := sys.client()
@@ -119,7 +119,7 @@ func TestExpiryAndRevocationMoveOnlyThatRealmsTabs(t *testing.T) {
 	r1.becomeVisible()
 	r1.movedTo("login", "signed_out")
 	r2.movedTo("login", "signed_out")
-	a1.stays("admin-account", "admin")
+	a1.stays("admin-residents", "admin")
 }
 
 // persistentOnly is what a browser keeps of cookies when it is closed

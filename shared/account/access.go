@@ -31,6 +31,10 @@ var matrix = map[Role][]Permission{
 // Can reports whether role may do p.
 func (r Role) Can(p Permission) bool { return slices.Contains(matrix[r], p) }
 
+// Permissions is what role may do, in the matrix's order (never nil): the
+// admin console shows only these (the API still decides every request).
+func (r Role) Permissions() []Permission { return append([]Permission{}, matrix[r]...) }
+
 // ScopedToBarangays reports whether the role sees only residents of the
 // admin's assigned barangays.
 func (r Role) ScopedToBarangays() bool { return r == RoleOperationsManager }

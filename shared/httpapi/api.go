@@ -229,6 +229,9 @@ func (a *API) refused(r *http.Request, realm account.Realm, identifier string, e
 
 func (a *API) securityHeaders(h http.Header, id string) {
 	h.Set("X-Request-Id", id)
+	// The API's own clock: the times in an answer (a session's deadlines)
+	// and its Date agree, so a page can correct its own clock by it.
+	h.Set("Date", a.Clock.Now().UTC().Format(http.TimeFormat))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")

@@ -154,9 +154,16 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request, p params) error
 	if err != nil {
 		return err
 	}
+	// An admin's answer says what the role may do, so the console shows
+	// only that (account.Role.Permissions, the one matrix).
+	var perms []account.Permission
+	if c.account.Realm == account.Admin {
+		perms = c.account.Role.Permissions()
+	}
 	writeJSON(w, http.StatusOK, struct {
-		Account any         `json:"account"`
-		Session sessionJSON `json:"session"`
-	}{accountView(c.account), sessionView(c.session, true)})
+		Account     any                  `json:"account"`
+		Session     sessionJSON          `json:"session"`
+		Permissions []account.Permission `json:"permissions,omitempty"`
+	}{accountView(c.account), sessionView(c.session, true), perms})
 	return nil
 }

@@ -73,7 +73,12 @@ var Pages = []Page{
 	{Path: "/reset", Name: "reset", Realm: "resident", File: "reset.html", Script: "reset.js"},
 	{Path: "/account", Name: "account", Realm: "resident", SignedIn: true, File: "account.html", Script: "account.js"},
 	{Path: "/admin/login", Name: "admin-login", Realm: "admin", File: "admin/login.html", Script: "login.js"},
-	{Path: "/admin/account", Name: "admin-account", Realm: "admin", SignedIn: true, File: "admin/account.html", Script: "account.js"},
+	{Path: "/admin/reset", Name: "admin-reset", Realm: "admin", File: "admin/reset.html", Script: "admin-reset.js"},
+	{Path: "/admin/", Name: "admin-residents", Realm: "admin", SignedIn: true, File: "admin/residents.html", Script: "residents.js"},
+	{Path: "/admin/residents/{id}", Name: "admin-resident", Realm: "admin", SignedIn: true, File: "admin/resident.html", Script: "resident.js"},
+	{Path: "/admin/admins", Name: "admin-admins", Realm: "admin", SignedIn: true, File: "admin/admins.html", Script: "admins.js"},
+	{Path: "/admin/security", Name: "admin-security", Realm: "admin", SignedIn: true, File: "admin/security.html", Script: "security.js"},
+	{Path: "/admin/account", Name: "admin-account", Realm: "admin", SignedIn: true, File: "admin/account.html", Script: "admin-account.js"},
 }
 
 // notFound is the page of every unknown path (status 404).
@@ -84,7 +89,7 @@ var notFound = Page{Name: "not-found", File: "notfound.html", Script: "page.js"}
 var realmNames = map[string]string{"resident": "Resident portal", "admin": "Admin console"}
 
 // homes are where the header's name leads.
-var homes = map[string]string{"": "/", "resident": "/", "admin": "/admin/account"}
+var homes = map[string]string{"": "/", "resident": "/", "admin": "/admin/"}
 
 // Site serves the embedded pages and assets. It is an http.Handler for GET
 // and HEAD.

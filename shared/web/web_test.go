@@ -15,6 +15,7 @@ import (
 	"testing/fstest"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/audit"
 )
 
 func site(t *testing.T) *Site {
@@ -232,8 +233,14 @@ var (
 func checkForms(t *testing.T, p, src string) {
 	t.Helper()
 	for _, f := range formTag.FindAllString(src, -1) {
-		if attr(f, "data-form") == "" || !strings.HasPrefix(attr(f, "action"), "/v1/") || attr(f, "method") != "post" {
-			t.Errorf("%s: %s: a form needs data-form, an action under /v1/ and method post", p, f)
+		// A filter is a GET of the page itself (the filters stay in the
+		// address); every other form posts to the API.
+		filter := attr(f, "method") == "get" && strings.HasSuffix(attr(f, "data-form"), "-filter") && strings.HasPrefix(attr(f, "action"), "/admin/")
+		if attr(f, "data-form") == "" || !filter && (!strings.HasPrefix(attr(f, "action"), "/v1/") || attr(f, "method") != "post") {
+			t.Errorf("%s: %s: a form needs data-form, an action under /v1/ and method post (a *-filter form: GET of its page)", p, f)
+		}
+		if filter && strings.Contains(src, `type="password"`) {
+			t.Errorf("%s: a GET form on a page with a password input", p)
 		}
 	}
 	for _, in := range inputTag.FindAllString(src, -1) {
@@ -252,23 +259,27 @@ func checkForms(t *testing.T, p, src string) {
 // password is refused for, every status and role; the English of the
 // table is the text the HTML carries before the script runs.
 func TestEveryTextInBothLanguages(t *testing.T) {
-	src, err := fs.ReadFile(files, "assets/i18n.js")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The portal's table and the console's (loaded by console pages only).
 	entry := regexp.MustCompile(`(?m)^\s*'([a-z0-9_.-]+)': \['((?:[^'\\]|\\.)*)', '((?:[^'\\]|\\.)*)'\],$`)
 	table := map[string][2]string{}
-	for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
-		if _, dup := table[m[1]]; dup {
-			t.Errorf("i18n.js: %s twice", m[1])
+	for _, name := range []string{"i18n.js", "i18n-console.js"} {
+		src, err := fs.ReadFile(files, "assets/"+name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		table[m[1]] = [2]string{m[2], m[3]}
-		if m[2] == "" || m[3] == "" {
-			t.Errorf("i18n.js: %s lacks a language: %q", m[1], m[0])
+		n := len(table)
+		for _, m := range entry.FindAllStringSubmatch(string(src), -1) {
+			if _, dup := table[m[1]]; dup {
+				t.Errorf("%s: %s twice", name, m[1])
+			}
+			table[m[1]] = [2]string{m[2], m[3]}
+			if m[2] == "" || m[3] == "" {
+				t.Errorf("%s: %s lacks a language: %q", name, m[1], m[0])
+			}
 		}
-	}
-	if len(table) < 100 {
-		t.Fatalf("read %d texts from i18n.js; is the table's format still one line per text?", len(table))
+		if len(table)-n < 100 {
+			t.Fatalf("read %d texts from %s; is the table's format still one line per text?", len(table)-n, name)
+		}
 	}
 	need := func(key, where string) {
 		if _, ok := table[key]; !ok {
@@ -300,18 +311,21 @@ func TestEveryTextInBothLanguages(t *testing.T) {
 	for k := range table {
 		groups[strings.SplitN(k, ".", 2)[0]] = true
 	}
-	err = fs.WalkDir(files, "assets", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(files, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".js" {
 			return err
 		}
 		b, _ := fs.ReadFile(files, p)
 		for _, m := range literal.FindAllStringSubmatch(string(b), -1) {
-			if groups[m[1]] {
+			// A prefix ('console.do.' + action) is checked below, key by key.
+			if groups[m[1]] && !strings.HasSuffix(m[2], ".") && !strings.HasSuffix(m[2], "_") {
 				need(m[1]+"."+m[2], p)
 			}
 		}
 		for _, m := range regexp.MustCompile(`showNotice\('([a-z_]+)'`).FindAllStringSubmatch(string(b), -1) {
-			need("notice."+m[1], p)
+			if !strings.HasSuffix(m[1], "_") {
+				need("notice."+m[1], p)
+			}
 		}
 		return nil
 	})
@@ -328,6 +342,20 @@ func TestEveryTextInBothLanguages(t *testing.T) {
 		need("status."+string(st), "account statuses")
 		if st != account.StatusActive && st != account.StatusApproved {
 			need("error.account_"+string(st), "login refusals")
+		}
+	}
+	for _, st := range account.ResidentStatuses {
+		need("console.status."+string(st), "the console's statuses")
+		if st != account.StatusPending { // no action leads back to pending
+			need("notice.resident_"+string(st), "the console's status changes")
+		}
+	}
+	for _, ty := range audit.Types {
+		need("event."+string(ty), "security event types (shared/audit)")
+	}
+	for _, act := range []account.Action{account.ActionApprove, account.ActionReject, account.ActionSuspend, account.ActionReactivate} {
+		for _, g := range []string{"console.do.", "console.confirm.", "console.effect."} {
+			need(g+string(act), "resident actions (status-change.js)")
 		}
 	}
 	for _, r := range []account.Role{account.RoleSuperAdmin, account.RoleOperationsManager, account.RoleContentRewardsManager, account.RoleSecurityAnalyst} {
@@ -364,4 +392,28 @@ func sourceCodes(t *testing.T, glob, re string) []string {
 		t.Fatalf("no %s in %s", re, glob)
 	}
 	return out
+}
+
+// The security page's type filter offers every event type there is, and
+// nothing else.
+func TestSecurityPageKnowsEveryEventType(t *testing.T) {
+	src, err := fs.ReadFile(files, "assets/security.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`const types = \[([^\]]*)\]`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("security.js: no const types = [...]")
+	}
+	var got []string
+	for _, q := range regexp.MustCompile(`'([a-z_]+)'`).FindAllSubmatch(m[1], -1) {
+		got = append(got, string(q[1]))
+	}
+	var want []string
+	for _, ty := range audit.Types {
+		want = append(want, string(ty))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("security.js types %v, audit.Types %v", got, want)
+	}
 }

@@ -9,7 +9,7 @@ import { t, startLanguage, setTitleError, translate } from './i18n.js';
 
 const realms = {
   resident: { api: '/v1/resident', login: '/login', home: '/account' },
-  admin: { api: '/v1/admin', login: '/admin/login', home: '/admin/account' },
+  admin: { api: '/v1/admin', login: '/admin/login', home: '/admin/' },
 };
 
 /** The page's realm ("resident" or "admin"), from <body data-realm>. */
@@ -128,12 +128,14 @@ export async function peek() {
 
 /**
  * The session of this realm for a signed-in page: loaded once (this counts
- * as the person's own action), then watched. Without one, the page goes to
+ * as the person's own action; the event "ekolek:signed-in" carries the
+ * answer: account, session and, for an admin, permissions), then watched. Without one, the page goes to
  * the login page, which returns here after.
  */
 export async function requireSession() {
   const data = await call('GET', paths.api + '/session');
   loaded = true;
+  document.dispatchEvent(new CustomEvent('ekolek:signed-in', { detail: data }));
   watchDeadline(data.session);
   return data;
 }

@@ -29,6 +29,7 @@ const text = {
   'login.pending_verify': ['Meanwhile, check your email address and mobile number', 'Habang naghihintay, kumpirmahin ang iyong email address at mobile number'],
   'admin-login.title': ['Sign in to the admin console', 'Mag-sign in sa console ng admin'],
   'admin-login.identifier': ['Username or email address', 'Username o email address'],
+  'admin-login.reset': ['Forgot your password, or invited as a new admin?', 'Nakalimutan ang password, o inimbitahan bilang bagong admin?'],
   'admin-login.shared_hint': ['Closing the browser signs you out, so a shared computer does not stay signed in.', 'Kapag isinara ang browser, masa-sign out ka, kaya hindi maiiwang naka-sign in ang computer na ginagamit ng iba.'],
 
   // Registering.
@@ -130,6 +131,7 @@ const text = {
   'notice.session_expired': ['You were signed out because you were away for a while. Sign in again to continue.', 'Na-sign out ka dahil matagal kang hindi aktibo. Mag-sign in muli para magpatuloy.'],
   'notice.sign_in': ['Sign in to continue.', 'Mag-sign in para magpatuloy.'],
   'notice.password_reset': ['Your password has been reset. Your other devices were signed out.', 'Na-reset na ang iyong password. Na-sign out ang iba mong device.'],
+  'notice.password_set': ['Your password is set. Sign in with your username and your new password.', 'Naitakda na ang iyong password. Mag-sign in gamit ang iyong username at bagong password.'],
   'notice.password_changed': ['Your password has been changed. Your other devices were signed out.', 'Napalitan na ang iyong password. Na-sign out ang iba mong device.'],
   'notice.registered': ['You are registered. Check your email address and mobile number with the codes we sent.', 'Nakarehistro ka na. Kumpirmahin ang iyong email address at mobile number gamit ang mga code na ipinadala namin.'],
   'notice.contact_verified': ['Checked. Thank you.', 'Nakumpirma na. Salamat.'],
@@ -218,6 +220,14 @@ const text = {
 const languages = ['en', 'fil'];
 const storageKey = 'ekolek.lang';
 let current = 'en';
+
+/**
+ * Adds a second table of the same format (the console's texts,
+ * i18n-console.js): only the pages that import it download it.
+ */
+export function addTexts(more) {
+  Object.assign(text, more);
+}
 
 /** The chosen language: "en" or "fil". */
 export function lang() {

@@ -1,6 +1,8 @@
 // reset.js: a password reset in three steps of one page (request a code,
 // check it, choose a new password), for the realm of the page. The browser
 // that resets keeps its own sessions, so a signed-in person stays signed in.
+// An admin invited by email starts at the code ("I have a code"): the same
+// flow sets their first password.
 import { startPage, bindForm, call, cooldown, showNotice, showError, paths } from './api.js';
 
 startPage();
@@ -13,6 +15,7 @@ const confirm = form('reset-confirm');
 const resendButton = document.querySelector('[data-action="resend"]');
 const wait = 60 * 1000;
 let sent = null; // what the last request sent: {identifier, channel}
+let invited = false; // came with a code ("I have a code")
 
 function show(name) {
   for (const s of document.querySelectorAll('[data-step]')) s.hidden = s.dataset.step !== name;
@@ -32,8 +35,15 @@ bindForm(request, {
   },
 });
 
+document.querySelector('[data-action="have-code"]')?.addEventListener('click', () => {
+  invited = true;
+  verify.elements.identifier.value = request.elements.identifier.value.trim();
+  show('verify');
+});
+
 resendButton.addEventListener('click', async () => {
-  if (!sent) return;
+  if (!sent) sent = { identifier: verify.elements.identifier.value.trim(), channel: 'email' };
+  if (!sent.identifier) return;
   try {
     await call('POST', request.getAttribute('action'), sent);
   } catch (err) {
@@ -61,6 +71,6 @@ bindForm(confirm, {
     } catch {
       // Not signed in here: the login page is next.
     }
-    location.assign((signedIn ? paths.home : paths.login) + '?notice=password_reset');
+    location.assign((signedIn ? paths.home : paths.login) + '?notice=' + (invited ? 'password_set' : 'password_reset'));
   },
 });

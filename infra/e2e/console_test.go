@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+)
+
+// scopedAdmin creates an operations manager of barangays; its password is
+// adminPassword.
+func (s *system) scopedAdmin(username string, barangays ...string) account.Account {
+	s.t.Helper()
+	a, err := s.app.Accounts.CreateAdmin(s.t.Context(), account.NewAdmin{
+		Username: username, Email: username + "@city.example.gov.ph", FullName: "Admin " + username,
+		Role: string(account.RoleOperationsManager), Barangays: barangays, Password: adminPassword,
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return a
+}
+
+// The old guide's admin dashboard: sign in to the console, sign out, and a
+// session left past the admin idle window ends with a notice.
+func TestAdminDashboard(t *testing.T) {
+	sys := startSystem(t)
+	sys.resident("Juan", "juan@example.com", "0917 123 4567")
+	tb := startBrowser(t, sys).tab("admin")
+	tb.login("admin", "boss", adminPassword, false)
+	tb.waitFor("the queue", `document.querySelector('[data-resident-id][data-status="approved"]')`)
+	tb.click(`[data-action="logout"]`)
+	tb.movedTo("admin-login", "signed_out")
+	if tb.sessionOf("admin") {
+		t.Fatal("still signed in after signing out")
+	}
+
+	tb.login("admin", "boss", adminPassword, false)
+	tb.waitFor("the queue", `document.querySelector('[data-resident-id]')`)
+	sys.clock.Advance(31 * time.Minute) // admin idle window: 30 min
+	tb.becomeVisible()
+	tb.movedTo("admin-login", "session_expired")
+	tb.noErrors()
+}
+
+// Register → verify (TestRegisterVerifyApproveSignIn does both in the
+// browser) → the admin approves in the console by clicking, with a
+// reason → the resident signs in.
+func TestAdminApprovesInTheConsole(t *testing.T) {
+	sys := startSystem(t)
+	sys.admin("boss", "super_admin")
+	c := sys.client()
+	var reg struct{ Account struct{ ID, Phone string } }
+	c.call(http.MethodPost, "/v1/resident/register", map[string]string{
+		"first_name": "Maria", "last_name": "Santos", "email": "maria@example.com", "phone": "0918 555 0142",
+		"barangay": "Landayan", "password": residentPassword,
+	}, http.StatusCreated, &reg)
+	for _, contact := range []string{"maria@example.com", reg.Account.Phone} {
+		c.call(http.MethodPost, "/v1/resident/register/verify", map[string]string{"identifier": contact, "code": sys.lastCode(contact)}, http.StatusNoContent, nil)
+	}
+	b := startBrowser(t, sys)
+	resident := b.tab("resident")
+	resident.open("/login", "login")
+	resident.fill("login", "identifier", "maria@example.com")
+	resident.fill("login", "password", residentPassword)
+	resident.submit("login")
+	resident.errorShown("account_pending")
+
+	adm := b.other("admin")
+	adm.login("admin", "boss", adminPassword, false)
+	row := `[data-resident-id="` + reg.Account.ID + `"]`
+	adm.waitFor("the waiting resident", `document.querySelector('`+row+`[data-status="pending"]')`)
+	adm.click(row + ` [data-action="approve"]`)
+	adm.waitFor("the confirmation", `document.querySelector('form[data-form="status-change"]')`)
+	// No reason: the page asks for one, and nothing changes.
+	adm.submit("status-change")
+	adm.errorShown("invalid_request")
+	adm.fill("status-change", "reason", "documents checked at the barangay hall")
+	adm.submit("status-change")
+	adm.notice("resident_approved")
+	adm.waitFor("the row approved", `document.querySelector('`+row+`[data-status="approved"]')`)
+
+	adm.click(row + ` a`)
+	adm.waitPage("admin-resident")
+	adm.waitFor("the history", `document.querySelector('[data-history]').textContent.includes('documents checked at the barangay hall')`)
+
+	resident.submit("login")
+	resident.waitPage("account")
+	resident.noErrors("/v1/resident/login")
+	adm.noErrors()
+}
+
+// A super admin invites an admin in /admin/admins; the new admin takes the
+// code from the invitation email, sets a password on /admin/reset and
+// signs in.
+func TestInvitationAcceptedInTheBrowser(t *testing.T) {
+	sys := startSystem(t)
+	sys.admin("boss", "super_admin")
+	b := startBrowser(t, sys)
+	boss := b.tab("boss")
+	boss.login("admin", "boss", adminPassword, false)
+	boss.click(`nav a[href="/admin/admins"]`)
+	boss.waitPage("admin-admins")
+	boss.waitFor("the barangays", `document.querySelector('form[data-form="invite"] input[value="Landayan"]')`)
+	boss.fill("invite", "full_name", "Rosa Reyes")
+	boss.fill("invite", "username", "rosa.reyes")
+	boss.fill("invite", "email", "rosa@city.example.gov.ph")
+	boss.click(`form[data-form="invite"] input[value="Landayan"]`)
+	boss.submit("invite")
+	boss.notice("admin_invited")
+	boss.waitFor("the new admin listed", `[...document.querySelectorAll('[data-admin-id]')].some(r => r.textContent.includes('rosa.reyes'))`)
+
+	rosa := b.other("rosa")
+	rosa.open("/admin/login", "admin-login")
+	rosa.click(`a[href="/admin/reset"]`)
+	rosa.waitPage("admin-reset")
+	rosa.click(`[data-action="have-code"]`)
+	rosa.waitFor("the code step", `!document.querySelector('[data-step="verify"]').hidden`)
+	rosa.fill("reset-verify", "identifier", "rosa.reyes")
+	rosa.fill("reset-verify", "code", sys.lastCode("rosa@city.example.gov.ph"))
+	rosa.submit("reset-verify")
+	rosa.waitFor("step 3", `!document.querySelector('[data-step="confirm"]').hidden`)
+	rosa.fill("reset-confirm", "new_password", "bagoong calamansi rooftop 31")
+	rosa.submit("reset-confirm")
+	rosa.movedTo("admin-login", "password_set")
+	rosa.fill("login", "identifier", "rosa.reyes")
+	rosa.fill("login", "password", "bagoong calamansi rooftop 31")
+	rosa.submit("login")
+	rosa.waitPage("admin-residents")
+	rosa.waitFor("the navigation", `document.querySelector('nav a[href="/admin/"]')`)
+	if eval[bool](rosa, `!!document.querySelector('nav a[href="/admin/admins"], nav a[href="/admin/security"]')`) {
+		t.Fatal("an operations manager's navigation links to admins or security events")
+	}
+	boss.noErrors()
+	rosa.noErrors()
+}
+
+// A role sees links only to what it may do; opening another page shows the
+// 403 page in the console, and the API refuses too.
+func TestRoleSeesOnlyItsPages(t *testing.T) {
+	sys := startSystem(t)
+	sys.scopedAdmin("ops", "Landayan")
+	sys.admin("content", "content_rewards_manager")
+	sys.admin("analyst", "security_analyst")
+	b := startBrowser(t, sys)
+
+	ops := b.tab("ops")
+	ops.login("admin", "ops", adminPassword, false)
+	ops.waitFor("the navigation", `document.querySelector('nav a[href="/admin/account"]') && !document.querySelector('nav li[hidden]')`)
+	if got := eval[[]string](ops, `[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))`); len(got) != 2 || got[0] != "/admin/" || got[1] != "/admin/account" {
+		t.Fatalf("an operations manager's links: %v", got)
+	}
+	for _, p := range []struct{ path, page string }{{"/admin/admins", "admin-admins"}, {"/admin/security", "admin-security"}} {
+		ops.open(p.path, p.page)
+		ops.waitFor("the 403 page", `document.querySelector('[data-forbidden] h1')`)
+		if eval[bool](ops, `!!document.querySelector('[data-admins], [data-events], form[data-form="invite"]')`) {
+			t.Fatalf("%s: the 403 page still shows the page", p.path)
+		}
+	}
+	if status := eval[int](ops, `fetch('/v1/admin/admins').then(r => r.status)`); status != http.StatusForbidden {
+		t.Fatalf("the API answered an operations manager's list of admins with %d", status)
+	}
+
+	content := b.other("content")
+	content.open("/admin/login", "admin-login")
+	content.fill("login", "identifier", "content")
+	content.fill("login", "password", adminPassword)
+	content.submit("login")
+	content.waitPage("admin-account") // the residents are not theirs: home is their account
+	content.waitFor("the navigation", `!document.querySelector('nav li[hidden]')`)
+	if got := eval[[]string](content, `[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))`); len(got) != 1 || got[0] != "/admin/account" {
+		t.Fatalf("a content manager's links: %v", got)
+	}
+	content.open("/admin/security", "admin-security")
+	content.waitFor("the 403 page", `document.querySelector('[data-forbidden] h1')`)
+
+	analyst := b.other("analyst")
+	analyst.open("/admin/login", "admin-login")
+	analyst.fill("login", "identifier", "analyst")
+	analyst.fill("login", "password", adminPassword)
+	analyst.submit("login")
+	analyst.waitPage("admin-security")
+	analyst.waitFor("events", `document.querySelector('[data-event-id]')`)
+	analyst.open("/admin/admins", "admin-admins")
+	analyst.waitFor("the 403 page", `document.querySelector('[data-forbidden] h1')`)
+	ops.noErrors("/v1/admin/admins")
+	content.noErrors()
+	analyst.noErrors()
+}
+
+// An idle console warns a minute before its session ends, not earlier;
+// "stay signed in" extends it; left alone, it leaves at the deadline.
+func TestIdleConsoleWarnsThenLeaves(t *testing.T) {
+	sys := startSystem(t)
+	sys.admin("boss", "super_admin")
+	tb := startBrowser(t, sys).tab("console")
+	tb.login("admin", "boss", adminPassword, false)
+	warning := `document.querySelector('[data-idle-warning]')`
+
+	sys.clock.Advance(28 * time.Minute) // two minutes left
+	tb.becomeVisible()
+	time.Sleep(500 * time.Millisecond)
+	if eval[bool](tb, `!!`+warning) {
+		t.Fatal("the idle warning shows two minutes before the end")
+	}
+	sys.clock.Advance(time.Minute + 5*time.Second) // 55 s left
+	tb.becomeVisible()
+	tb.waitFor("the idle warning", warning)
+	if !eval[bool](tb, `document.activeElement.dataset.action === 'stay-signed-in'`) {
+		t.Fatal("the idle warning's button does not have the focus")
+	}
+	tb.click(`[data-action="stay-signed-in"]`)
+	tb.waitFor("the warning gone", `!`+warning)
+	sys.clock.Advance(5 * time.Minute) // past the old deadline
+	if !tb.sessionOf("admin") {
+		t.Fatal("stay signed in did not extend the session")
+	}
+	tb.mark()
+
+	sys.clock.Advance(24*time.Minute + 54*time.Second) // 6 s left of the new window
+	tb.becomeVisible()
+	tb.waitFor("the idle warning", warning)
+	tb.movedTo("admin-login", "session_expired") // nobody touched anything
+	tb.noErrors()
+}
