@@ -218,7 +218,7 @@ func TestIdleConsoleWarnsThenLeaves(t *testing.T) {
 	}
 	tb.mark()
 
-	sys.clock.Advance(24*time.Minute + 54*time.Second) // 6 s left of the new window
+	sys.clock.Advance(24*time.Minute + 50*time.Second) // 10 s left of the new window (room for a slow machine to show the warning first)
 	tb.becomeVisible()
 	tb.waitFor("the idle warning", warning)
 	tb.movedTo("admin-login", "session_expired") // nobody touched anything

@@ -109,3 +109,17 @@ func TestHomeSendsToTheAccountOrTheLogin(t *testing.T) {
 		t.Fatalf("a resident session: / goes to %s", got)
 	}
 }
+
+// /admin as people type it opens the console; the API's paths are not
+// touched by it.
+func TestAdminWithoutTheSlashOpensTheConsole(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res, _ := e.browser().raw(http.MethodGet, "/admin")
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/admin/" {
+		t.Fatalf("GET /admin: %d to %q, want 302 to /admin/", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, body := e.browser().raw(http.MethodGet, "/admin/"); res.StatusCode != http.StatusOK || !strings.Contains(body, `data-page="admin-residents"`) {
+		t.Fatalf("GET /admin/: %d %.200s", res.StatusCode, body)
+	}
+}
