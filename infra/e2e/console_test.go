@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -244,4 +245,30 @@ func (tb *tab) checksUntil(what, js string) {
 			tb.fatalf("timed out waiting for %s (%s) while the page checked its session", what, js)
 		}
 	}
+}
+
+// TestQueueShowsMoreByCursor: the queue shows a page of residents and
+// "show more" appends the next by the API's cursor until there is none.
+func TestQueueShowsMoreByCursor(t *testing.T) {
+	sys := startSystem(t)
+	sys.admin("boss", "super_admin")
+	for i := range 52 {
+		if _, err := sys.app.Accounts.Register(t.Context(), account.Registration{
+			FirstName: "Resident", LastName: fmt.Sprintf("No %02d", i), Email: fmt.Sprintf("r%02d@example.com", i),
+			Phone: fmt.Sprintf("0917 555 %04d", i), Barangay: "Landayan", Password: residentPassword,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := startBrowser(t, sys).tab("admin")
+	adm.login("admin", "boss", adminPassword, false)
+	rows := `document.querySelectorAll('[data-resident-id]').length`
+	more := `document.querySelector('[data-action="more"]')`
+	adm.waitFor("the first page", rows+` === 50 && !`+more+`.hidden`)
+	adm.click(`[data-action="more"]`)
+	adm.waitFor("the next page", rows+` === 52 && `+more+`.hidden`)
+	if n := eval[int](adm, `new Set([...document.querySelectorAll('[data-resident-id]')].map(e => e.dataset.residentId)).size`); n != 52 {
+		t.Fatalf("%d different residents listed, want 52", n)
+	}
+	adm.noErrors()
 }

@@ -5,7 +5,7 @@
 // idle console warns a minute before its session ends, with "stay signed
 // in", and leaves by itself when it does (api.js checks at the deadline).
 import './i18n-console.js';
-import { startPage, requireSession, peek, showError, ApiError } from './api.js';
+import { startPage, requireSession, peek, showError, ApiError, call } from './api.js';
 import { t, translate, lang } from './i18n.js';
 
 const main = document.querySelector('main');
@@ -98,6 +98,33 @@ export async function startConsole(need) {
 export function failed(err, form) {
   if (err instanceof ApiError && err.status === 403 && err.code === 'forbidden') forbidden();
   else showError(err, form);
+}
+
+/**
+ * A listing that pages on by the API's cursor (the console's "show more"):
+ * each call of the returned load() asks path(query) for the next page (the
+ * query holds the filters and the cursor), appends row(item) for each of
+ * page[items] to list, shows the "more" button while there is a next page
+ * and the "empty" note when nothing matched; errors go to form.
+ */
+export function pager({ list, more, empty, form, path, filters, items, row }) {
+  let cursor = null;
+  return async function load() {
+    const q = filters();
+    if (cursor) q.set('cursor', cursor);
+    more.disabled = true;
+    try {
+      const page = await call('GET', path + '?' + q);
+      list.append(...page[items].map(row));
+      cursor = page.next_cursor;
+    } catch (err) {
+      failed(err, form);
+    } finally {
+      more.disabled = false;
+    }
+    more.hidden = !cursor;
+    empty.hidden = list.children.length > 0;
+  };
 }
 
 // ---------------------------------------------------------------- the idle warning

@@ -3,7 +3,7 @@
 // address (a plain GET form, so Back and a bookmark keep them), "show
 // more" by the API's cursor, and the status changes of status-change.js.
 import { call } from './api.js';
-import { startConsole, el, when, can, homeOf, failed } from './console.js';
+import { startConsole, el, when, can, homeOf, pager } from './console.js';
 import { actionButtons } from './status-change.js';
 
 const list = document.querySelector('[data-residents]');
@@ -11,7 +11,6 @@ const more = document.querySelector('[data-action="more"]');
 const empty = document.querySelector('[data-empty]');
 const filters = document.querySelector('form[data-form="resident-filter"]');
 const query = new URLSearchParams(location.search);
-let cursor = null;
 
 function statusTag(status) {
   return el('strong', 'console.status.' + status, null, 'tag tag--' + status);
@@ -41,23 +40,14 @@ function residentRow(r) {
   return li;
 }
 
-async function load() {
-  const q = new URLSearchParams();
-  for (const name of ['status', 'barangay', 'q']) if (query.get(name)) q.set(name, query.get(name));
-  if (cursor) q.set('cursor', cursor);
-  more.disabled = true;
-  try {
-    const page = await call('GET', '/v1/admin/residents?' + q);
-    list.append(...page.residents.map(residentRow));
-    cursor = page.next_cursor;
-  } catch (err) {
-    failed(err, filters);
-  } finally {
-    more.disabled = false;
-  }
-  more.hidden = !cursor;
-  empty.hidden = list.children.length > 0;
-}
+const load = pager({
+  list, more, empty, form: filters, path: '/v1/admin/residents', items: 'residents', row: residentRow,
+  filters: () => {
+    const q = new URLSearchParams();
+    for (const name of ['status', 'barangay', 'q']) if (query.get(name)) q.set(name, query.get(name));
+    return q;
+  },
+});
 
 async function barangays(mine) {
   const select = filters.elements.barangay;

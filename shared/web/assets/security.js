@@ -2,8 +2,7 @@
 // super_admin and security_analyst): newest first, filters by type, realm,
 // account and time in the address (a plain GET form), "show older" by the
 // API's cursor.
-import { call } from './api.js';
-import { startConsole, el, when, failed } from './console.js';
+import { startConsole, el, when, pager } from './console.js';
 import { translate } from './i18n.js';
 
 // audit.Types (shared/web's tests keep the two the same).
@@ -14,7 +13,6 @@ const more = document.querySelector('[data-action="more"]');
 const empty = document.querySelector('[data-empty]');
 const filters = document.querySelector('form[data-form="event-filter"]');
 const query = new URLSearchParams(location.search);
-let cursor = null;
 
 function eventRow(e) {
   const li = el('li', null, null, 'row');
@@ -56,25 +54,16 @@ function eventRow(e) {
   return li;
 }
 
-async function load() {
-  const q = new URLSearchParams();
-  for (const name of ['type', 'realm', 'account']) if (query.get(name)) q.set(name, query.get(name));
-  const since = query.get('since');
-  if (since && !isNaN(new Date(since))) q.set('since', new Date(since).toISOString().replace(/\.\d+Z$/, 'Z'));
-  if (cursor) q.set('cursor', cursor);
-  more.disabled = true;
-  try {
-    const page = await call('GET', '/v1/admin/security-events?' + q);
-    list.append(...page.events.map(eventRow));
-    cursor = page.next_cursor;
-  } catch (err) {
-    failed(err, filters);
-  } finally {
-    more.disabled = false;
-  }
-  more.hidden = !cursor;
-  empty.hidden = list.children.length > 0;
-}
+const load = pager({
+  list, more, empty, form: filters, path: '/v1/admin/security-events', items: 'events', row: eventRow,
+  filters: () => {
+    const q = new URLSearchParams();
+    for (const name of ['type', 'realm', 'account']) if (query.get(name)) q.set(name, query.get(name));
+    const since = query.get('since');
+    if (since && !isNaN(new Date(since))) q.set('since', new Date(since).toISOString().replace(/\.\d+Z$/, 'Z'));
+    return q;
+  },
+});
 
 if (await startConsole('security_events:read')) {
   const select = filters.elements.type;
