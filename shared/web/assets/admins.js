@@ -3,7 +3,7 @@
 // status with a reason, in place; the invitation of a new admin. The API's
 // 409 last_super_admin is explained in plain words (i18n-console.js).
 import { call, showNotice, clearErrors } from './api.js';
-import { startConsole, el, failed } from './console.js';
+import { startConsole, el, failed, closable } from './console.js';
 import { translate } from './i18n.js';
 
 const roles = ['operations_manager', 'content_rewards_manager', 'security_analyst', 'super_admin'];
@@ -117,15 +117,7 @@ function openChange(li, a, button) {
   const group = el('div', null, null, 'button-group');
   group.append(submit, cancel);
   form.append(title, field('account.role', role), field('console.status', status), places, field('console.reason', reason), el('p', 'admin-admins.suspend_effect', null, 'hint'), group);
-  form.cancel = () => {
-    form.remove();
-    button.setAttribute('aria-expanded', 'false');
-    clearErrors();
-  };
-  cancel.addEventListener('click', () => {
-    form.cancel();
-    button.focus();
-  });
+  closable(form, button, cancel);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const body = { reason: reason.value.trim() };

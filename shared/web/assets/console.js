@@ -5,7 +5,7 @@
 // idle console warns a minute before its session ends, with "stay signed
 // in", and leaves by itself when it does (api.js checks at the deadline).
 import './i18n-console.js';
-import { startPage, requireSession, peek, showError, ApiError, call } from './api.js';
+import { startPage, requireSession, peek, showError, clearErrors, ApiError, call } from './api.js';
 import { t, translate, lang } from './i18n.js';
 
 const main = document.querySelector('main');
@@ -98,6 +98,23 @@ export async function startConsole(need) {
 export function failed(err, form) {
   if (err instanceof ApiError && err.status === 403 && err.code === 'forbidden') forbidden();
   else showError(err, form);
+}
+
+/**
+ * Makes form, opened in the page by button, closable: form.cancel() (and
+ * the cancel button) removes it, clears its errors and, from the cancel
+ * button, gives the focus back to the button that opened it.
+ */
+export function closable(form, button, cancel) {
+  form.cancel = () => {
+    form.remove();
+    button.setAttribute('aria-expanded', 'false');
+    clearErrors();
+  };
+  cancel.addEventListener('click', () => {
+    form.cancel();
+    button.focus();
+  });
 }
 
 /**

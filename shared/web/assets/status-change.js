@@ -1,8 +1,8 @@
 // status-change.js: approve, reject, suspend or reactivate a resident, with
 // a reason, confirmed in the page (no browser dialog): the action's button
 // opens form[data-form="status-change"] in place; the API decides.
-import { call, showNotice, showError, clearErrors, ApiError } from './api.js';
-import { el, can, failed } from './console.js';
+import { call, showNotice, showError, ApiError } from './api.js';
+import { el, can, failed, closable } from './console.js';
 
 /** The actions a resident's status allows (account.transitions). */
 export const actionsOf = {
@@ -68,15 +68,7 @@ function open(box, r, action, button, changed) {
   const group = el('div', null, null, 'button-group');
   group.append(submit, cancel);
   form.append(title, el('p', 'console.effect.' + action), field, group);
-  form.cancel = () => {
-    form.remove();
-    button.setAttribute('aria-expanded', 'false');
-    clearErrors();
-  };
-  cancel.addEventListener('click', () => {
-    form.cancel();
-    button.focus();
-  });
+  closable(form, button, cancel);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const reason = input.value.trim();
