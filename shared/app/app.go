@@ -127,10 +127,11 @@ func PagesHandler(function string, cfg config.Config, log *slog.Logger, parts Pa
 		return nil, err
 	}
 	return httpapi.New(httpapi.Deps{
-		Pages:      pages,
-		Clock:      clock.System{},
-		Log:        log,
-		Production: cfg.Env == config.Production,
+		Pages:          pages,
+		Clock:          clock.System{},
+		Log:            log,
+		Production:     cfg.Env == config.Production,
+		RequestTimeout: cfg.RequestTimeout,
 	}, function)
 }
 
@@ -160,6 +161,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Outbox:         a.outbox,
 		Pages:          parts.pages,
 		CodeRouteFloor: a.codeRouteFloor,
+		RequestTimeout: a.Config.RequestTimeout,
 		Clock:          a.Clock,
 		Log:            a.Log,
 		Production:     a.Config.Env == config.Production,
