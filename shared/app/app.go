@@ -190,6 +190,8 @@ func awsLoader(ctx context.Context, load func(context.Context) (aws.Config, erro
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
 		}
-		return c, nil
+		// Every client, however its configuration was loaded, gives up on
+		// a stalled attempt in time for the request's deadline.
+		return awsenv.Bounded(c), nil
 	})
 }
