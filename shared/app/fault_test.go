@@ -10,9 +10,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
@@ -70,7 +74,8 @@ func (c *faultClient) do(method, path string, body any) faultAnswer {
 // With DynamoDB hung (SIGSTOP: connections open, nothing answers), the
 // app built as a function builds itself (awsenv, the request deadline)
 // answers a login, a session check and a registration 503 unavailable
-// within its deadline instead of hanging; once DynamoDB runs again the
+// within its deadline instead of hanging (and the session function under
+// a Lambda invocation's deadline answers before it); once DynamoDB runs again the
 // same requests succeed, and the registration that got 503 was not
 // half-written: retried, it registers.
 func TestStalledDynamoDBAnswersWithinTheDeadline(t *testing.T) {
@@ -132,10 +137,20 @@ func TestStalledDynamoDBAnswersWithinTheDeadline(t *testing.T) {
 		}
 	}()
 	requests := map[string]func() faultAnswer{"login": login, "session check": session, "registration": register}
+	// The session function as Lambda runs it, in a 3 s invocation: it must
+	// answer before the invocation's deadline, not time out.
+	u, _ := url.Parse(srv.URL)
+	var cookie string
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "ekolek_admin_session" {
+			cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	lambda := lambdaSession(t, a, 3*time.Second, cookie)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	answers := map[string]faultAnswer{}
-	for name, do := range requests {
+	for name, do := range mapsWith(requests, "session check, Lambda (3 s invocation)", lambda) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -149,6 +164,9 @@ func TestStalledDynamoDBAnswersWithinTheDeadline(t *testing.T) {
 	// The deadline, plus what the handler and the loopback take to answer.
 	limit := cfg.RequestTimeout + time.Second
 	for name, r := range answers {
+		if r.status == 0 {
+			continue // the invocation reported its own failure
+		}
 		t.Logf("%s with DynamoDB paused: %d %s in %v", name, r.status, r.code, r.took.Round(time.Millisecond))
 		if r.status != http.StatusServiceUnavailable || r.code != "unavailable" || r.retryAfter == "" {
 			t.Errorf("%s with DynamoDB paused: %d %q Retry-After %q, want 503 unavailable with Retry-After", name, r.status, r.code, r.retryAfter)
@@ -170,5 +188,45 @@ func TestStalledDynamoDBAnswersWithinTheDeadline(t *testing.T) {
 		if r := requests[name](); r.status != want {
 			t.Errorf("%s after DynamoDB resumed: %d %s, want %d", name, r.status, r.code, want)
 		}
+	}
+}
+
+// mapsWith is m and one more entry.
+func mapsWith(m map[string]func() faultAnswer, k string, v func() faultAnswer) map[string]func() faultAnswer {
+	out := map[string]func() faultAnswer{k: v}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// lambdaSession invokes the session function's handler as Lambda would,
+// with an invocation of length d, and fails the test if the answer is not
+// 503 unavailable given before the invocation's deadline.
+func lambdaSession(t *testing.T, a *app.App, d time.Duration, cookie string) func() faultAnswer {
+	h, err := a.Handler("session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() faultAnswer {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		start := time.Now()
+		res, err := httpadapter.New(h).ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+			Resource: "/v1/{realm}/session", Path: "/v1/admin/session", HTTPMethod: http.MethodGet,
+			PathParameters: map[string]string{"realm": "admin"},
+			Headers:        map[string]string{"Cookie": cookie},
+		})
+		took := time.Since(start)
+		t.Logf("session check, Lambda (%v invocation) with DynamoDB paused: %d in %v", d, res.StatusCode, took.Round(time.Millisecond))
+		switch {
+		case err != nil:
+			t.Errorf("Lambda session check: %v", err)
+		case ctx.Err() != nil:
+			t.Errorf("Lambda session check answered after the invocation's deadline (%v)", took)
+		case res.StatusCode != http.StatusServiceUnavailable:
+			t.Errorf("Lambda session check with DynamoDB paused: %d %s, want 503", res.StatusCode, res.Body)
+		}
+		return faultAnswer{}
 	}
 }
