@@ -127,10 +127,11 @@ func PagesHandler(function string, cfg config.Config, log *slog.Logger, parts Pa
 		return nil, err
 	}
 	return httpapi.New(httpapi.Deps{
-		Pages:      pages,
-		Clock:      clock.System{},
-		Log:        log,
-		Production: cfg.Env == config.Production,
+		Pages:          pages,
+		Clock:          clock.System{},
+		Log:            log,
+		Production:     cfg.Env == config.Production,
+		RequestTimeout: cfg.RequestTimeout,
 	}, function)
 }
 
@@ -160,6 +161,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Outbox:         a.outbox,
 		Pages:          parts.pages,
 		CodeRouteFloor: a.codeRouteFloor,
+		RequestTimeout: a.Config.RequestTimeout,
 		Clock:          a.Clock,
 		Log:            a.Log,
 		Production:     a.Config.Env == config.Production,
@@ -188,6 +190,8 @@ func awsLoader(ctx context.Context, load func(context.Context) (aws.Config, erro
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
 		}
-		return c, nil
+		// Every client, however its configuration was loaded, gives up on
+		// a stalled attempt in time for the request's deadline.
+		return awsenv.Bounded(c), nil
 	})
 }

@@ -9,10 +9,15 @@ package awsenv
 
 import (
 	"errors"
+	"net"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -31,10 +36,45 @@ func Load() (aws.Config, error) {
 	if id == "" || secret == "" {
 		return aws.Config{}, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them; elsewhere export them)")
 	}
-	return aws.Config{
+	return Bounded(aws.Config{
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")),
-	}, nil
+	}), nil
+}
+
+// The bounds of one call to an AWS service (see Bounded). A request has
+// 4.5 s at least (httpapi); DynamoDB, SES, SNS and Secrets Manager answer
+// in tens of milliseconds when well, so an attempt that has not connected
+// in DialTimeout or heard back in ResponseHeaderTimeout is stalled, and
+// MaxAttempts of them with MaxBackoff between them fit the budget.
+const (
+	DialTimeout           = time.Second
+	ResponseHeaderTimeout = 2 * time.Second
+	MaxAttempts           = 3
+	MaxBackoff            = 200 * time.Millisecond
+)
+
+// Bounded returns c with an HTTP client that gives up on an attempt that
+// cannot connect in DialTimeout (or finish TLS in as long) or gets no
+// response headers in ResponseHeaderTimeout, and the SDK's standard retries
+// cut to MaxAttempts and MaxBackoff. The request's context still caps the
+// whole call: these keep one stalled attempt from spending all of it. The
+// SDK's defaults (no response timeout, backoff up to 20 s) would not.
+func Bounded(c aws.Config) aws.Config {
+	c.HTTPClient = awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = DialTimeout }).
+		WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = DialTimeout
+			t.ResponseHeaderTimeout = ResponseHeaderTimeout
+		})
+	c.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = MaxAttempts
+			o.MaxBackoff = MaxBackoff
+		})
+	}
+	c.RetryMaxAttempts = 0
+	return c
 }
 
 // For returns c for one service: pointed at AWS_ENDPOINT_URL_<SERVICE>, else

@@ -2,10 +2,17 @@ package awsenv
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 func TestLoad(t *testing.T) {
@@ -64,5 +71,48 @@ func TestFor(t *testing.T) {
 	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
 	if c := For(aws.Config{}, "DYNAMODB"); c.BaseEndpoint != nil {
 		t.Errorf("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true: BaseEndpoint %q, want none", *c.BaseEndpoint)
+	}
+}
+
+// A service that keeps failing is tried MaxAttempts times, with short
+// backoffs between, not the SDK's default up to 20 s each.
+func TestBoundedRetries(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"}`, http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	c := Bounded(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("id", "secret", ""), BaseEndpoint: aws.String(srv.URL)})
+	start := time.Now()
+	_, err := dynamodb.NewFromConfig(c).ListTables(context.Background(), &dynamodb.ListTablesInput{})
+	if err == nil {
+		t.Fatal("ListTables succeeded against a failing server")
+	}
+	if n := calls.Load(); n != MaxAttempts {
+		t.Errorf("%d attempts, want %d", n, MaxAttempts)
+	}
+	if took := time.Since(start); took > time.Duration(MaxAttempts-1)*MaxBackoff+time.Second {
+		t.Errorf("gave up after %v: the backoff is not bounded", took)
+	}
+}
+
+// Each attempt's transport gives up on a server that does not connect or
+// answer in time.
+func TestBoundedTransport(t *testing.T) {
+	c := Bounded(aws.Config{})
+	bc, ok := c.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		t.Fatalf("HTTPClient is %T, want the SDK's BuildableClient", c.HTTPClient)
+	}
+	tr := bc.GetTransport()
+	if tr.ResponseHeaderTimeout != ResponseHeaderTimeout || tr.TLSHandshakeTimeout != DialTimeout {
+		t.Errorf("transport timeouts: header %v, TLS %v", tr.ResponseHeaderTimeout, tr.TLSHandshakeTimeout)
+	}
+	if d := bc.GetDialer(); d.Timeout != DialTimeout {
+		t.Errorf("dial timeout %v, want %v", d.Timeout, DialTimeout)
+	}
+	if r := c.Retryer(); r.MaxAttempts() != MaxAttempts {
+		t.Errorf("retryer allows %d attempts, want %d", r.MaxAttempts(), MaxAttempts)
 	}
 }

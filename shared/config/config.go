@@ -56,6 +56,10 @@ type Config struct {
 	AdminIdleTimeout    time.Duration
 	AdminSessionTTL     time.Duration
 
+	// RequestTimeout is how long a request may take when nothing else
+	// bounds it (the local API; a Lambda invocation brings its own deadline).
+	RequestTimeout time.Duration
+
 	SMSDailyCap int
 
 	// Limits are the abuse limits; AuditRetention how long security events are kept.
@@ -76,6 +80,12 @@ var DefaultBarangays = []string{
 	"San Lorenzo Ruiz", "San Roque", "San Vicente", "Santo Niño", "United Bayanihan",
 	"United Better Living",
 }
+
+// DefaultRequestTimeout is EKOLEK_REQUEST_TIMEOUT's default: the
+// shortest Lambda timeout in template.yaml (5 s) less the margin the
+// handler keeps to answer (httpapi.AnswerMargin), so a request served
+// locally gets the budget it would get in the slimmest function.
+const DefaultRequestTimeout = 4500 * time.Millisecond
 
 // Getenv reads one variable; os.Getenv in production, a map in tests.
 type Getenv func(string) string
@@ -142,6 +152,7 @@ func Load(getenv Getenv) (Config, error) {
 		ResidentSessionTTL:  dur("EKOLEK_RESIDENT_SESSION_TTL", 24*time.Hour),
 		AdminIdleTimeout:    dur("EKOLEK_ADMIN_IDLE_TIMEOUT", 30*time.Minute),
 		AdminSessionTTL:     dur("EKOLEK_ADMIN_SESSION_TTL", 8*time.Hour),
+		RequestTimeout:      dur("EKOLEK_REQUEST_TIMEOUT", DefaultRequestTimeout),
 	}
 	d := throttle.DefaultLimits
 	c.Limits = throttle.Limits{

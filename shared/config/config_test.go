@@ -63,6 +63,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"ResidentSessionTTL", c.ResidentSessionTTL, 24 * time.Hour},
 		{"AdminIdleTimeout", c.AdminIdleTimeout, 30 * time.Minute},
 		{"AdminSessionTTL", c.AdminSessionTTL, 8 * time.Hour},
+		{"RequestTimeout", c.RequestTimeout, 4500 * time.Millisecond},
 		{"SMSDailyCap", c.SMSDailyCap, 500},
 		{"len(SigningKey)", len(c.SigningKey), 32},
 	}
@@ -119,6 +120,7 @@ func TestLoadExplicitValues(t *testing.T) {
 		"EKOLEK_ADMIN_IDLE_TIMEOUT":    "15m",
 		"EKOLEK_ADMIN_SESSION_TTL":     "4h",
 		"EKOLEK_SMS_DAILY_CAP":         "0",
+		"EKOLEK_REQUEST_TIMEOUT":       "2500ms",
 	})))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -134,6 +136,9 @@ func TestLoadExplicitValues(t *testing.T) {
 	}
 	if c.SMSDailyCap != 0 {
 		t.Errorf("SMSDailyCap = %d, want 0", c.SMSDailyCap)
+	}
+	if c.RequestTimeout != 2500*time.Millisecond {
+		t.Errorf("RequestTimeout = %v, want 2.5s", c.RequestTimeout)
 	}
 	if !bytes.Equal(c.SigningKey, bytes.Repeat([]byte{7}, 32)) {
 		t.Errorf("SigningKey = %x, want the decoded EKOLEK_SIGNING_KEY", c.SigningKey)
@@ -156,6 +161,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"zero admin ttl", map[string]string{"EKOLEK_ADMIN_SESSION_TTL": "0s"}, "EKOLEK_ADMIN_SESSION_TTL"},
 		{"resident idle over ttl", map[string]string{"EKOLEK_RESIDENT_IDLE_TIMEOUT": "25h"}, "EKOLEK_RESIDENT_IDLE_TIMEOUT"},
 		{"admin idle over ttl", map[string]string{"EKOLEK_ADMIN_IDLE_TIMEOUT": "1h", "EKOLEK_ADMIN_SESSION_TTL": "45m"}, "EKOLEK_ADMIN_IDLE_TIMEOUT"},
+		{"zero request timeout", map[string]string{"EKOLEK_REQUEST_TIMEOUT": "0s"}, "EKOLEK_REQUEST_TIMEOUT"},
+		{"request timeout without unit", map[string]string{"EKOLEK_REQUEST_TIMEOUT": "5"}, "EKOLEK_REQUEST_TIMEOUT"},
 		{"negative sms cap", map[string]string{"EKOLEK_SMS_DAILY_CAP": "-1"}, "EKOLEK_SMS_DAILY_CAP"},
 		{"sms cap not a number", map[string]string{"EKOLEK_SMS_DAILY_CAP": "lots"}, "EKOLEK_SMS_DAILY_CAP"},
 		{"signing key too short", map[string]string{"EKOLEK_SIGNING_KEY": base64.StdEncoding.EncodeToString(make([]byte, 31))}, "EKOLEK_SIGNING_KEY"},

