@@ -23,6 +23,7 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
+	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
@@ -80,7 +81,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	if a.Clock == nil {
 		a.Clock = clock.System{}
 	}
-	loadAWS := awsLoader(ctx, opt.Parts.AWSConfig)
+	loadAWS := awsLoader(ctx, opt.Parts.AWSConfig, log)
 	var err error
 	if a.Config, a.keys, err = signingKeys(ctx, cfg, loadAWS); err != nil {
 		return nil, err
@@ -180,8 +181,9 @@ func (a *App) Close() error {
 // the environment alone, as in Lambda) on the first call and gives the
 // same to every later one. The signing key's secret, DynamoDB and the
 // Messenger each ask for it; a program that needs none of them (embedded
-// store, local outbox, key in the environment) never loads it.
-func awsLoader(ctx context.Context, load func(context.Context) (aws.Config, error)) func() (aws.Config, error) {
+// store, local outbox, key in the environment) never loads it. The SDK's
+// own log lines go to log as JSON.
+func awsLoader(ctx context.Context, load func(context.Context) (aws.Config, error), log *slog.Logger) func() (aws.Config, error) {
 	if load == nil {
 		load = func(context.Context) (aws.Config, error) { return awsenv.Load() }
 	}
@@ -190,6 +192,7 @@ func awsLoader(ctx context.Context, load func(context.Context) (aws.Config, erro
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("aws configuration: %w", err)
 		}
+		c.Logger = logging.SDK(log)
 		// Every client, however its configuration was loaded, gives up on
 		// a stalled attempt in time for the request's deadline.
 		return awsenv.Bounded(c), nil
