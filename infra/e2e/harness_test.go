@@ -55,24 +55,6 @@ func (c *offsetClock) Advance(d time.Duration) {
 	c.off += d
 }
 
-// syncBuffer collects the server's log lines, shown when a test fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // system is the local API as `make run` serves it (every route, the pages,
 // the embedded store, the outbox), on a free 127.0.0.1 port, reached as
 // http://localhost:<port> (the origin WebAuthn will need).
@@ -96,7 +78,7 @@ func startSystem(t *testing.T) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &emulator.Output{}
 	clk := &offsetClock{}
 	// Password hashing is not what this suite is about: cheap parameters.
 	cheap := password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}

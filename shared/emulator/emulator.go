@@ -24,8 +24,8 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Output collects a child's output while it runs, safe for its writers and
-// a reader at once.
+// Output collects what concurrent writers write (a child's output, a
+// server's log lines), safe for its writers and a reader at once.
 type Output struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

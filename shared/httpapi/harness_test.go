@@ -24,6 +24,7 @@ import (
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/password"
@@ -38,24 +39,6 @@ const (
 	adminPassword    = "correct horse battery staple"
 )
 
-// syncBuffer collects log lines from concurrent requests.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is one running system: the handler the Lambda runs, served over HTTP
 // on loopback, on an embedded store in a temp dir, with a clock tests move.
 type env struct {
@@ -63,7 +46,7 @@ type env struct {
 	app   *app.App
 	srv   *httptest.Server
 	clock *clock.Manual
-	logs  *syncBuffer
+	logs  *emulator.Output
 	// codes holds every one-time code the outbox has shown, and secrets
 	// every token, CSRF token and raw session id handed out, for the log scan.
 	codes, secrets sync.Map
@@ -184,7 +167,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	for _, f := range opts {
 		f(&cfg, &o)
 	}
-	logs := &syncBuffer{}
+	logs := &emulator.Output{}
 	a, err := app.Open(context.Background(), cfg, logging.New(logs, slog.LevelDebug), o)
 	if err != nil {
 		t.Fatal(err)
