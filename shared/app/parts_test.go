@@ -35,9 +35,9 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		"admin-residents": nil,
 		"login":           {"Phone"},
 		"reset-verify":    {"Phone"},
-		"admin-admins":    {"Messenger"},
-		"reset-confirm":   {"Password", "Messenger"},
-		"register":        {"Phone", "Password", "Messenger"},
+		"admin-admins":    nil,
+		"reset-confirm":   {"Password"},
+		"register":        {"Phone", "Password"},
 		"web":             {"Pages"},
 	}
 	for fn, missing := range want {
@@ -58,6 +58,11 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 			}
 		}
 	}
+	// Function sender delivers with the Messenger and dead-letters to the
+	// queue: without them it does not start, and says so.
+	if _, err := a.Sender(); err == nil || !strings.Contains(err.Error(), "Messenger") || !strings.Contains(err.Error(), "DeadLetters") {
+		t.Errorf("Sender() without its parts = %v, want a refusal naming Messenger and DeadLetters", err)
+	}
 	// Every function in the table starts with every part. Messenger builds
 	// AWS clients from the environment, as in Lambda; nothing is sent.
 	t.Setenv("AWS_REGION", "ap-southeast-1")
@@ -71,6 +76,15 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		if _, err := full.Handler(fn); err != nil {
 			t.Errorf("Handler(%s) with every part = %v", fn, err)
 		}
+	}
+	// Function sender, with its parts and a dead-letter queue to use.
+	cfg.DeadLetterQueueURL = "https://sqs.ap-southeast-1.amazonaws.com/123456789012/dead-letters"
+	sender, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Store: a.Store, Parts: allPartsButAWS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sender.Sender(); err != nil {
+		t.Errorf("Sender() with every part = %v", err)
 	}
 }
 
