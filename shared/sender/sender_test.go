@@ -556,3 +556,36 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// What a delivery costs on DynamoDB (docs/performance.md): a message sent
+// is two writes (the claim, the mark), no read; one that fails for good at
+// its attempt also gives each of its charges back.
+func TestDeliveryCalls(t *testing.T) {
+	client := dynamotest.Client(t)
+	api := &dynamotest.CountingAPI{API: client}
+	st := dynamo.New(api, dynamotest.NewTable(t, client))
+	r := newRig(t, st, outbox.Keep{}, nil)
+	m := r.resetCode("r1", notify.SMS, "+639171234567")
+	api.Calls()
+	api.Reads.Store(0)
+	api.Writes.Store(0)
+	if err := r.sender.Deliver(t.Context(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.Calls(); !slices.Equal(got, []string{"UpdateItem", "UpdateItem"}) || api.Reads.Load() != 0 {
+		t.Errorf("a message sent: %v, %d reads; want UpdateItem ×2 (claim, mark), no read", got, api.Reads.Load())
+	}
+
+	n, _ := refusingProvider(t)
+	failing := newRig(t, st, n, nil)
+	f := failing.resetCode("r2", notify.Email, "juan@example.com")
+	for range outbox.MaxAttempts - 1 {
+		_ = failing.sender.Deliver(t.Context(), f.ID)
+	}
+	api.Calls()
+	_ = failing.sender.Deliver(t.Context(), f.ID)
+	want := slices.Repeat([]string{"UpdateItem"}, 2+len(f.Charges))
+	if got := api.Calls(); !slices.Equal(got, want) {
+		t.Errorf("the last attempt of a message with %d charges: %v, want %v (claim, mark failed, one refund each)", len(f.Charges), got, want)
+	}
+}

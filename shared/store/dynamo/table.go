@@ -20,7 +20,8 @@ type TableAPI interface {
 }
 
 // TableDefinition describes the store's table: string keys PK and SK, the
-// GSI GSI1 (GSI1PK, GSI1SK, all attributes), on-demand billing. TTL on
+// GSI GSI1 (GSI1PK, GSI1SK, all attributes), on-demand billing, and a
+// stream of new images (function sender's trigger: the outbox). TTL on
 // expires_at is set separately (CreateTable does it); point-in-time recovery
 // is left to the SAM template.
 func TableDefinition(name string) *dynamodb.CreateTableInput {
@@ -43,6 +44,9 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
 		BillingMode: types.BillingModePayPerRequest,
+		StreamSpecification: &types.StreamSpecification{
+			StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage,
+		},
 	}
 }
 
