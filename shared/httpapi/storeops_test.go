@@ -175,4 +175,3 @@ func tally(ops []string) string {
 	}
 	return strings.Join(order, ", ")
 }
-
