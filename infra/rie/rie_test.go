@@ -488,9 +488,9 @@ func TestEveryBootstrapAnswersItsEvents(t *testing.T) {
 			}
 			m.rss = peakRSS(t, em)
 			// Each seeded message went out once: delivered cold, found sent warm.
-			sent := sentTo(t, motoURL)
+			sent := mototest.SentTo(t, motoURL)
 			for _, to := range recipients {
-				if n := sent[to]; n != 1 {
+				if n := len(sent[to]); n != 1 {
 					t.Errorf("the sender delivered %d messages to %s, want 1", n, to)
 				}
 			}
@@ -776,7 +776,7 @@ var reCode = regexp.MustCompile(`>(\d{6})</p>`)
 // through the register-verify bootstrap: the outbox as deployed.
 func TestRegisterAndVerifyThroughTheSender(t *testing.T) {
 	client, dynamoURL, motoURL := backends(t)
-	table := dynamotest.NewTable(t, client)
+	table := dynamotest.NewStreamTable(t, client)
 	stream := dynamotest.NewStream(t, client, table)
 	env := functionEnv(t, table, dynamoURL, motoURL)
 	register, verify := start(t, "register", env), start(t, "register-verify", env)

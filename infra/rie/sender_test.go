@@ -116,19 +116,3 @@ func checkStreamResponse(t *testing.T, name string, res rie.Result) events.Dynam
 	}
 	return resp
 }
-
-// sentTo counts what the moto server at ep accepted, by recipient.
-func sentTo(t *testing.T, ep string) map[string]int {
-	t.Helper()
-	emails, sms := mototest.SentOn(t, ep)
-	out := map[string]int{}
-	for _, e := range emails {
-		for _, to := range e.To {
-			out[to]++
-		}
-	}
-	for _, s := range sms {
-		out[s.PhoneNumber]++
-	}
-	return out
-}

@@ -35,8 +35,8 @@ func TestSenderEventSource(t *testing.T) {
 		t.Fatalf("template.yaml has tables %v, want one", tables)
 	}
 	spec := get(get(tp.resources[tables[0]], "Properties"), "StreamSpecification")
-	if v := scalar(get(spec, "StreamViewType")); v != "NEW_IMAGE" {
-		t.Errorf("%s: %s: StreamSpecification.StreamViewType is %q, want NEW_IMAGE (the filter reads the new image; nothing older is needed)", where(spec), tables[0], v)
+	if v := scalar(get(spec, "StreamViewType")); v != string(dynamo.Stream.StreamViewType) {
+		t.Errorf("%s: %s: StreamSpecification.StreamViewType is %q, want %s (dynamo.Stream: the filter reads the new image; nothing older is needed)", where(spec), tables[0], v, dynamo.Stream.StreamViewType)
 	}
 
 	var mappings []string

@@ -115,7 +115,7 @@ func TestEventFilesRunThroughTheirFunction(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no events: %v", err)
 	}
-	// Reset and code requests wait out httpapi.CodeRouteFloor (400 ms)
+	// Reset and code requests wait out httpapi.CodeRouteFloor (150 ms)
 	// so that timing hides accounts; these events are about the answer.
 	a := open(t, map[string]string{"EKOLEK_ENV": "local"}, app.Options{CodeRouteFloor: time.Millisecond})
 	for _, f := range files {

@@ -90,11 +90,7 @@ var Background = map[string]httpapi.Needs{
 // Functions are every Lambda function: the route table's, then the
 // background ones.
 func Functions() []string {
-	fns := httpapi.Functions()
-	for _, f := range slices.Sorted(maps.Keys(Background)) {
-		fns = append(fns, f)
-	}
-	return fns
+	return append(httpapi.Functions(), slices.Sorted(maps.Keys(Background))...)
 }
 
 // NeedsOf is what function needs: its routes' parts (httpapi.NeedsOf), or

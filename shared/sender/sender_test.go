@@ -213,22 +213,6 @@ func uniqueEmail(name string) string {
 
 func uniquePhone() string { return fmt.Sprintf("+63917%07d", rand.IntN(10_000_000)) }
 
-// sentTo counts what moto at ep accepted for each recipient.
-func sentTo(t *testing.T, ep string) map[string][]string {
-	t.Helper()
-	emails, sms := mototest.SentOn(t, ep)
-	out := map[string][]string{}
-	for _, e := range emails {
-		for _, to := range e.To {
-			out[to] = append(out[to], e.Body)
-		}
-	}
-	for _, s := range sms {
-		out[s.PhoneNumber] = append(out[s.PhoneNumber], s.Message)
-	}
-	return out
-}
-
 // Messages go out through SES and SNS (moto), each once, with what was
 // composed for them; the outbox then says sent.
 func TestDeliversThroughSESAndSNS(t *testing.T) {
@@ -248,7 +232,7 @@ func TestDeliversThroughSESAndSNS(t *testing.T) {
 				t.Errorf("%s message after delivery: %s with %d attempts, want sent after 1", m.Channel, got.State, got.Attempts)
 			}
 		}
-		sent := sentTo(t, ep)
+		sent := mototest.SentTo(t, ep)
 		for to, m := range map[string]outbox.Message{email: byEmail, phone: bySMS} {
 			content, err := r.sealer.Open(m.ID, m.Channel, m.Sealed)
 			if err != nil {
@@ -289,7 +273,7 @@ func TestABatchDeliveredTwiceSendsOnce(t *testing.T) {
 				t.Fatalf("round %d: batch item failures %v", round+1, failed)
 			}
 		}
-		sent := sentTo(t, ep)
+		sent := mototest.SentTo(t, ep)
 		for _, to := range tos {
 			if len(sent[to]) != 1 {
 				t.Errorf("%d messages to %s after the batch came twice, want 1", len(sent[to]), to)
@@ -424,7 +408,7 @@ func TestAStalledProviderIsTriedAgain(t *testing.T) {
 	// The stalled request was in moto's socket when it stopped: resumed,
 	// moto may handle it too. A call that timed out may have been
 	// delivered; delivery is at least once (docs/decisions.md).
-	if sms := sentTo(t, ep)[phone]; len(sms) < 1 || len(sms) > 2 {
+	if sms := mototest.SentTo(t, ep)[phone]; len(sms) < 1 || len(sms) > 2 {
 		t.Errorf("moto accepted %d SMS, want the retry's (and perhaps the stalled one's)", len(sms))
 	}
 }
@@ -578,6 +562,7 @@ func TestDeliveryCalls(t *testing.T) {
 
 	n, _ := refusingProvider(t)
 	failing := newRig(t, st, n, nil)
+	failing.clock.Advance(time.Second) // its message is the newest
 	f := failing.resetCode("r2", notify.Email, "juan@example.com")
 	for range outbox.MaxAttempts - 1 {
 		_ = failing.sender.Deliver(t.Context(), f.ID)

@@ -260,6 +260,24 @@ func SentOn(t testing.TB, ep string) (emails []SentEmail, sms []SentSMS) {
 	return emails, sms
 }
 
+// SentTo is what the moto server at ep accepted, by recipient (an email
+// address, or an E.164 number): the bodies, oldest first (an email's is
+// its HTML part when it had one).
+func SentTo(t testing.TB, ep string) map[string][]string {
+	t.Helper()
+	emails, sms := SentOn(t, ep)
+	out := map[string][]string{}
+	for _, e := range emails {
+		for _, to := range e.To {
+			out[to] = append(out[to], e.Body)
+		}
+	}
+	for _, s := range sms {
+		out[s.PhoneNumber] = append(out[s.PhoneNumber], s.Message)
+	}
+	return out
+}
+
 // Recorder is an HTTP client for the SDK (Options.HTTPClient) that keeps the
 // form of every request before sending it on. SES and SNS use the AWS query
 // protocol, so the form is the whole request: this is how a test sees what

@@ -23,8 +23,7 @@ type Stream struct {
 	iters map[string]*string // shard id → where the next read starts
 }
 
-// NewStream returns a reader of table's stream (the store's tables have
-// one: dynamo.TableDefinition).
+// NewStream returns a reader of table's stream (NewStreamTable).
 func NewStream(t testing.TB, c *dynamodb.Client, table string) *Stream {
 	t.Helper()
 	out, err := c.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(table)})
