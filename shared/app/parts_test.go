@@ -58,10 +58,19 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 			}
 		}
 	}
-	// Function sender delivers with the Messenger and dead-letters to the
-	// queue: without them it does not start, and says so.
-	if _, err := a.Sender(); err == nil || !strings.Contains(err.Error(), "Messenger") || !strings.Contains(err.Error(), "DeadLetters") {
-		t.Errorf("Sender() without its parts = %v, want a refusal naming Messenger and DeadLetters", err)
+	// Function sender delivers with the Messenger: without it, it does not
+	// start, and says so; in production it needs its dead-letter queue too.
+	if _, err := a.Sender(); err == nil || !strings.Contains(err.Error(), "Messenger") || strings.Contains(err.Error(), "DeadLetters") {
+		t.Errorf("Sender() without its parts = %v, want a refusal naming Messenger (and, locally, not DeadLetters)", err)
+	}
+	prod := loadConfig(t, map[string]string{"EKOLEK_ENV": "production", "EKOLEK_TABLE": "t", "EKOLEK_EMAIL_FROM": "no-reply@example.com",
+		"EKOLEK_SIGNING_KEY": "ZWtvbGVrLXBhcnRzLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMhIQ=="})
+	p, err := app.Open(context.Background(), prod, logging.New(io.Discard, slog.LevelInfo), app.Options{Store: a.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Sender(); err == nil || !strings.Contains(err.Error(), "Messenger") || !strings.Contains(err.Error(), "DeadLetters") {
+		t.Errorf("Sender() in production without its parts = %v, want a refusal naming Messenger and DeadLetters", err)
 	}
 	// Every function in the table starts with every part. Messenger builds
 	// AWS clients from the environment, as in Lambda; nothing is sent.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/sender"
 	"github.com/ekolek/identity/shared/store/backend"
@@ -48,9 +50,14 @@ func (s writtenStore) PutMessage(ctx context.Context, m outbox.Message) error {
 
 // Sender returns the sender of function sender: it refuses when the
 // program lacks a part the function needs (app.Background), as Handler
-// does for a route's.
+// does for a route's. Outside production a dead-letter queue is not
+// needed (`make invoke FN=sender`: a failed message is only marked
+// failed, as the local API's sender does).
 func (a *App) Sender() (*sender.Sender, error) {
 	needs := NeedsOf("sender")
+	if a.Config.Env != config.Production {
+		needs &^= httpapi.NeedsDeadLetters
+	}
 	if missing := needs &^ a.parts.provides(); missing != 0 {
 		return nil, fmt.Errorf("app: [sender]: built without %v, or its configuration is missing (EKOLEK_NOTIFIER=%s, EKOLEK_DEAD_LETTER_QUEUE_URL=%q)",
 			fieldsOf(missing), a.Config.Notifier, a.Config.DeadLetterQueueURL)

@@ -25,7 +25,7 @@ import (
 // hides which one happened. Nothing in these requests waits for SES or SNS
 // (the outbox), so the floor covers DynamoDB calls only: on DynamoDB Local
 // 100 ms already made the two alike at the median and the 90th percentile;
-// 150 ms leaves room for AWS's own latencies (docs/performance.md).
+// 150 ms leaves room for DynamoDB's latencies on AWS (docs/performance.md).
 const CodeRouteFloor = 150 * time.Millisecond
 
 // accepted is the one answer to requests that must not reveal whether an

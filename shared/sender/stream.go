@@ -24,7 +24,7 @@ const streamWorkers = 10
 func (s *Sender) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var (
 		mu       sync.Mutex
-		failures []events.DynamoDBBatchItemFailure
+		failures = []events.DynamoDBBatchItemFailure{} // [], not null: none failed
 		wg       sync.WaitGroup
 		slots    = make(chan struct{}, streamWorkers)
 	)
