@@ -83,7 +83,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	}
 	loadAWS := awsLoader(ctx, opt.Parts.AWSConfig, log)
 	var err error
-	if a.Config, a.keys, err = signingKeys(ctx, cfg, loadAWS); err != nil {
+	if a.Config, a.keys, err = openKeys(ctx, cfg, loadAWS, a.Clock); err != nil {
 		return nil, err
 	}
 	a.Store = opt.Store

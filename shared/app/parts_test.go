@@ -115,6 +115,7 @@ func TestPagesHandlerNeedsNoStoreOrKey(t *testing.T) {
 	cfg := loadConfig(t, map[string]string{
 		"EKOLEK_ENV": "production", "EKOLEK_TABLE": "no-such-table",
 		"EKOLEK_SIGNING_KEY_SECRET_ARN": "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:unreachable",
+		"EKOLEK_DATA_KEY_SECRET_ARN":    "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:unreachable-too",
 		"EKOLEK_EMAIL_FROM":             "no-reply@example.com",
 	})
 	if _, err := app.PagesHandler("web", cfg, logging.New(io.Discard, slog.LevelInfo), app.Parts{}); err == nil || !strings.Contains(err.Error(), "Pages") {

@@ -30,7 +30,7 @@ type Services struct {
 func (a *App) services(p built) Services {
 	cfg := a.Config
 	guard := throttle.NewGuard(a.Store, cfg.Limits, a.Clock)
-	codes := code.NewEngine(a.Store, a.Store, cfg.SigningKey, a.Clock)
+	codes := code.NewEngine(a.Store, a.Store, cfg.DataKey, a.Clock)
 	sender := code.NewSender(p.notifier, a.Store, guard, cfg.SMSDailyCap, a.Clock)
 	s := Services{
 		Accounts: account.NewService(a.Store, a.hasher, p.checks, cfg.Barangays, a.Clock),

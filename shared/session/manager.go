@@ -83,7 +83,7 @@ func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent
 	if err != nil {
 		return "", Session{}, fmt.Errorf("session: sign: %w", err)
 	}
-	if old, perr := parse(m.keys, realm, presented, now); perr == nil || errors.Is(perr, errTokenExpired) {
+	if old, perr := parse(ctx, m.keys, realm, presented, now); perr == nil || errors.Is(perr, errTokenExpired) {
 		err = m.store.ReplaceSession(ctx, s, old.sub, keyOf(old.sid))
 	} else {
 		err = m.store.CreateSession(ctx, s)
@@ -114,7 +114,7 @@ func (m *Manager) Peek(ctx context.Context, realm account.Realm, token string) (
 
 func (m *Manager) check(ctx context.Context, realm account.Realm, token string, refresh bool) (Session, account.Account, error) {
 	now := m.clock.Now()
-	p, err := parse(m.keys, realm, token, now)
+	p, err := parse(ctx, m.keys, realm, token, now)
 	switch {
 	case errors.Is(err, errTokenExpired):
 		_ = m.store.DeleteSession(ctx, realm, p.sub, keyOf(p.sid))
@@ -166,7 +166,7 @@ func (m *Manager) check(ctx context.Context, realm account.Realm, token string, 
 // not). Anything else is ignored: logout is idempotent. It returns the
 // account id of the session it ended, or "" when the token named none.
 func (m *Manager) End(ctx context.Context, realm account.Realm, token string) (accountID string, err error) {
-	p, perr := parse(m.keys, realm, token, m.clock.Now())
+	p, perr := parse(ctx, m.keys, realm, token, m.clock.Now())
 	if perr != nil && !errors.Is(perr, errTokenExpired) {
 		return "", nil
 	}
@@ -195,8 +195,8 @@ func truncate(s string, n int) string {
 // checking only the signature, not the store: the reset flow uses it to
 // spare the resetting browser's own session. ok is false for anything that
 // is not a well-signed token of this realm.
-func (m *Manager) Identify(realm account.Realm, token string) (accountID, key string, ok bool) {
-	p, err := parse(m.keys, realm, token, m.clock.Now())
+func (m *Manager) Identify(ctx context.Context, realm account.Realm, token string) (accountID, key string, ok bool) {
+	p, err := parse(ctx, m.keys, realm, token, m.clock.Now())
 	if err != nil && !errors.Is(err, errTokenExpired) {
 		return "", "", false
 	}
