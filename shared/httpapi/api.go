@@ -26,6 +26,7 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
@@ -48,6 +49,8 @@ type Deps struct {
 	Reset    *reset.Service
 	Guard    *throttle.Guard
 	Audit    *audit.Recorder
+	// MFA is the second factor's service.
+	MFA *mfa.Service
 	// Events is where GET /v1/admin/security-events reads.
 	Events audit.Store
 	// Pages serves the pages (package web) for GET / and GET /{proxy+};

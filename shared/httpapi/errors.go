@@ -10,6 +10,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
@@ -81,6 +82,16 @@ func errorFor(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong, expired or already used. Ask for a new one if needed."}
 	case errors.Is(err, reset.ErrInvalidToken):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_token", Message: "The reset token is not valid (expired or already used). Start the reset again."}
+	case errors.Is(err, mfa.ErrInvalidCode):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong or was already used."}
+	case errors.Is(err, mfa.ErrInvalidToken):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_token", Message: "This sign-in step has expired or was already used. Sign in again."}
+	case errors.Is(err, mfa.ErrReauthRequired):
+		return &apiError{Status: http.StatusForbidden, Code: "reauth_required", Message: "Confirm your password first (POST reauth), then try again within 5 minutes."}
+	case errors.Is(err, mfa.ErrLastFactor):
+		return &apiError{Status: http.StatusConflict, Code: "last_factor", Message: "This is your only second factor, and your account must have one. Add another first."}
+	case errors.Is(err, mfa.ErrNoFactor):
+		return &apiError{Status: http.StatusConflict, Code: "no_factor", Message: "Add a second factor first."}
 	case errors.Is(err, session.ErrExpired):
 		return errExpired
 	case errors.Is(err, session.ErrUnauthenticated):

@@ -257,7 +257,11 @@ func snapshot(t *testing.T, s backend.Store) string {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out = append(out, a, ss)
+				enrollment, factors, err := s.Factors(ctx, realm, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, a, ss, enrollment, factors)
 				for _, p := range []code.Purpose{code.VerifyEmail, code.VerifyPhone, code.PasswordReset} {
 					if r, err := s.GetCode(ctx, realm, a.ID, p); err == nil {
 						// A code's try count is a counter like the throttle
@@ -345,6 +349,12 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			return b.do("POST", "/v1/admin/residents/"+id+"/suspend", nil)
 		}, 200, nil, false},
 	}
+	runScenarios(t, scenarios)
+}
+
+// runScenarios runs each scenario with the store failing once (blip) and
+// from then on (down), in parallel.
+func runScenarios(t *testing.T, scenarios []scenario) {
 	for _, sc := range scenarios {
 		for _, down := range []bool{false, true} {
 			mode := "blip"

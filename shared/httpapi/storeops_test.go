@@ -49,9 +49,24 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			return &response{status: r.StatusCode, header: r.Header}
 		}
 	}
+	var factor enrolledTOTP
 	rows := []row{
 		// The pages read nothing: / looks at the cookie only.
 		{"GET /", page("/"), 0, 0, 302},
+		// The second factor, a resident's.
+		{"GET /v1/{realm}/mfa", func() *response { return res.do("GET", "/v1/resident/mfa", nil) }, 2, 0, 0},
+		{"POST /v1/{realm}/mfa/totp", func() *response {
+			r := res.do("POST", "/v1/resident/mfa/totp", map[string]string{"name": "Phone"})
+			factor = enrolledTOTP{id: r.str("id"), secret: r.str("secret")}
+			e.secrets.Store(factor.secret, true)
+			return r
+		}, 1, 1, 0},
+		{"POST /v1/{realm}/mfa/totp/confirm", func() *response { return res.confirmTOTP("resident", factor) }, 3, 2, 0},
+		{"POST /v1/{realm}/reauth", func() *response {
+			return res.do("POST", "/v1/resident/reauth", map[string]string{"password": residentPassword})
+		}, 3, 10, 0},
+		{"POST /v1/{realm}/mfa/recovery-codes", func() *response { return res.do("POST", "/v1/resident/mfa/recovery-codes", nil) }, 2, 2, 0},
+		{"DELETE /v1/{realm}/mfa/{id}", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+factor.id, nil) }, 2, 2, 0},
 		{"GET /{proxy+}", page("/login"), 0, 0, 200},
 		{"GET /v1/admin/residents", func() *response { return boss.do("GET", "/v1/admin/residents?status=approved", nil) }, 2, 0, 0},
 		{"GET /v1/admin/residents/{id}", func() *response { return boss.do("GET", "/v1/admin/residents/"+rid, nil) }, 3, 0, 0},
