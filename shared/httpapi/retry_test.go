@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // mariasRegistration is one registration, as a form sends it again.
@@ -133,4 +136,48 @@ func TestRegistrationRetrySendsTheCodes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A login that the store cut short before its password was checked, or a
+// password change that failed after it, is no failed attempt: retried, it
+// succeeds, however many came before, where as many wrong passwords would
+// have locked the identifier and refused the address.
+func TestAttemptsCutShortByTheStoreAreNotCounted(t *testing.T) {
+	t.Parallel()
+	real, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = real.Close() })
+	flaky := &flakyStore{Store: real}
+	e := newEnv(t, withStore(flaky))
+	e.approvedResident()
+	limits := throttle.DefaultLimits
+	cutShort := func(what, method string, do func() *response) {
+		t.Helper()
+		flaky.armMethod(method)
+		r := do()
+		if failed := flaky.disarm(); failed != method {
+			t.Fatalf("%s: %d %s, and the store's %s did not fail", what, r.status, r.body, method)
+		}
+		wantStatus(t, what+" with the store failing", r, http.StatusServiceUnavailable, "unavailable")
+	}
+	b := e.browser()
+	for i := range limits.LoginIP.Max + 1 {
+		identifier := "juan@example.com"
+		if i%2 == 1 {
+			identifier = fmt.Sprintf("nobody%d@example.com", i)
+		}
+		cutShort("login", "LookupIdentifier", func() *response { return b.login("resident", identifier, residentPassword) })
+	}
+	b.mustLogin("resident", "juan@example.com", residentPassword)
+
+	change := map[string]string{"current_password": residentPassword, "new_password": "kalabasa sitaw talong 2026"}
+	for range limits.LoginFailures.Max + 1 {
+		cutShort("password change", "UpdateAccountEndSessionsExcept", func() *response { return b.do("POST", "/v1/resident/password", change) })
+	}
+	if r := b.do("POST", "/v1/resident/password", change); r.status != http.StatusNoContent {
+		t.Fatalf("password change after the failures: %d %s", r.status, r.body)
+	}
+	e.browser().mustLogin("resident", "09171234567", "kalabasa sitaw talong 2026")
 }
