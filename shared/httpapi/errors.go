@@ -121,13 +121,20 @@ var statusMessage = map[account.Status]string{
 	account.StatusSuspended: "This account is suspended. Contact the environment office.",
 }
 
-// writeJSON writes v with status. It is the one JSON writer.
+// writeJSON writes v with status. It is the one JSON writer. The body
+// goes out with its length, so that sending it at once (statusWriter's
+// deliver) does not turn it into a chunked one.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	if v != nil {
-		_ = json.NewEncoder(w).Encode(v)
+	if v == nil {
+		w.WriteHeader(status)
+		return
 	}
+	body, _ := json.Marshal(v) // the API's own views and maps: they marshal
+	body = append(body, '\n')
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // writeError writes e as {"error":{...}}.
