@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/ekolek/identity/shared/httpapi"
-	"github.com/ekolek/identity/shared/store/embedded"
 )
 
 // logLines are the JSON log lines of e with message msg.
@@ -29,11 +28,7 @@ func (e *env) logLines(msg string) []map[string]any {
 // back. Every request keeps its access line with its status.
 func TestFailuresAreLoggedOncePerInterval(t *testing.T) {
 	t.Parallel()
-	real, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = real.Close() })
+	real := openEmbedded(t)
 	flaky := &flakyStore{Store: real, down: true}
 	e := newEnv(t, withStore(flaky))
 	flaky.arm(1)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
-	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 )
 
@@ -144,11 +143,7 @@ func TestRegistrationRetrySendsTheCodes(t *testing.T) {
 // have locked the identifier and refused the address.
 func TestAttemptsCutShortByTheStoreAreNotCounted(t *testing.T) {
 	t.Parallel()
-	real, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = real.Close() })
+	real := openEmbedded(t)
 	flaky := &flakyStore{Store: real}
 	e := newEnv(t, withStore(flaky))
 	e.approvedResident()

@@ -22,6 +22,18 @@ import (
 	"github.com/ekolek/identity/shared/throttle"
 )
 
+// openEmbedded opens an embedded store of the test's own, for a test that
+// wraps it; it is closed when the test ends, after the env's own clean-up.
+func openEmbedded(t *testing.T) *embedded.Store {
+	t.Helper()
+	real, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = real.Close() })
+	return real
+}
+
 // flakyStore is the real embedded store with a switch: when armed, its nth
 // call from then on fails with store.ErrUnavailable before touching anything,
 // like a DynamoDB call that never arrived.
