@@ -328,7 +328,7 @@ func lambdaSession(t *testing.T, a *app.App, d time.Duration, cookie string) fun
 
 // A write in flight when DynamoDB stalls: DynamoDB Local is paused (SIGSTOP)
 // once the request has passed its throttle, while it hashes the password
-// (a slow hash, about 0.3 s here, leaves the time to do it).
+// (a slow hash, about 0.15 s here, leaves the time to do it).
 //
 // The registration's transaction is sent and gets no answer: 503
 // outcome_unknown within the deadline, not "nothing was changed", and it
@@ -340,7 +340,7 @@ func lambdaSession(t *testing.T, a *app.App, d time.Duration, cookie string) fun
 // back at zero once DynamoDB has run the counter's write it was sent; the
 // retry logs in.
 func TestWriteInFlightWhenDynamoDBStalls(t *testing.T) {
-	s := newStallable(t, password.Params{Memory: 64 << 10, Time: 8, Threads: 1, SaltLen: 16, KeyLen: 32})
+	s := newStallable(t, password.Params{Memory: 19 << 10, Time: 16, Threads: 1, SaltLen: 16, KeyLen: 32})
 	ctx := t.Context()
 	const adminPW = "correct horse battery staple"
 	boss, err := s.app.Accounts.CreateAdmin(ctx, account.NewAdmin{Username: "boss", Email: "boss@example.com", FullName: "Boss", Role: "super_admin", Password: adminPW})
