@@ -508,15 +508,18 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Lambda the proxy adapter's Flush does nothing: the answer goes out
 // after the handler returns.
 func (w *statusWriter) deliver(client context.Context) string {
+	// Looked at before sending: a client that hangs up once it has the
+	// answer was answered.
+	gone := client.Err()
 	if err := http.NewResponseController(w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) && w.err == nil {
 		w.err = err
 	}
 	switch {
 	case w.err != nil:
 		return w.err.Error()
-	case errors.Is(client.Err(), context.Canceled):
+	case errors.Is(gone, context.Canceled):
 		return "client went away"
-	case client.Err() != nil:
+	case gone != nil:
 		return context.Cause(client).Error()
 	}
 	return ""
