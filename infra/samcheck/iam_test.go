@@ -559,8 +559,11 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			w = call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 201)
 		})
 		rid = field(t, w, "id")
+		// The same registration again is a retry: that account, and within
+		// the cooldown no new codes; someone else with the email is 409.
 		sends(t, nil, func() {
-			call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 409)
+			call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 200)
+			call(t, "register", "POST", "/v1/resident/register", registration("Juana", juanEmail, "09171234567"), 409)
 		})
 	})
 

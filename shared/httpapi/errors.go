@@ -44,6 +44,7 @@ var (
 	errUnsupportedMedia = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Send Content-Type: application/json."}
 	errTooLarge         = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large", Message: "The request body is larger than 16 KiB."}
 	errUnavailable      = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is temporarily unavailable; nothing was changed. Try again shortly.", RetryAfter: 5 * time.Second}
+	errOutcomeUnknown   = &apiError{Status: http.StatusServiceUnavailable, Code: "outcome_unknown", Message: "The service did not confirm the change; it may have been saved. Check before trying again.", RetryAfter: 5 * time.Second}
 	errInternal         = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side."}
 )
 
@@ -102,6 +103,10 @@ func errorFor(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, store.ErrConflict):
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "The resource changed while you were changing it; reload and try again."}
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		// Before the deadline case: a write cut off by the deadline after
+		// it was sent is unknown, not unchanged.
+		return errOutcomeUnknown
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// A deadline error that no store wrapped is still the request's
 		// deadline (ServeHTTP) passing during a call: 503, never 500.
@@ -116,13 +121,20 @@ var statusMessage = map[account.Status]string{
 	account.StatusSuspended: "This account is suspended. Contact the environment office.",
 }
 
-// writeJSON writes v with status. It is the one JSON writer.
+// writeJSON writes v with status. It is the one JSON writer. The body
+// goes out with its length, so that sending it at once (statusWriter's
+// deliver) does not turn it into a chunked one.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	if v != nil {
-		_ = json.NewEncoder(w).Encode(v)
+	if v == nil {
+		w.WriteHeader(status)
+		return
 	}
+	body, _ := json.Marshal(v) // the API's own views and maps: they marshal
+	body = append(body, '\n')
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // writeError writes e as {"error":{...}}.

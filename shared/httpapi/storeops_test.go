@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -109,6 +110,12 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			mariaID = r.str("account", "id")
 			return r
 		}, 0, 15, 0},
+		{"POST /v1/resident/register (the same again, within the cooldown)", func() *response {
+			return newcomer.do("POST", "/v1/resident/register", map[string]string{
+				"first_name": "Maria", "last_name": "Santos", "email": "maria@example.com", "phone": "09181112222",
+				"barangay": "Landayan", "password": residentPassword,
+			})
+		}, 2, 5, http.StatusOK},
 		{"POST /v1/resident/register/verify", func() *response {
 			return newcomer.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "maria@example.com", "code": lastCode["maria@example.com"]})
 		}, 3, 4, 0},

@@ -173,7 +173,7 @@ const text = {
   'error.payload_too_large': ['What you entered is too long.', 'Masyadong mahaba ang inilagay mo.'],
   'error.unsupported_media_type': ['This page is out of date. Reload it and try again.', 'Luma na ang pahinang ito. I-reload ito at subukang muli.'],
   'error.unavailable': ['E-KOLEK is busy. Nothing was changed. Try again in a moment.', 'Abala ang E-KOLEK. Walang nabago. Subukang muli maya-maya.'],
-  'error.outcome_unknown': ['We could not tell whether that worked. Reload the page to check before trying again.', 'Hindi namin matiyak kung nagtagumpay iyon. I-reload ang pahina para tingnan bago subukang muli.'],
+  'error.outcome_unknown': ['We could not tell whether that was saved. Check before you try again (signing in or registering again is safe).', 'Hindi namin matiyak kung na-save iyon. Tingnan muna bago subukang muli (ligtas ang muling pag-sign in o pagpaparehistro).'],
   'error.internal': ['Something went wrong on our side. Try again later.', 'May nangyaring mali sa aming panig. Subukang muli mamaya.'],
   'error.headers_too_large': ['Something went wrong. Try again.', 'May nangyaring mali. Subukang muli.'],
   'error.not_implemented': ['Something went wrong. Try again.', 'May nangyaring mali. Subukang muli.'],
