@@ -3,6 +3,7 @@
 //
 //	ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
 //	ekolekctl create-table
+//	ekolekctl rotate-signing-key [--secret-id ARN] [--force]
 package main
 
 import (
@@ -15,22 +16,28 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/app/allparts"
+	"github.com/ekolek/identity/shared/awsenv"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/secret"
 	"github.com/ekolek/identity/shared/store/dynamo"
+	"github.com/ekolek/identity/shared/token"
 )
 
 const usage = `usage:
   ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
   ekolekctl create-table
+  ekolekctl rotate-signing-key [--secret-id ARN] [--force]
 
 Configuration comes from the same EKOLEK_* environment variables as the functions`
 
@@ -61,6 +68,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return createAdmin(ctx, cfg, args[1:], stdin, stdout)
 	case "create-table":
 		return createTable(ctx, cfg, stdout)
+	case "rotate-signing-key":
+		return rotateSigningKey(ctx, cfg, args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -137,5 +146,38 @@ func createTable(ctx context.Context, cfg config.Config, stdout io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "table %s is ready\n", cfg.Table)
+	return nil
+}
+
+// rotateSigningKey gives the signing-key secret a new version through
+// Secrets Manager's staging labels (secret.Rotate). It refuses while the
+// current key is younger than secret.MinRotationAge unless --force: two
+// rotations within a session's lifetime would log out the sessions signed
+// before the first.
+func rotateSigningKey(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("rotate-signing-key", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	id := fs.String("secret-id", cfg.SigningKeySecretARN, "the signing-key secret (default EKOLEK_SIGNING_KEY_SECRET_ARN)")
+	force := fs.Bool("force", false, "rotate even if the current key is younger than a day")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *id == "" {
+		return errors.New("rotate-signing-key needs --secret-id or EKOLEK_SIGNING_KEY_SECRET_ARN")
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	minAge := secret.MinRotationAge
+	if *force {
+		minAge = 0
+	}
+	r, err := secret.Rotate(ctx, secretsmanager.NewFromConfig(awsenv.For(awsCfg, "SECRETS_MANAGER")), *id, time.Now(), minAge)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signing key rotated: key %s is current (version %s), key %s is previous and still verifies until the next rotation;\n"+
+		"running functions sign with the new key within %v\n", r.NewKeyID, r.NewVersionID, r.OldKeyID, token.MaxAge)
 	return nil
 }

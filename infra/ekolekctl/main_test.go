@@ -31,6 +31,8 @@ func localEnv(t *testing.T) string {
 		"EKOLEK_SIGNING_KEY":            "",
 		"EKOLEK_SIGNING_KEY_PREVIOUS":   "",
 		"EKOLEK_SIGNING_KEY_SECRET_ARN": "",
+		"EKOLEK_DATA_KEY":               "",
+		"EKOLEK_DATA_KEY_SECRET_ARN":    "",
 		"EKOLEK_RESIDENT_IDLE_TIMEOUT":  "",
 		"EKOLEK_RESIDENT_SESSION_TTL":   "",
 		"EKOLEK_ADMIN_IDLE_TIMEOUT":     "",

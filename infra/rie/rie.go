@@ -65,15 +65,7 @@ func Find(root string) (string, error) {
 	}
 	candidates := []string{filepath.Join(root, ToolsDir, Binary)}
 	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		if len(lines) > 0 && strings.TrimSpace(lines[0]) != "" {
-			candidates = append(candidates, filepath.Join(strings.TrimSpace(lines[0]), Binary))
-		}
-		if len(lines) > 1 {
-			for _, p := range filepath.SplitList(strings.TrimSpace(lines[1])) {
-				candidates = append(candidates, filepath.Join(p, "bin", Binary))
-			}
-		}
+		candidates = append(candidates, goBinDirs(string(out))...)
 	}
 	for _, p := range candidates {
 		if isExecutable(p) {
@@ -81,6 +73,21 @@ func Find(root string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found on PATH or in %s", Binary, strings.Join(candidates, ", "))
+}
+
+// goBinDirs returns where `go install` puts binaries, from the output of
+// `go env GOBIN GOPATH`: one line each, GOBIN's empty when unset (so the
+// output is not trimmed before it is split), GOPATH a list.
+func goBinDirs(goEnv string) []string {
+	gobin, gopath, _ := strings.Cut(goEnv, "\n")
+	var dirs []string
+	if gobin = strings.TrimSpace(gobin); gobin != "" {
+		dirs = append(dirs, filepath.Join(gobin, Binary))
+	}
+	for _, p := range filepath.SplitList(strings.TrimSpace(gopath)) {
+		dirs = append(dirs, filepath.Join(p, "bin", Binary))
+	}
+	return dirs
 }
 
 func isExecutable(p string) bool {

@@ -127,10 +127,66 @@ func TestAlarmChecksNoticeADeletion(t *testing.T) {
 			t.Errorf("without alarm %s the alarm checks find nothing missing", id)
 		}
 	}
-	// 16 functions x (errors, throttles), the API, the table and GSI1 x
+	// 17 functions x (errors, throttles), the API, the table and GSI1 x
 	// (read, write), SMS, the sender's iterator age, the dead letters.
 	if want := 2*len(app.Functions()) + 1 + 4 + 1 + 1 + 1; n != want {
 		t.Errorf("%d alarms on required metrics, want %d", n, want)
+	}
+}
+
+// notifiesAlarmTopic reports whether actions is exactly
+// [!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]]: the stack's
+// own topic, or the one the operator named.
+func notifiesAlarmTopic(actions *yaml.Node) bool {
+	if actions == nil || actions.Kind != yaml.SequenceNode || len(actions.Content) != 1 {
+		return false
+	}
+	c := actions.Content[0]
+	return c.Tag == "!If" && len(c.Content) == 3 && scalar(c.Content[0]) == "CreateAlarmTopic" &&
+		ref(c.Content[1]) == "AlarmTopic" && ref(c.Content[2]) == "AlarmTopicArn"
+}
+
+// TestAlarmTopicReachesSomeone: without AlarmTopicArn the stack makes its
+// own topic (and subscribes AlarmEmail when given); with it, none.
+func TestAlarmTopicReachesSomeone(t *testing.T) {
+	tp := loadTemplate(t)
+	topic := tp.resources["AlarmTopic"]
+	if scalar(get(topic, "Type")) != "AWS::SNS::Topic" || scalar(get(topic, "Condition")) != "CreateAlarmTopic" {
+		t.Fatalf("%s: AlarmTopic must be an AWS::SNS::Topic with Condition CreateAlarmTopic", where(topic))
+	}
+	sub := tp.resources["AlarmEmailSubscription"]
+	sp := get(sub, "Properties")
+	if scalar(get(sub, "Type")) != "AWS::SNS::Subscription" || scalar(get(sub, "Condition")) != "HasAlarmEmail" ||
+		ref(get(sp, "TopicArn")) != "AlarmTopic" || scalar(get(sp, "Protocol")) != "email" || ref(get(sp, "Endpoint")) != "AlarmEmail" {
+		t.Fatalf("%s: AlarmEmailSubscription must subscribe !Ref AlarmEmail by email to AlarmTopic, with Condition HasAlarmEmail", where(sub))
+	}
+	for _, p := range []string{"AlarmTopicArn", "AlarmEmail"} {
+		if d := get(get(tp.params, p), "Default"); d == nil || d.Value != "" {
+			t.Errorf("parameter %s must default to empty", p)
+		}
+	}
+}
+
+// The loops the template writes are expanded the way CloudFormation
+// expands them: the per-function alarms come out one per function, each
+// on its own function.
+func TestForEachExpandsPerFunction(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, f := range app.Functions() {
+		fn := logicalID(f)
+		name := strings.TrimSuffix(fn, "Function")
+		for _, metric := range []string{"Errors", "Throttles"} {
+			id := name + metric + "Alarm"
+			w := tp.watches(id)
+			if len(w) != 1 || w[0].metric != metric || w[0].dims["FunctionName"] != "Ref "+fn {
+				t.Errorf("%s: %v, want %s on FunctionName = !Ref %s", id, w, metric, fn)
+			}
+		}
+	}
+	for _, id := range tp.ids {
+		if strings.HasPrefix(id, forEachPrefix) || strings.Contains(id, "${") {
+			t.Errorf("resource %q left unexpanded", id)
+		}
 	}
 }
 
@@ -225,9 +281,10 @@ func alarmProblems(tp *tmpl) []string {
 		if tmd := scalar(get(p, "TreatMissingData")); tmd != "notBreaching" {
 			fail("%s: alarm %s: TreatMissingData is %q, want notBreaching (no data is no traffic or no throttling)", where(res), id, tmd)
 		}
-		acts := get(p, "AlarmActions")
-		if acts == nil || acts.Tag != "!If" || len(acts.Content) != 3 || scalar(acts.Content[0]) != "HasAlarmTopic" {
-			fail("%s: alarm %s: AlarmActions must be !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]", where(res), id)
+		for _, prop := range []string{"AlarmActions", "OKActions"} {
+			if !notifiesAlarmTopic(get(p, prop)) {
+				fail("%s: alarm %s: %s must be [!If [CreateAlarmTopic, !Ref AlarmTopic, !Ref AlarmTopicArn]]: someone must hear of it", where(res), id, prop)
+			}
 		}
 	}
 	return problems

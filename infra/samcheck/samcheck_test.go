@@ -114,6 +114,9 @@ func loadTemplate(t *testing.T) *tmpl {
 	if res == nil || res.Kind != yaml.MappingNode {
 		t.Fatal("template.yaml: no Resources mapping")
 	}
+	if err := expandForEach(res); err != nil {
+		t.Fatal(err)
+	}
 	tp := &tmpl{resources: map[string]*yaml.Node{}, globals: get(get(top, "Globals"), "Function"), params: get(top, "Parameters")}
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		id := res.Content[i].Value

@@ -24,6 +24,7 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
@@ -43,8 +44,10 @@ type App struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 
-	keys   *token.Keys
-	hasher *password.Hasher
+	keys *token.Keys
+	// mfaKeys keep second factors' secrets (from the data key).
+	mfaKeys *mfa.Keys
+	hasher  *password.Hasher
 	// parts are what this program's parts built.
 	parts built
 	// sealer seals and opens messages; composer makes them (one per
@@ -91,7 +94,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	}
 	loadAWS := awsLoader(ctx, opt.Parts.AWSConfig, log)
 	var err error
-	if a.Config, a.keys, err = signingKeys(ctx, cfg, loadAWS); err != nil {
+	if a.Config, a.keys, err = openKeys(ctx, cfg, loadAWS, a.Clock); err != nil {
+		return nil, err
+	}
+	if a.mfaKeys, err = mfa.NewKeys(a.Config.DataKey); err != nil {
 		return nil, err
 	}
 	a.Store = opt.Store
@@ -100,11 +106,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 			return nil, err
 		}
 	}
-	if a.sealer, err = outbox.NewSealer(a.Config.SigningKey, a.Config.PreviousSigningKey); err != nil {
+	if a.sealer, err = outbox.NewSealer(a.Config.DataKey); err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
 	a.composer = outbox.NewComposer(a.sealer, a.Clock)
-	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: opt.Notifier, dead: opt.DeadLetters}
+	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: opt.Notifier, totp: opt.Parts.TOTP, dead: opt.DeadLetters}
 	if a.parts.notifier == nil {
 		if a.parts.notifier, err = openNotifier(a.Config, opt.Parts.Messenger, loadAWS); err != nil {
 			return nil, errors.Join(err, a.Close())
@@ -174,6 +180,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Reset:          s.Reset,
 		Guard:          s.Guard,
 		Audit:          s.Audit,
+		MFA:            s.MFA,
 		Events:         a.Store,
 		Outbox:         outbox.NewReader(a.Store, a.sealer),
 		Pages:          parts.pages,

@@ -2,66 +2,77 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/ekolek/identity/shared/awsenv"
+	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/secret"
 	"github.com/ekolek/identity/shared/token"
 )
 
-// signingKeys returns cfg with its signing keys filled in and the token keys
-// made of them. A key given in the environment is used as it is; otherwise
-// the key comes from the Secrets Manager secret cfg names.
-func signingKeys(ctx context.Context, cfg config.Config, loadAWS func() (aws.Config, error)) (config.Config, *token.Keys, error) {
-	if cfg.SigningKey == nil && cfg.SigningKeySecretARN != "" {
-		c, err := loadAWS()
+// openKeys returns cfg with its keys filled in, and the token keys made of
+// them. Keys given in the environment are used as they are and never
+// change. Otherwise they come from the Secrets Manager secrets cfg names,
+// all read at once (a cold start waits one round trip): the data key once,
+// the signing key's current and previous versions then kept fresh while
+// the function runs (token.Keys), so a rotation logs nobody out. Locally,
+// without a data key, the signing key serves as one.
+func openKeys(ctx context.Context, cfg config.Config, loadAWS func() (aws.Config, error), c clock.Clock) (config.Config, *token.Keys, error) {
+	fromSecret := cfg.SigningKey == nil && cfg.SigningKeySecretARN != ""
+	dataFromSecret := cfg.DataKey == nil && cfg.DataKeySecretARN != ""
+	var sm secret.API
+	if fromSecret || dataFromSecret {
+		awsCfg, err := loadAWS()
 		if err != nil {
 			return cfg, nil, err
 		}
-		if cfg, err = keysFromSecret(ctx, cfg, secretsmanager.NewFromConfig(awsenv.For(c, "SECRETS_MANAGER"))); err != nil {
-			return cfg, nil, err
-		}
+		sm = secretsmanager.NewFromConfig(awsenv.For(awsCfg, "SECRETS_MANAGER"))
 	}
-	var previous [][]byte
-	if cfg.PreviousSigningKey != nil {
-		previous = append(previous, cfg.PreviousSigningKey)
-	}
-	keys, err := token.NewKeys(cfg.SigningKey, previous...)
-	return cfg, keys, err
-}
 
-// keysFromSecret reads the current version of cfg's secret as the signing
-// key and, unless cfg has one, the previous version as the previous key.
-// During a rotation the previous version still verifies the tokens other
-// (warm) instances signed with it. Both versions are read at once, so a
-// cold start waits for one round trip, not two; there is no previous
-// version until the first rotation.
-func keysFromSecret(ctx context.Context, cfg config.Config, sm *secretsmanager.Client) (config.Config, error) {
-	get := func(ctx context.Context, stage string) (string, error) {
-		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-			SecretId: aws.String(cfg.SigningKeySecretARN), VersionStage: aws.String(stage),
-		})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(out.SecretString), nil
-	}
-	previous := make(chan []byte, 1)
-	if cfg.PreviousSigningKey == nil {
-		go func() {
-			s, err := get(ctx, "AWSPREVIOUS")
-			k, kerr := config.KeyFromSecret(s)
-			if err != nil || kerr != nil {
-				k = nil
+	dataKey := make(chan error, 1)
+	go func() {
+		var err error
+		if dataFromSecret {
+			if cfg.DataKey, err = secret.Key(ctx, sm, cfg.DataKeySecretARN, secret.Current); err != nil {
+				err = fmt.Errorf("EKOLEK_DATA_KEY_SECRET_ARN: %w", err)
 			}
-			previous <- k
-		}()
+		}
+		dataKey <- err
+	}()
+	var (
+		keys *token.Keys
+		err  error
+	)
+	if fromSecret {
+		src := secret.SigningKeys(sm, cfg.SigningKeySecretARN)
+		var previous [][]byte
+		if cfg.SigningKey, previous, err = src(ctx); err != nil {
+			err = fmt.Errorf("EKOLEK_SIGNING_KEY_SECRET_ARN: %w", err)
+		} else {
+			if len(previous) > 0 {
+				cfg.PreviousSigningKey = previous[0]
+			}
+			keys, err = token.Refreshing(src, c, cfg.SigningKey, previous...)
+		}
 	} else {
-		previous <- cfg.PreviousSigningKey
+		var previous [][]byte
+		if cfg.PreviousSigningKey != nil {
+			previous = append(previous, cfg.PreviousSigningKey)
+		}
+		keys, err = token.NewKeys(cfg.SigningKey, previous...)
 	}
-	err := cfg.ResolveSigningKey(ctx, func(ctx context.Context, _ string) (string, error) { return get(ctx, "AWSCURRENT") })
-	cfg.PreviousSigningKey = <-previous
-	return cfg, err
+	if derr := <-dataKey; err == nil {
+		err = derr
+	}
+	if err != nil {
+		return cfg, nil, err
+	}
+	if cfg.DataKey == nil {
+		cfg.DataKey = cfg.SigningKey
+	}
+	return cfg, keys, nil
 }

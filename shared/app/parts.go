@@ -10,6 +10,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/httpapi"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/sender"
@@ -35,6 +36,8 @@ type Parts struct {
 	// Pages builds the handler of the pages (web.Handler): the embedded
 	// portal and console.
 	Pages func() (http.Handler, error)
+	// TOTP makes and checks authenticator-app codes (totp.App).
+	TOTP mfa.TOTPApp
 	// DeadLetters returns the SQS dead-letter queue at a URL
 	// (deadletter.New): function sender's, for the messages it gives up on.
 	DeadLetters func(c aws.Config, queueURL string) sender.DeadLetters
@@ -74,6 +77,9 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsPages, Field: "Pages", Package: "shared/web",
 		in:   func(b built) bool { return b.pages != nil },
 		drop: func(b *built) { b.pages = nil }},
+	{Needs: httpapi.NeedsTOTP, Field: "TOTP", Package: "shared/totp",
+		in:   func(b built) bool { return b.totp != nil },
+		drop: func(b *built) { b.totp = nil }},
 	{Needs: httpapi.NeedsDeadLetters, Field: "DeadLetters", Package: "shared/deadletter",
 		in:   func(b built) bool { return b.dead != nil },
 		drop: func(b *built) { b.dead = nil }},
@@ -111,6 +117,7 @@ type built struct {
 	checks   account.Checks
 	notifier notify.Notifier
 	pages    http.Handler
+	totp     mfa.TOTPApp
 	dead     sender.DeadLetters
 }
 

@@ -39,6 +39,7 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		"reset-confirm":   {"Password"},
 		"register":        {"Phone", "Password"},
 		"web":             {"Pages"},
+		"mfa":             {"TOTP"},
 	}
 	for fn, missing := range want {
 		_, err := a.Handler(fn)
@@ -64,7 +65,8 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		t.Errorf("Sender() without its parts = %v, want a refusal naming Messenger (and, locally, not DeadLetters)", err)
 	}
 	prod := loadConfig(t, map[string]string{"EKOLEK_ENV": "production", "EKOLEK_TABLE": "t", "EKOLEK_EMAIL_FROM": "no-reply@example.com",
-		"EKOLEK_SIGNING_KEY": "ZWtvbGVrLXBhcnRzLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMhIQ=="})
+		"EKOLEK_SIGNING_KEY": "ZWtvbGVrLXBhcnRzLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMhIQ==",
+		"EKOLEK_DATA_KEY":    "ZWtvbGVrLXBhcnRzLXRlc3QtZGF0YS1rZXktMzItYnl0ZXMhISEhIQ=="})
 	p, err := app.Open(context.Background(), prod, logging.New(io.Discard, slog.LevelInfo), app.Options{Store: a.Store})
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +140,7 @@ func TestPagesHandlerNeedsNoStoreOrKey(t *testing.T) {
 	cfg := loadConfig(t, map[string]string{
 		"EKOLEK_ENV": "production", "EKOLEK_TABLE": "no-such-table",
 		"EKOLEK_SIGNING_KEY_SECRET_ARN": "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:unreachable",
+		"EKOLEK_DATA_KEY_SECRET_ARN":    "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:unreachable-too",
 		"EKOLEK_EMAIL_FROM":             "no-reply@example.com",
 	})
 	if _, err := app.PagesHandler("web", cfg, logging.New(io.Discard, slog.LevelInfo), app.Parts{}); err == nil || !strings.Contains(err.Error(), "Pages") {

@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
 
 // At cold start a function reads its signing key from the stack's secret,
 // and, after a rotation, the previous version too, so tokens signed before
-// the rotation still verify. Secrets Manager is moto's, the AWS configuration
+// the rotation still verify; and its data key from the other secret. Secrets Manager is moto's, the AWS configuration
 // the environment's (as in Lambda).
 func TestSigningKeyFromSecretsManager(t *testing.T) {
 	endpoint := mototest.Endpoint(t)
@@ -45,11 +45,19 @@ func TestSigningKeyFromSecretsManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(created.ARN)
+	const data = "the-data-key-of-at-least-32-bytes-long!!"
+	dataSecret, err := sm.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+		Name:         aws.String(fmt.Sprintf("ekolek-app-test-data-%d", time.Now().UnixNano())),
+		SecretString: aws.String(data),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	open := func() *app.App {
 		t.Helper()
 		// No parts: the AWS configuration from the environment, as in Lambda.
-		cfg := loadConfig(t, map[string]string{"EKOLEK_SIGNING_KEY_SECRET_ARN": arn})
+		cfg := loadConfig(t, map[string]string{"EKOLEK_SIGNING_KEY_SECRET_ARN": arn, "EKOLEK_DATA_KEY_SECRET_ARN": aws.ToString(dataSecret.ARN)})
 		a, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -68,5 +76,9 @@ func TestSigningKeyFromSecretsManager(t *testing.T) {
 	a = open()
 	if !bytes.Equal(a.Config.SigningKey, []byte(second)) || !bytes.Equal(a.Config.PreviousSigningKey, []byte(first)) {
 		t.Fatalf("after a rotation: key %q, previous %q; want the new and the old version", a.Config.SigningKey, a.Config.PreviousSigningKey)
+	}
+	// The data key is its own secret's and does not move with the signing key.
+	if !bytes.Equal(a.Config.DataKey, []byte(data)) {
+		t.Fatalf("data key %q, want the data key secret's", a.Config.DataKey)
 	}
 }

@@ -200,7 +200,7 @@ func (e *Engine) Send(ctx context.Context, o *Outbox, realm account.Realm, accou
 	}
 	msg.Charges = charges
 	if err := e.store.PutCode(ctx, r, msg); err != nil {
-		if NotWritten(ctx, err) {
+		if NotWritten(err) {
 			return errors.Join(err, throttle.RefundAll(ctx, e.counters, charges))
 		}
 		return err
@@ -237,12 +237,13 @@ func (e *Engine) admit(ctx context.Context, realm account.Realm, accountID strin
 }
 
 // NotWritten reports whether a failed write certainly changed nothing, so
-// that what was charged for it may be given back: a condition refused it,
-// or the store refused it while the request was still live. A write whose
-// request ended (timeout, cancellation) may have been applied; its
-// charges stay.
-func NotWritten(ctx context.Context, err error) bool {
-	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnavailable) && ctx.Err() == nil
+// that what was charged for it may be given back: a condition refused it
+// (store.ErrConflict), or the store says nothing was applied
+// (store.ErrUnavailable). A write whose outcome is unknown
+// (store.ErrOutcomeUnknown: sent, and no answer) may have been applied, and
+// its message may go out: its charges stay.
+func NotWritten(err error) bool {
+	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnavailable)
 }
 
 // Check compares code with the account's pending code for purpose. The try

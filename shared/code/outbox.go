@@ -77,7 +77,7 @@ func (o *Outbox) Notice(ctx context.Context, kind notify.Kind, lang string, ch n
 	}
 	m.Charges = charges
 	if err := o.messages.PutMessage(ctx, m); err != nil {
-		if NotWritten(ctx, err) {
+		if NotWritten(err) {
 			return errors.Join(err, throttle.RefundAll(ctx, o.counters, charges))
 		}
 		return err

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -54,6 +53,13 @@ type Config struct {
 	// SigningKeySecretARN names a Secrets Manager secret holding the key; it
 	// is resolved at start-up by the caller (see ResolveSigningKey).
 	SigningKeySecretARN string
+	// DataKey keys what is stored: code HMACs, encrypted second factors
+	// and messages. It must outlive every signing-key rotation, so it is a
+	// key of its own (production requires it); DataKeySecretARN names the
+	// secret holding it, resolved at start-up like the signing key's.
+	// Locally, without one, the signing key serves.
+	DataKey          []byte
+	DataKeySecretARN string
 
 	ResidentIdleTimeout time.Duration
 	ResidentSessionTTL  time.Duration
@@ -73,6 +79,15 @@ type Config struct {
 	// Barangays is the directory residents register in and admins are
 	// assigned from (GET /v1/barangays), in NFC.
 	Barangays []string
+
+	// WebAuthnRPID is the passkeys' relying party id (a domain name, never
+	// an IP address); WebAuthnOrigins are the origins their ceremonies may
+	// come from, each that domain or under it.
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+	// AdminMFARequired: every admin must have a second factor
+	// (EKOLEK_ADMIN_MFA=required, the default; optional lets them choose).
+	AdminMFARequired bool
 }
 
 // DefaultBarangays are the 27 barangays of San Pedro City, Laguna, the
@@ -153,6 +168,7 @@ func Load(getenv Getenv) (Config, error) {
 		DeadLetterQueueURL: get("EKOLEK_DEAD_LETTER_QUEUE_URL", ""),
 
 		SigningKeySecretARN: get("EKOLEK_SIGNING_KEY_SECRET_ARN", ""),
+		DataKeySecretARN:    get("EKOLEK_DATA_KEY_SECRET_ARN", ""),
 
 		ResidentIdleTimeout: dur("EKOLEK_RESIDENT_IDLE_TIMEOUT", 2*time.Hour),
 		ResidentSessionTTL:  dur("EKOLEK_RESIDENT_SESSION_TTL", 24*time.Hour),
@@ -175,6 +191,16 @@ func Load(getenv Getenv) (Config, error) {
 		var why string
 		if c.Barangays, why = parseBarangays(v); why != "" {
 			bad("EKOLEK_BARANGAYS", why)
+		}
+	}
+
+	c.AdminMFARequired = oneOf("EKOLEK_ADMIN_MFA", "required", "required", "optional") == "required"
+	var why map[string]string
+	if c.WebAuthnRPID, c.WebAuthnOrigins, why = parseWebAuthn(get("EKOLEK_WEBAUTHN_RP_ID", DefaultWebAuthnRPID), get("EKOLEK_WEBAUTHN_ORIGINS", DefaultWebAuthnOrigins)); why != nil {
+		for _, name := range []string{"EKOLEK_WEBAUTHN_RP_ID", "EKOLEK_WEBAUTHN_ORIGINS"} {
+			if why[name] != "" {
+				bad(name, why[name])
+			}
 		}
 	}
 
@@ -223,8 +249,16 @@ func Load(getenv Getenv) (Config, error) {
 			bad("EKOLEK_SIGNING_KEY_PREVIOUS", err.Error())
 		}
 	}
+	if v := get("EKOLEK_DATA_KEY", ""); v != "" {
+		if c.DataKey, err = DecodeKey(v); err != nil {
+			bad("EKOLEK_DATA_KEY", err.Error())
+		}
+	}
 	if c.Env == Production && c.SigningKey == nil && c.SigningKeySecretARN == "" {
 		bad("EKOLEK_SIGNING_KEY", "production needs EKOLEK_SIGNING_KEY or EKOLEK_SIGNING_KEY_SECRET_ARN")
+	}
+	if c.Env == Production && c.DataKey == nil && c.DataKeySecretARN == "" {
+		bad("EKOLEK_DATA_KEY", "production needs EKOLEK_DATA_KEY or EKOLEK_DATA_KEY_SECRET_ARN (a key apart from the signing key, so a rotation keeps codes and second factors readable)")
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
@@ -324,26 +358,6 @@ func localKey(dir string) ([]byte, error) {
 		return DecodeKey(string(data))
 	}
 	return k, nil
-}
-
-// SecretGetter fetches a secret string by ARN (Secrets Manager in production).
-type SecretGetter func(ctx context.Context, arn string) (string, error)
-
-// ResolveSigningKey fills SigningKey from the secret named by
-// SigningKeySecretARN when no key was given directly. The secret string may be
-// base64 of ≥32 bytes or any ≥32-byte string (as CloudFormation generates).
-func (c *Config) ResolveSigningKey(ctx context.Context, get SecretGetter) error {
-	if c.SigningKey != nil || c.SigningKeySecretARN == "" {
-		return nil
-	}
-	s, err := get(ctx, c.SigningKeySecretARN)
-	if err != nil {
-		return fmt.Errorf("EKOLEK_SIGNING_KEY_SECRET_ARN: %w", err)
-	}
-	if c.SigningKey, err = KeyFromSecret(s); err != nil {
-		return fmt.Errorf("EKOLEK_SIGNING_KEY_SECRET_ARN: %w", err)
-	}
-	return nil
 }
 
 // KeyFromSecret reads a signing key kept in a secret: base64 when it

@@ -2,9 +2,7 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +34,7 @@ func prodEnv(extra map[string]string) map[string]string {
 		"EKOLEK_ENV":         "production",
 		"EKOLEK_TABLE":       "ekolek",
 		"EKOLEK_SIGNING_KEY": key32,
+		"EKOLEK_DATA_KEY":    "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
 	}
 	for k, v := range extra {
 		m[k] = v
@@ -225,6 +224,11 @@ func TestLoadProduction(t *testing.T) {
 		{"key given directly", prodEnv(nil), ""},
 		{"key from secret", prodEnv(map[string]string{"EKOLEK_SIGNING_KEY": "", "EKOLEK_SIGNING_KEY_SECRET_ARN": "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:k"}), ""},
 		{"no key at all", prodEnv(map[string]string{"EKOLEK_SIGNING_KEY": ""}), "EKOLEK_SIGNING_KEY"},
+		{"data key from secret", prodEnv(map[string]string{"EKOLEK_DATA_KEY": "", "EKOLEK_DATA_KEY_SECRET_ARN": "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:d"}), ""},
+		// The signing key rotates; what is stored keyed or encrypted must
+		// not, so production never lets the signing key stand in.
+		{"no data key", prodEnv(map[string]string{"EKOLEK_DATA_KEY": ""}), "EKOLEK_DATA_KEY"},
+		{"bad data key", prodEnv(map[string]string{"EKOLEK_DATA_KEY": "c2hvcnQ="}), "EKOLEK_DATA_KEY"},
 		{"embedded store", prodEnv(map[string]string{"EKOLEK_STORE": "embedded"}), "EKOLEK_STORE"},
 		{"outbox notifier", prodEnv(map[string]string{"EKOLEK_NOTIFIER": "outbox"}), "EKOLEK_NOTIFIER"},
 		{"defaults to dynamodb, which needs a table", prodEnv(map[string]string{"EKOLEK_TABLE": ""}), "EKOLEK_TABLE"},
@@ -370,77 +374,26 @@ func TestDecodeKey(t *testing.T) {
 	}
 }
 
-func TestResolveSigningKey(t *testing.T) {
-	const arn = "arn:aws:secretsmanager:ap-southeast-1:123456789012:secret:ekolek-signing"
-	errBoom := errors.New("AccessDeniedException")
+func TestKeyFromSecret(t *testing.T) {
 	raw40 := "Xy7pQ2rT9vW4zK8mN3bL6cF1hJ5dG0sA!@#$%^&*" // 40 bytes, not base64
-	tests := []struct {
-		name      string
-		secret    string
-		getErr    error
-		want      []byte
-		wantErrIs error  // errors.Is target, if any
-		wantErr   string // substring of the error; "" means success
+	for _, tt := range []struct {
+		name, secret string
+		want         []byte // nil: refused
 	}{
-		{"base64 secret", key32, nil, bytes.Repeat([]byte{7}, 32), nil, ""},
-		{"raw secret of 40 bytes", raw40, nil, []byte(raw40), nil, ""},
-		{"short secret", "tooshort", nil, nil, nil, "EKOLEK_SIGNING_KEY_SECRET_ARN"},
-		{"short base64 secret", "c2hvcnQ=", nil, nil, nil, "EKOLEK_SIGNING_KEY_SECRET_ARN"},
-		{"getter fails", "", errBoom, nil, errBoom, "EKOLEK_SIGNING_KEY_SECRET_ARN"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := Config{SigningKeySecretARN: arn}
-			calls := 0
-			err := c.ResolveSigningKey(context.Background(), func(_ context.Context, got string) (string, error) {
-				calls++
-				if got != arn {
-					t.Errorf("getter asked for %q, want %q", got, arn)
-				}
-				return tt.secret, tt.getErr
-			})
-			if calls != 1 {
-				t.Errorf("getter called %d times, want 1", calls)
-			}
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("ResolveSigningKey: %v", err)
-				}
-				if !bytes.Equal(c.SigningKey, tt.want) {
-					t.Errorf("SigningKey = %q, want %q", c.SigningKey, tt.want)
-				}
-				return
-			}
+		{"base64 secret", key32, bytes.Repeat([]byte{7}, 32)},
+		{"raw secret of 40 bytes", raw40, []byte(raw40)},
+		{"short secret", "tooshort", nil},
+		{"short base64 secret", "c2hvcnQ=", nil},
+	} {
+		got, err := KeyFromSecret(tt.secret)
+		if tt.want == nil {
 			if err == nil {
-				t.Fatalf("ResolveSigningKey succeeded with key %q", c.SigningKey)
+				t.Errorf("%s: accepted as %q", tt.name, got)
 			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("error %q does not name %s", err, tt.wantErr)
-			}
-			if tt.wantErrIs != nil && !errors.Is(err, tt.wantErrIs) {
-				t.Errorf("error %v does not wrap %v", err, tt.wantErrIs)
-			}
-			if c.SigningKey != nil {
-				t.Errorf("SigningKey set to %q after a failure", c.SigningKey)
-			}
-		})
-	}
-}
-
-func TestResolveSigningKeyNothingToDo(t *testing.T) {
-	never := func(context.Context, string) (string, error) {
-		t.Error("getter called although there was nothing to resolve")
-		return "", nil
-	}
-	direct := Config{SigningKey: []byte("direct-key-direct-key-direct-key"), SigningKeySecretARN: "arn:x"}
-	if err := direct.ResolveSigningKey(context.Background(), never); err != nil {
-		t.Fatal(err)
-	}
-	if string(direct.SigningKey) != "direct-key-direct-key-direct-key" {
-		t.Errorf("a directly given key was replaced: %q", direct.SigningKey)
-	}
-	var none Config
-	if err := none.ResolveSigningKey(context.Background(), never); err != nil {
-		t.Fatal(err)
+			continue
+		}
+		if err != nil || !bytes.Equal(got, tt.want) {
+			t.Errorf("%s: KeyFromSecret = %q, %v; want %q", tt.name, got, err, tt.want)
+		}
 	}
 }

@@ -41,7 +41,7 @@ func (a *API) authenticateWith(w http.ResponseWriter, r *http.Request, realm acc
 	}
 	s, acct, err := check(r.Context(), realm, token)
 	if errors.Is(err, session.ErrExpired) {
-		accountID, _, _ := a.Sessions.Identify(realm, token)
+		accountID, _, _ := a.Sessions.Identify(r.Context(), realm, token)
 		a.event(r, audit.SessionExpired, realm, accountID, "", nil)
 	}
 	if errors.Is(err, session.ErrUnauthenticated) || errors.Is(err, session.ErrExpired) {

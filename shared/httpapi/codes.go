@@ -189,7 +189,7 @@ func (a *API) confirmReset(w http.ResponseWriter, r *http.Request, p params) err
 	}
 	realm := p.realm()
 	keep := func(accountID string) []string {
-		if owner, key, ok := a.Sessions.Identify(realm, a.sessionToken(r, realm)); ok && owner == accountID {
+		if owner, key, ok := a.Sessions.Identify(r.Context(), realm, a.sessionToken(r, realm)); ok && owner == accountID {
 			return []string{key}
 		}
 		return nil

@@ -108,7 +108,7 @@ func (a *API) requireCSRF(r *http.Request, realm account.Realm, token string) er
 		return nil
 	}
 	details := map[string]string{"route": info(r).route}
-	if accountID, _, signed := a.Sessions.Identify(realm, token); signed {
+	if accountID, _, signed := a.Sessions.Identify(r.Context(), realm, token); signed {
 		a.event(r, audit.CSRFFailed, realm, accountID, "", details)
 	} else {
 		a.strangerEvent(r, audit.CSRFFailed, realm, "", details)

@@ -153,7 +153,7 @@ func (s *Service) Verify(ctx context.Context, realm account.Realm, identifier, p
 // resetting browser's own); a notice goes to its verified contacts. It does
 // not log anyone in.
 func (s *Service) Confirm(ctx context.Context, realm account.Realm, tok, newPassword string, keep func(accountID string) []string) (account.Account, int, error) {
-	c, err := s.keys.Parse(audience(realm), tok, s.clock.Now())
+	c, err := s.keys.Parse(ctx, audience(realm), tok, s.clock.Now())
 	if err != nil || c.ID == "" {
 		return account.Account{}, 0, ErrInvalidToken
 	}

@@ -59,6 +59,12 @@ func (m *Manager) Lifetimes(realm account.Realm) Lifetimes { return m.life[realm
 // the same store change, so a planted cookie can never become a logged-in
 // session and a failed login changes nothing.
 func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent, presented string) (string, Session, error) {
+	return m.StartAfterFactor(ctx, acct, ip, userAgent, presented, "")
+}
+
+// StartAfterFactor is Start for a login that also passed a second step by
+// method (mfa.Method's value): the session says so (SecondFactor).
+func (m *Manager) StartAfterFactor(ctx context.Context, acct account.Account, ip, userAgent, presented, method string) (string, Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", Session{}, fmt.Errorf("session: random id: %w", err)
@@ -78,12 +84,15 @@ func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent
 		IP:            ip,
 		UserAgent:     truncate(userAgent, 256),
 		Epoch:         acct.SessionEpoch,
+
+		SecondFactor:    method,
+		AuthenticatedAt: now,
 	}
 	tok, err := m.keys.Sign(token.Claims{Audience: string(realm), Subject: accountID, SessionID: sid, IssuedAt: now, ExpiresAt: s.ExpiresAt})
 	if err != nil {
 		return "", Session{}, fmt.Errorf("session: sign: %w", err)
 	}
-	if old, perr := parse(m.keys, realm, presented, now); perr == nil || errors.Is(perr, errTokenExpired) {
+	if old, perr := parse(ctx, m.keys, realm, presented, now); perr == nil || errors.Is(perr, errTokenExpired) {
 		err = m.store.ReplaceSession(ctx, s, old.sub, keyOf(old.sid))
 	} else {
 		err = m.store.CreateSession(ctx, s)
@@ -114,7 +123,7 @@ func (m *Manager) Peek(ctx context.Context, realm account.Realm, token string) (
 
 func (m *Manager) check(ctx context.Context, realm account.Realm, token string, refresh bool) (Session, account.Account, error) {
 	now := m.clock.Now()
-	p, err := parse(m.keys, realm, token, now)
+	p, err := parse(ctx, m.keys, realm, token, now)
 	switch {
 	case errors.Is(err, errTokenExpired):
 		_ = m.store.DeleteSession(ctx, realm, p.sub, keyOf(p.sid))
@@ -166,7 +175,7 @@ func (m *Manager) check(ctx context.Context, realm account.Realm, token string, 
 // not). Anything else is ignored: logout is idempotent. It returns the
 // account id of the session it ended, or "" when the token named none.
 func (m *Manager) End(ctx context.Context, realm account.Realm, token string) (accountID string, err error) {
-	p, perr := parse(m.keys, realm, token, m.clock.Now())
+	p, perr := parse(ctx, m.keys, realm, token, m.clock.Now())
 	if perr != nil && !errors.Is(perr, errTokenExpired) {
 		return "", nil
 	}
@@ -195,8 +204,8 @@ func truncate(s string, n int) string {
 // checking only the signature, not the store: the reset flow uses it to
 // spare the resetting browser's own session. ok is false for anything that
 // is not a well-signed token of this realm.
-func (m *Manager) Identify(realm account.Realm, token string) (accountID, key string, ok bool) {
-	p, err := parse(m.keys, realm, token, m.clock.Now())
+func (m *Manager) Identify(ctx context.Context, realm account.Realm, token string) (accountID, key string, ok bool) {
+	p, err := parse(ctx, m.keys, realm, token, m.clock.Now())
 	if err != nil && !errors.Is(err, errTokenExpired) {
 		return "", "", false
 	}
@@ -260,4 +269,20 @@ func (m *Manager) EndOthers(ctx context.Context, realm account.Realm, accountID,
 // Unknown account: ErrNotFound.
 func (m *Manager) EndAll(ctx context.Context, realm account.Realm, accountID string) (int, error) {
 	return m.store.EndSessions(ctx, realm, accountID, nil)
+}
+
+// Reauthenticate records that s's person has just proved their password
+// again (POST /v1/{realm}/reauth): its AuthenticatedAt becomes now.
+// ErrUnauthenticated when the session is gone.
+func (m *Manager) Reauthenticate(ctx context.Context, s Session) (Session, error) {
+	now := m.clock.Now()
+	err := m.store.Reauthenticate(ctx, s, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return Session{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	s.AuthenticatedAt = now
+	return s, nil
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -25,8 +26,8 @@ type parsed struct {
 // parse verifies a session token for realm (its audience). A well-signed
 // token past its exp is returned with errTokenExpired, so logout can still
 // find and delete its item.
-func parse(k *token.Keys, realm account.Realm, tok string, now time.Time) (parsed, error) {
-	c, err := k.Parse(string(realm), tok, now)
+func parse(ctx context.Context, k *token.Keys, realm account.Realm, tok string, now time.Time) (parsed, error) {
+	c, err := k.Parse(ctx, string(realm), tok, now)
 	if err != nil && !errors.Is(err, token.ErrExpired) || len(c.SessionID) != sidLen {
 		return parsed{}, errBadToken
 	}

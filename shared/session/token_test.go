@@ -25,22 +25,22 @@ func TestParse(t *testing.T) {
 	k, _ := token.NewKeys(testKey)
 	tok := testToken(t, k, account.Resident, now)
 
-	if p, err := parse(k, account.Resident, tok, now); err != nil || p.sub != "acct1" {
+	if p, err := parse(t.Context(), k, account.Resident, tok, now); err != nil || p.sub != "acct1" {
 		t.Fatalf("own token: %+v %v", p, err)
 	}
-	if _, err := parse(k, account.Admin, tok, now); err != errBadToken {
+	if _, err := parse(t.Context(), k, account.Admin, tok, now); err != errBadToken {
 		t.Fatalf("resident token as admin: %v", err)
 	}
-	if p, err := parse(k, account.Resident, tok, now.Add(time.Hour)); err != errTokenExpired || p.sub != "acct1" {
+	if p, err := parse(t.Context(), k, account.Resident, tok, now.Add(time.Hour)); err != errTokenExpired || p.sub != "acct1" {
 		t.Fatalf("at exp: %+v %v", p, err)
 	}
 	// A reset token (another audience, no sid) is not a session token.
 	reset, _ := k.Sign(token.Claims{Audience: "resident:password_reset", Subject: "acct1", ID: "rec", IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
-	if _, err := parse(k, account.Resident, reset, now); err != errBadToken {
+	if _, err := parse(t.Context(), k, account.Resident, reset, now); err != errBadToken {
 		t.Fatalf("reset token as session: %v", err)
 	}
 	noSID, _ := k.Sign(token.Claims{Audience: "resident", Subject: "acct1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
-	if _, err := parse(k, account.Resident, noSID, now); err != errBadToken {
+	if _, err := parse(t.Context(), k, account.Resident, noSID, now); err != errBadToken {
 		t.Fatalf("token without sid: %v", err)
 	}
 }
@@ -61,7 +61,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(tok + tok)
 	f.Add(strings.ToUpper(tok))
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := parse(k, account.Resident, s, now)
+		p, err := parse(t.Context(), k, account.Resident, s, now)
 		if err == nil || err == errTokenExpired {
 			if p.sub != "acct1" || p.sid != strings.Repeat("s", sidLen) {
 				t.Fatalf("accepted a token naming %+v", p)
