@@ -109,7 +109,11 @@ var statusMessage = map[account.Status]string{
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	if v != nil {
+	switch v := v.(type) {
+	case nil:
+	case encoded:
+		_, _ = w.Write(v)
+	default:
 		_ = json.NewEncoder(w).Encode(v)
 	}
 }
