@@ -25,11 +25,11 @@ type encoded []byte
 
 // answers are the buffers session answers are written into; a
 // ResponseWriter does not keep what it is given to write.
-var answers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+var answers = sync.Pool{New: func() any { b := make(encoded, 0, 1024); return &b }}
 
 // writeSessionAnswer writes GET /v1/{realm}/session's 200 answer.
 func writeSessionAnswer(w http.ResponseWriter, a account.Account, s session.Session, perms []account.Permission) {
-	buf := answers.Get().(*[]byte)
+	buf := answers.Get().(*encoded)
 	b := append((*buf)[:0], `{"account":`...)
 	b = appendAccount(b, a)
 	b = append(b, `,"session":`...)
@@ -45,8 +45,8 @@ func writeSessionAnswer(w http.ResponseWriter, a account.Account, s session.Sess
 		b = append(b, ']')
 	}
 	b = append(b, "}\n"...)
-	writeJSON(w, http.StatusOK, encoded(b))
 	*buf = b
+	writeJSON(w, http.StatusOK, buf)
 	answers.Put(buf)
 }
 

@@ -171,7 +171,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, errNotFound)
 		return
 	}
-	ri.route = route.Method + " " + route.Path
+	ri.route = route.name
 	if changesState(r.Method) {
 		switch {
 		case !hasBody(r):
@@ -316,7 +316,7 @@ func (a *API) date() string {
 
 // match finds the route for method and path. When the path exists with other
 // methods only, it returns those in allowed.
-func (a *API) match(method, path string) (*Route, params, []string) {
+func (a *API) match(method, path string) (*mounted, params, []string) {
 	if !strings.HasPrefix(path, "/") {
 		// "OPTIONS *" and the like: no route has them.
 		return nil, nil, nil
@@ -330,7 +330,7 @@ func (a *API) match(method, path string) (*Route, params, []string) {
 			continue
 		}
 		if slices.Contains(m.methods, method) {
-			return m.Route, p, nil
+			return m, p, nil
 		}
 		for _, m := range m.methods {
 			if !slices.Contains(allowed, m) {
@@ -347,6 +347,8 @@ func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.Ha
 // and its methods, worked out once in New rather than on every request.
 type mounted struct {
 	*Route
+	// name is the route as the access log names it: "GET /v1/{realm}/session".
+	name    string
 	methods []string
 	// pat are the path's segments; a greedy last one ({name+}) is
 	// written {name}, with greedy set.
@@ -355,7 +357,7 @@ type mounted struct {
 }
 
 func mount(r Route) mounted {
-	m := mounted{Route: &r, methods: r.Methods(), pat: strings.Split(strings.TrimPrefix(r.Path, "/"), "/")}
+	m := mounted{Route: &r, name: r.Method + " " + r.Path, methods: r.Methods(), pat: strings.Split(strings.TrimPrefix(r.Path, "/"), "/")}
 	if last := m.pat[len(m.pat)-1]; strings.HasSuffix(last, "+}") {
 		m.greedy = true
 		m.pat[len(m.pat)-1] = strings.TrimSuffix(last, "+}") + "}"

@@ -105,14 +105,18 @@ var statusMessage = map[account.Status]string{
 	account.StatusSuspended: "This account is suspended. Contact the environment office.",
 }
 
+// jsonContentType is every JSON answer's Content-Type, one slice for all:
+// a header's value is replaced, never written into.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 // writeJSON writes v with status. It is the one JSON writer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	switch v := v.(type) {
 	case nil:
-	case encoded:
-		_, _ = w.Write(v)
+	case *encoded:
+		_, _ = w.Write(*v)
 	default:
 		_ = json.NewEncoder(w).Encode(v)
 	}
