@@ -3,12 +3,11 @@ package httpapi
 import (
 	"fmt"
 	"net/http/httptest"
-	"reflect"
 	"testing"
-	"time"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/testfill"
 )
 
 // awkward are strings encoding/json escapes, each in its own way.
@@ -17,52 +16,18 @@ var awkward = []string{
 	"del\x7f", "ñ and 日本 and 🙂", "invalid \xff\xfe utf-8", "line\u2028paragraph\u2029", "Mozilla/5.0 (X11; Linux x86_64)",
 }
 
-// fillAnswer sets every string and bool field of the struct v points to:
-// strings from awkward (by n), bools true, slices of two, times in two
-// zones.
-func fillAnswer(t *testing.T, v reflect.Value, n *int) {
-	t.Helper()
-	*n++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(awkward[*n%len(awkward)] + fmt.Sprint(*n))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int64:
-		v.SetInt(int64(*n))
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		for i := range 2 {
-			fillAnswer(t, v.Index(i), n)
-		}
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			loc := time.UTC
-			if *n%2 == 0 {
-				loc = time.FixedZone("PHT", 8*3600)
-			}
-			v.Set(reflect.ValueOf(time.Date(2026, 12, 6, 8, *n, *n, *n, loc)))
-			return
-		}
-		for i := range v.NumField() {
-			fillAnswer(t, v.Field(i), n)
-		}
-	default:
-		t.Fatalf("fillAnswer: a field of kind %s", v.Kind())
-	}
-}
-
 // TestSessionAnswerIsWhatEncodingJSONWrites: the session answer written
 // field by field is, byte for byte, what writeJSON writes for the views,
 // for residents and admins, with every field set to awkward text, and
 // with empty ones.
 func TestSessionAnswerIsWhatEncodingJSONWrites(t *testing.T) {
 	for i := range len(awkward) {
+		// Every field awkward text, a different one for each field and round.
+		text := func(n int) string { return awkward[(n+i)%len(awkward)] + fmt.Sprint(n) }
 		var a account.Account
 		var s session.Session
-		n := i
-		fillAnswer(t, reflect.ValueOf(&a).Elem(), &n)
-		fillAnswer(t, reflect.ValueOf(&s).Elem(), &n)
+		testfill.Struct(t, &a, text)
+		testfill.Struct(t, &s, text)
 		for _, c := range []struct {
 			name  string
 			a     account.Account

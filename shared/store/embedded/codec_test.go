@@ -3,48 +3,16 @@ package embedded
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/testfill"
 )
 
-// fill sets every field of the struct v points to (recursively, slices
-// with two elements) to a value no other field has, so a field the codec
-// forgets, or two it swaps, shows.
-func fill(t *testing.T, v reflect.Value, n *int) {
-	t.Helper()
-	*n++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(fmt.Sprintf("value-%d", *n))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int64:
-		v.SetInt(int64(*n) * 1001)
-	case reflect.Slice:
-		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-		for i := range 2 {
-			fill(t, v.Index(i), n)
-		}
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[time.Time]() {
-			loc := time.UTC
-			if *n%2 == 0 {
-				loc = time.FixedZone("", 8*3600) // an offset as the JSON form kept it
-			}
-			v.Set(reflect.ValueOf(time.Date(2026, 12, 6, 8, *n, *n, *n*1000, loc)))
-			return
-		}
-		for i := range v.NumField() {
-			fill(t, v.Field(i), n)
-		}
-	default:
-		t.Fatalf("fill: a field of kind %s: teach fill (and codec.go) about it", v.Kind())
-	}
-}
+// valueN is the n-th field's text.
+func valueN(n int) string { return fmt.Sprintf("value-%d", n) }
 
 // asJSON is how the store kept items before codec.go: two values that
 // marshal alike are alike for every reader of the store.
@@ -64,9 +32,8 @@ func asJSON(t *testing.T, v any) string {
 func TestCodecKeepsEveryField(t *testing.T) {
 	var s session.Session
 	var a account.Account
-	n := 0
-	fill(t, reflect.ValueOf(&s).Elem(), &n)
-	fill(t, reflect.ValueOf(&a).Elem(), &n)
+	testfill.Struct(t, &s, valueN)
+	testfill.Struct(t, &a, valueN)
 	empty := account.Account{Barangays: []string{}, History: []account.StatusChange{}}
 
 	for _, c := range []struct {
@@ -104,9 +71,8 @@ func roundTrip[T any](enc func(T) ([]byte, error), dec func([]byte) (T, error), 
 func TestCodecReadsJSONItems(t *testing.T) {
 	var s session.Session
 	var a account.Account
-	n := 0
-	fill(t, reflect.ValueOf(&s).Elem(), &n)
-	fill(t, reflect.ValueOf(&a).Elem(), &n)
+	testfill.Struct(t, &s, valueN)
+	testfill.Struct(t, &a, valueN)
 	gotS, err := decodeSession([]byte(asJSON(t, s)))
 	if err != nil || asJSON(t, gotS) != asJSON(t, s) {
 		t.Fatalf("session from JSON: %+v %v", gotS, err)
@@ -121,8 +87,7 @@ func TestCodecReadsJSONItems(t *testing.T) {
 // never a half-read account (or a panic).
 func TestCodecRefusesCorruptItems(t *testing.T) {
 	var a account.Account
-	n := 0
-	fill(t, reflect.ValueOf(&a).Elem(), &n)
+	testfill.Struct(t, &a, valueN)
 	b, err := encodeAccount(a)
 	if err != nil {
 		t.Fatal(err)
