@@ -8,7 +8,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 export EKOLEK_DATA_DIR ?= .data
 
-.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench profile load load-profile
+.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench bench-compare profile load load-profile
 
 ## run: the local API on 127.0.0.1:8080 with the embedded store in .data/
 run:
@@ -52,6 +52,17 @@ bench:
 	@uptime
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./...
 	@uptime
+
+## bench-compare: session.BenchmarkCheck and httpapi.BenchmarkSessionRequest of BASE (a git revision, default main) and of this tree, taken in turns COUNT times, so both see the same machine load
+BASE ?= main
+bench-compare:
+	@rm -rf bin/base bin/head && mkdir -p bin/base/src bin/head && git archive $(BASE) | tar -x -C bin/base/src
+	cd bin/base/src && $(GO) test -c -o ../session.test ./shared/session && $(GO) test -c -o ../httpapi.test ./shared/httpapi
+	$(GO) test -c -o bin/head/session.test ./shared/session && $(GO) test -c -o bin/head/httpapi.test ./shared/httpapi
+	@for i in $$(seq $(COUNT)); do echo "== $$(uptime)"; for v in base head; do \
+		(cd shared/session && ../../bin/$$v/session.test -test.run '^$$' -test.bench '^BenchmarkCheck$$' -test.benchmem) | grep '^Benchmark' | sed "s/^/$$v /"; \
+		(cd shared/httpapi && ../../bin/$$v/httpapi.test -test.run '^$$' -test.bench '^BenchmarkSessionRequest$$' -test.benchmem) | grep '^Benchmark' | sed "s/^/$$v /"; \
+	done; done
 
 ## profile: CPU and allocation profiles of session.BenchmarkCheck and httpapi.BenchmarkSessionRequest, top entries printed (files in bin/profile)
 profile:
