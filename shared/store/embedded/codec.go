@@ -47,8 +47,7 @@ func encodeSession(s session.Session) ([]byte, error) {
 func decodeSession(data []byte) (session.Session, error) {
 	var s session.Session
 	if len(data) > 0 && data[0] == '{' {
-		err := json.Unmarshal(data, &s)
-		return s, err
+		return fromJSON[session.Session](data)
 	}
 	r, err := newReader(data)
 	if err != nil {
@@ -107,8 +106,7 @@ func encodeAccount(a account.Account) ([]byte, error) {
 func decodeAccount(data []byte) (account.Account, error) {
 	var a account.Account
 	if len(data) > 0 && data[0] == '{' {
-		err := json.Unmarshal(data, &a)
-		return a, err
+		return fromJSON[account.Account](data)
 	}
 	r, err := newReader(data)
 	if err != nil {
@@ -151,6 +149,15 @@ func decodeAccount(data []byte) (account.Account, error) {
 	a.Version = r.int()
 	a.SessionEpoch = r.int()
 	return a, r.done()
+}
+
+// fromJSON reads an item an earlier version wrote as JSON. (A function of
+// its own: decoding into the caller's variable would move it to the heap
+// on every read.)
+func fromJSON[T any](data []byte) (T, error) {
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
 }
 
 // writer appends fields to b; err is the first time it could not write.
