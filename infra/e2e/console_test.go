@@ -253,7 +253,7 @@ func TestQueueShowsMoreByCursor(t *testing.T) {
 	sys := startSystem(t)
 	sys.admin("boss", "super_admin")
 	for i := range 52 {
-		if _, err := sys.app.Accounts.Register(t.Context(), account.Registration{
+		if _, _, err := sys.app.Accounts.Register(t.Context(), account.Registration{
 			FirstName: "Resident", LastName: fmt.Sprintf("No %02d", i), Email: fmt.Sprintf("r%02d@example.com", i),
 			Phone: fmt.Sprintf("0917 555 %04d", i), Barangay: "Landayan", Password: residentPassword,
 		}); err != nil {

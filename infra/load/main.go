@@ -201,7 +201,7 @@ func setUp(data string) error {
 		return err
 	}
 	defer a.Close()
-	acct, err := a.Accounts.Register(ctx, account.Registration{
+	acct, _, err := a.Accounts.Register(ctx, account.Registration{
 		FirstName: "Load", LastName: "Tester", Email: residentEmail, Phone: "09171234567", Barangay: "Landayan", Password: residentPassword,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,12 +15,14 @@ import (
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/emulator"
+	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 )
 
 // startLocalAPI runs the local API's server as run builds it, on a free
-// loopback port, and returns its address.
-func startLocalAPI(t *testing.T) string {
+// loopback port, and returns its address and its log.
+func startLocalAPI(t *testing.T) (string, *emulator.Output) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
@@ -31,7 +34,8 @@ func startLocalAPI(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Open(t.Context(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Parts: allparts.Parts()})
+	logs := &emulator.Output{}
+	a, err := app.Open(t.Context(), cfg, logging.New(logs, slog.LevelInfo), app.Options{Parts: allparts.Parts()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,14 +57,14 @@ func startLocalAPI(t *testing.T) string {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), logs
 }
 
 // The answers net/http gives by itself, before any handler sees the
 // request, carry the same security headers and error shape as every other
 // answer. Each request is written as raw bytes on a TCP connection.
 func TestEarlyAnswersCarryTheSecurityHeaders(t *testing.T) {
-	addr := startLocalAPI(t)
+	addr, _ := startLocalAPI(t)
 	cases := []struct {
 		name, request string
 		status        int
@@ -149,5 +153,57 @@ func TestPagesURL(t *testing.T) {
 		if got := pagesURL(addr); got != want {
 			t.Errorf("pagesURL(%q) = %q, want %q", addr, got, want)
 		}
+	}
+}
+
+// The access log says what went out: a client that hangs up before its
+// answer is written (a reset request, which answers no sooner than
+// httpapi.CodeRouteFloor) is logged with the status and bytes the API
+// wrote and written false, not as a 202 it never got; an answered request
+// is logged written.
+func TestAccessLogSaysWhatWentOut(t *testing.T) {
+	addr, logs := startLocalAPI(t)
+	reset := func(ctx context.Context) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/v1/resident/password-reset",
+			strings.NewReader(`{"identifier":"juan@example.com","channel":"email"}`))
+		req.Header.Set("Content-Type", "application/json")
+		return http.DefaultClient.Do(req)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), httpapi.CodeRouteFloor/4)
+	defer cancel()
+	if res, err := reset(ctx); err == nil {
+		res.Body.Close()
+		t.Fatalf("the hasty client got its answer: %d", res.StatusCode)
+	}
+	res, err := reset(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	var lines []map[string]any
+	deadline := time.Now().Add(5 * time.Second)
+	for len(lines) < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		lines = nil
+		for _, l := range strings.Split(logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "request" && m["route"] == "POST /v1/{realm}/password-reset" {
+				lines = append(lines, m)
+			}
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d access lines for the two reset requests:\n%s", len(lines), logs.String())
+	}
+	gone, answered := lines[0], lines[1]
+	if gone["written"] == true {
+		gone, answered = answered, gone
+	}
+	if gone["written"] != false || gone["write_error"] != "client went away" || gone["status"] == nil || gone["bytes"] == nil {
+		t.Errorf("the request whose client hung up is logged %v, want its status and bytes, written false, client went away", gone)
+	}
+	if answered["written"] != true || answered["status"] != float64(http.StatusAccepted) || answered["bytes"].(float64) == 0 || answered["write_error"] != nil {
+		t.Errorf("the answered request is logged %v, want 202, its bytes, written true", answered)
 	}
 }

@@ -209,7 +209,7 @@ func seed(t *testing.T, client *dynamodb.Client, table string) {
 	if err != nil {
 		t.Fatalf("seed admin: %v", err)
 	}
-	res, err := svc.Register(ctx, account.Registration{
+	res, _, err := svc.Register(ctx, account.Registration{
 		FirstName: "Juan", LastName: "Dela Cruz", Email: residentEmail, Phone: residentPhone,
 		Barangay: "Landayan", Password: residentPassword,
 	})

@@ -41,6 +41,7 @@ import (
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 	"github.com/ekolek/identity/shared/throttle"
+	"github.com/ekolek/identity/shared/totp"
 )
 
 // TestMain runs the tests once and stops the emulators this binary started.
@@ -558,8 +559,11 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			w = call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 201)
 		})
 		rid = field(t, w, "id")
+		// The same registration again is a retry: that account, and within
+		// the cooldown no new codes; someone else with the email is 409.
 		sends(t, nil, func() {
-			call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 409)
+			call(t, "register", "POST", "/v1/resident/register", registration("Juan", juanEmail, "09171234567"), 200)
+			call(t, "register", "POST", "/v1/resident/register", registration("Juana", juanEmail, "09171234567"), 409)
 		})
 	})
 
@@ -1237,6 +1241,49 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		})
 	})
 
+	step("second factor", func(t *testing.T) {
+		// A TOTP factor: enrolled, a wrong first code, confirmed (the first
+		// factor brings recovery codes), listed. New recovery codes and a
+		// removal are refused until a reauth (a wrong password first,
+		// counted toward the lock); then a second factor lets the first go,
+		// and the admin's last one stays.
+		if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "twofactor", Email: "twofactor@iam.samcheck.example", FullName: "Two Factor", Role: "security_analyst", Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		enroll := func(t *testing.T) string {
+			t.Helper()
+			var en struct{ ID, Secret string }
+			if err := json.Unmarshal(call(t, "mfa", "POST", "/v1/admin/mfa/totp", `{"name":"Phone"}`, 200).Body.Bytes(), &en); err != nil {
+				t.Fatal(err)
+			}
+			code, err := totp.Code(en.Secret, clk.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrong := "000000"
+			if code == wrong {
+				wrong = "111111"
+			}
+			call(t, "mfa", "POST", "/v1/admin/mfa/totp/confirm", fmt.Sprintf(`{"id":%q,"code":%q}`, en.ID, wrong), 400)
+			call(t, "mfa", "POST", "/v1/admin/mfa/totp/confirm", fmt.Sprintf(`{"id":%q,"code":%q}`, en.ID, code), 200)
+			return en.ID
+		}
+		browse(jar(t, "admin", "twofactor", pw), func() {
+			has(t, call(t, "mfa", "GET", "/v1/admin/mfa", "", 200), `"factors":[]`)
+			first := enroll(t)
+			has(t, call(t, "mfa", "GET", "/v1/admin/mfa", "", 200), `"recovery_codes_left":10`)
+			clk.Advance(6 * time.Minute) // the login's proof of the password is too old now
+			call(t, "mfa", "POST", "/v1/admin/mfa/recovery-codes", "", 403)
+			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+first, "", 403)
+			call(t, "mfa", "POST", "/v1/admin/reauth", `{"password":"not the password at all"}`, 400)
+			call(t, "mfa", "POST", "/v1/admin/reauth", fmt.Sprintf(`{"password":%q}`, pw), 200)
+			has(t, call(t, "mfa", "POST", "/v1/admin/mfa/recovery-codes", "", 200), `"recovery_codes"`)
+			second := enroll(t)
+			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+first, "", 204)
+			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+second, "", 409)
+		})
+	})
+
 	step("idle refresh and expiry in every function", func(t *testing.T) {
 		// Each new function refreshes a session's idle deadline once half of
 		// it has passed, and deletes a session found expired.
@@ -1244,6 +1291,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			{"admin-admins", "GET", "/v1/admin/admins", ""},
 			{"admin-sessions", "DELETE", "/v1/admin/accounts/resident/" + rosaID + "/sessions", ""},
 			{"sessions", "GET", "/v1/admin/sessions", ""},
+			{"mfa", "GET", "/v1/admin/mfa", ""},
 			{"password-change", "POST", "/v1/admin/password", changeBody("wrong admin password", "unused passphrase 1234")},
 		}
 		jars := make([]map[string]*http.Cookie, len(idle))
@@ -1251,7 +1299,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			jars[i] = jar(t, "admin", "boss", adminPW)
 		}
 		clk.Advance(16 * time.Minute) // admin idle 30m: refresh due
-		for i, r := range idle[:3] {
+		for i, r := range idle[:4] {
 			browse(jars[i], func() { call(t, r.fn, r.method, r.path, r.body, 200) })
 		}
 		clk.Advance(31 * time.Minute)

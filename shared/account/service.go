@@ -100,10 +100,12 @@ func checkName(fields map[string]string, field, v string, max int) string {
 }
 
 // Register creates a pending resident. Duplicate email or phone in the
-// resident realm is ErrAlreadyRegistered.
-func (s *Service) Register(ctx context.Context, in Registration) (Account, error) {
+// resident realm is ErrAlreadyRegistered, except for a registration that
+// repeats the one that stored a still-pending account (see repeated): it
+// returns that account, and repeated is true.
+func (s *Service) Register(ctx context.Context, in Registration) (a Account, repeated bool, err error) {
 	fields := map[string]string{}
-	a := Account{Realm: Resident, ID: NewID(), Status: StatusPending, Language: "en"}
+	a = Account{Realm: Resident, ID: NewID(), Status: StatusPending, Language: "en"}
 	a.FirstName = checkName(fields, "first_name", in.FirstName, 100)
 	a.LastName = checkName(fields, "last_name", in.LastName, 100)
 	var ok bool
@@ -113,7 +115,6 @@ func (s *Service) Register(ctx context.Context, in Registration) (Account, error
 			fields["barangay"] = "required"
 		}
 	}
-	var err error
 	if a.Email, err = NormalizeEmail(in.Email); err != nil {
 		fields["email"] = err.Error()
 	}
@@ -130,9 +131,40 @@ func (s *Service) Register(ctx context.Context, in Registration) (Account, error
 		fields["password"] = "required"
 	}
 	if len(fields) > 0 {
-		return Account{}, &ValidationError{Fields: fields}
+		return Account{}, false, &ValidationError{Fields: fields}
 	}
-	return s.create(ctx, a, in.Password, []string{a.FirstName, a.LastName, a.Email, a.Phone, a.Barangay})
+	created, err := s.create(ctx, a, in.Password, []string{a.FirstName, a.LastName, a.Email, a.Phone, a.Barangay})
+	if errors.Is(err, ErrAlreadyRegistered) {
+		return s.repeated(ctx, a, in.Password)
+	}
+	return created, false, err
+}
+
+// repeated answers a registration whose email or phone is taken. When it
+// repeats the registration that stored a still-pending account (the same
+// email, phone, names, barangay and language, and pw is that account's
+// password) it is a retry whose first answer was lost or unknown, and
+// gets that account. Anything else is ErrAlreadyRegistered, as before: the
+// same two reads and one password hash in every case, so neither the
+// answer nor its time tells which part did not match.
+func (s *Service) repeated(ctx context.Context, a Account, pw string) (Account, bool, error) {
+	stored, err := s.find(ctx, Resident, Identifier{Kind: KindEmail, Value: a.Email})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Account{}, false, err
+	}
+	same := err == nil && stored.Status == StatusPending && stored.PasswordHash != "" &&
+		stored.Email == a.Email && stored.Phone == a.Phone && stored.FirstName == a.FirstName &&
+		stored.LastName == a.LastName && stored.Barangay == a.Barangay && stored.Language == a.Language
+	match := false
+	if same {
+		match, _, _ = s.hasher.Verify(pw, stored.PasswordHash)
+	} else {
+		s.hasher.Burn(pw)
+	}
+	if !match {
+		return Account{}, false, ErrAlreadyRegistered
+	}
+	return stored, true, nil
 }
 
 // create checks and hashes pw (when given) and stores a new account; a taken

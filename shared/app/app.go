@@ -24,6 +24,7 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
@@ -42,8 +43,10 @@ type App struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 
-	keys   *token.Keys
-	hasher *password.Hasher
+	keys *token.Keys
+	// mfaKeys keep second factors' secrets (from the data key).
+	mfaKeys *mfa.Keys
+	hasher  *password.Hasher
 	// parts are what this program's parts built.
 	parts built
 	// outbox is the local outbox GET /dev/outbox shows; nil when messages
@@ -86,6 +89,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 	if a.Config, a.keys, err = openKeys(ctx, cfg, loadAWS, a.Clock); err != nil {
 		return nil, err
 	}
+	if a.mfaKeys, err = mfa.NewKeys(a.Config.DataKey); err != nil {
+		return nil, err
+	}
 	a.Store = opt.Store
 	if a.Store == nil {
 		if a.Store, a.closeStore, err = openStore(a.Config, loadAWS); err != nil {
@@ -98,7 +104,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 			return nil, errors.Join(err, a.Close())
 		}
 	}
-	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier}
+	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier, totp: opt.Parts.TOTP}
 	if opt.Parts.Pages != nil {
 		if a.parts.pages, err = opt.Parts.Pages(); err != nil {
 			return nil, errors.Join(err, a.Close())
@@ -158,6 +164,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Reset:          s.Reset,
 		Guard:          s.Guard,
 		Audit:          s.Audit,
+		MFA:            s.MFA,
 		Events:         a.Store,
 		Outbox:         a.outbox,
 		Pages:          parts.pages,

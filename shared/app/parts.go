@@ -8,6 +8,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/httpapi"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/password"
 )
@@ -32,6 +33,8 @@ type Parts struct {
 	// Pages builds the handler of the pages (web.Handler): the embedded
 	// portal and console.
 	Pages func() (http.Handler, error)
+	// TOTP makes and checks authenticator-app codes (totp.App).
+	TOTP mfa.TOTPApp
 }
 
 // Part is one optional part of the system: a row of PartTable.
@@ -68,6 +71,9 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsPages, Field: "Pages", Package: "shared/web",
 		in:   func(b built) bool { return b.pages != nil },
 		drop: func(b *built) { b.pages = nil }},
+	{Needs: httpapi.NeedsTOTP, Field: "TOTP", Package: "shared/totp",
+		in:   func(b built) bool { return b.totp != nil },
+		drop: func(b *built) { b.totp = nil }},
 }
 
 // built is what the optional parts are once the system is built: the
@@ -78,6 +84,7 @@ type built struct {
 	checks   account.Checks
 	notifier notify.Notifier
 	pages    http.Handler
+	totp     mfa.TOTPApp
 }
 
 // provides is the parts b has.

@@ -39,6 +39,7 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		"reset-confirm":   {"Password", "Messenger"},
 		"register":        {"Phone", "Password", "Messenger"},
 		"web":             {"Pages"},
+		"mfa":             {"TOTP"},
 	}
 	for fn, missing := range want {
 		_, err := a.Handler(fn)

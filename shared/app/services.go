@@ -6,6 +6,7 @@ import (
 	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/throttle"
@@ -21,6 +22,8 @@ type Services struct {
 	Audit    *audit.Recorder
 	// Auth is the login and password-change use cases.
 	Auth *auth.Service
+	// MFA is the second factor: enrollment, management, the second step.
+	MFA *mfa.Service
 }
 
 // services builds the domain services on a's store, keys and clock with
@@ -43,6 +46,7 @@ func (a *App) services(p built) Services {
 		Guard:   guard,
 		Audit:   audit.NewRecorder(a.Store, a.Log, a.Clock, cfg.AuditRetention),
 	}
+	s.MFA = mfa.NewService(a.Store, a.Store, a.mfaKeys, a.keys, guard, a.Clock, mfa.Policy{AdminRequired: cfg.AdminMFARequired}, p.totp)
 	s.Auth = auth.NewService(s.Accounts, p.checks, s.Sessions, s.Guard, s.Audit, s.Reset, a.Log)
 	return s
 }

@@ -42,6 +42,13 @@ const (
 	// AccessDenied is a 403 forbidden for an authenticated admin: not one
 	// of DESIGN.md's names, added because every denial must leave an event.
 	AccessDenied Type = "access_denied"
+	// The second factor's (DESIGN.md, "Second factor").
+	MFAEnrolled      Type = "mfa_enrolled"
+	MFARemoved       Type = "mfa_removed"
+	MFASucceeded     Type = "mfa_succeeded"
+	MFAFailed        Type = "mfa_failed"
+	RecoveryCodeUsed Type = "recovery_code_used"
+	MFACleared       Type = "mfa_cleared"
 )
 
 // Types lists every event type.
@@ -50,6 +57,7 @@ var Types = []Type{
 	PasswordResetRequested, PasswordResetCompleted, CodeFailed, PasswordChanged,
 	AccountRegistered, ContactVerified, AccountStatusChanged, AdminCreated, AdminUpdated,
 	CSRFFailed, RateLimited, AccessDenied,
+	MFAEnrolled, MFARemoved, MFASucceeded, MFAFailed, RecoveryCodeUsed, MFACleared,
 }
 
 // Event is one security event.

@@ -101,7 +101,8 @@ func (s *Service) Login(ctx context.Context, who Requester, in Login) (SignedIn,
 // checkPassword authenticates in and settles the attempt BeginLogin
 // admitted under key: a failure keeps its place in the counts (and may lock
 // the identifier); a right password gives it back, whether or not the
-// account's status lets it in. A refused attempt is recorded with the
+// account's status lets it in, and so does a store failure before any
+// verdict. A refused attempt is recorded with the
 // account the identifier belongs to, if any.
 func (s *Service) checkPassword(ctx context.Context, who Requester, in Login, key string) (account.Account, bool, error) {
 	realm := string(in.Realm)
@@ -127,6 +128,9 @@ func (s *Service) checkPassword(ctx context.Context, who Requester, in Login, ke
 		s.event(ctx, who, audit.LoginFailed, in.Realm, acct.ID, in.Identifier, map[string]string{"reason": "account_" + string(status.Status)})
 		return account.Account{}, false, err
 	case err != nil:
+		// The store failed before the password was checked: no verdict,
+		// so the retry must not find this attempt counted.
+		s.guard.Unjudged(ctx, realm, who.IP, key)
 		return account.Account{}, false, err
 	}
 	if err := s.guard.LoginSucceeded(ctx, realm, key, who.IP); err != nil {
@@ -204,6 +208,9 @@ func (s *Service) ChangePassword(ctx context.Context, who Requester, in Password
 		return err
 	}
 	if err != nil {
+		// The current password was right, but the change failed (the
+		// store, or the account changed meanwhile): nothing to count.
+		s.guard.Unjudged(ctx, string(realm), who.IP, keys...)
 		return err
 	}
 	if err := s.guard.PasswordChangeSucceeded(ctx, string(realm), who.IP, keys); err != nil {

@@ -75,6 +75,15 @@ type Config struct {
 	// Barangays is the directory residents register in and admins are
 	// assigned from (GET /v1/barangays), in NFC.
 	Barangays []string
+
+	// WebAuthnRPID is the passkeys' relying party id (a domain name, never
+	// an IP address); WebAuthnOrigins are the origins their ceremonies may
+	// come from, each that domain or under it.
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+	// AdminMFARequired: every admin must have a second factor
+	// (EKOLEK_ADMIN_MFA=required, the default; optional lets them choose).
+	AdminMFARequired bool
 }
 
 // DefaultBarangays are the 27 barangays of San Pedro City, Laguna, the
@@ -176,6 +185,16 @@ func Load(getenv Getenv) (Config, error) {
 		var why string
 		if c.Barangays, why = parseBarangays(v); why != "" {
 			bad("EKOLEK_BARANGAYS", why)
+		}
+	}
+
+	c.AdminMFARequired = oneOf("EKOLEK_ADMIN_MFA", "required", "required", "optional") == "required"
+	var why map[string]string
+	if c.WebAuthnRPID, c.WebAuthnOrigins, why = parseWebAuthn(get("EKOLEK_WEBAUTHN_RP_ID", DefaultWebAuthnRPID), get("EKOLEK_WEBAUTHN_ORIGINS", DefaultWebAuthnOrigins)); why != nil {
+		for _, name := range []string{"EKOLEK_WEBAUTHN_RP_ID", "EKOLEK_WEBAUTHN_ORIGINS"} {
+			if why[name] != "" {
+				bad(name, why[name])
+			}
 		}
 	}
 

@@ -13,7 +13,6 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/store/backend"
-	"github.com/ekolek/identity/shared/store/embedded"
 )
 
 var allRoles = []account.Role{account.RoleSuperAdmin, account.RoleOperationsManager, account.RoleContentRewardsManager, account.RoleSecurityAnalyst}
@@ -456,11 +455,7 @@ func (l *laggingStore) ListAccounts(ctx context.Context, q account.ListQuery) ([
 // A listing that lags behind a demotion must not let the last super admin go.
 func TestLastSuperAdminWithALaggingListing(t *testing.T) {
 	t.Parallel()
-	real, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = real.Close() })
+	real := openEmbedded(t)
 	lag := &laggingStore{Store: real}
 	e := newEnv(t, withStore(lag))
 	e.createAdmin("boss", account.RoleSuperAdmin)

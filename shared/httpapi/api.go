@@ -27,9 +27,12 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
+	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 )
 
@@ -49,6 +52,8 @@ type Deps struct {
 	Reset    *reset.Service
 	Guard    *throttle.Guard
 	Audit    *audit.Recorder
+	// MFA is the second factor's service.
+	MFA *mfa.Service
 	// Events is where GET /v1/admin/security-events reads.
 	Events audit.Store
 	// Pages serves the pages (package web) for GET / and GET /{proxy+};
@@ -76,12 +81,14 @@ type API struct {
 	// (securityHeaders), dates the Date header's text (date).
 	fixed []fixedHeader
 	dates atomic.Pointer[dateText]
+	// failures holds back repeated failure lines (logFailure).
+	failures *logging.Repeats
 }
 
 // New returns the handler for the routes of the named functions, or of every
 // route when none is named (the local API).
 func New(d Deps, functions ...string) (*API, error) {
-	a := &API{Deps: d, cookies: namesFor(d.Production)}
+	a := &API{Deps: d, cookies: namesFor(d.Production), failures: logging.NewRepeats(FailureLogInterval)}
 	for _, r := range Table {
 		if r.LocalOnly && (len(functions) > 0 || d.Production) {
 			continue
@@ -135,40 +142,54 @@ func info(r *http.Request) *reqInfo {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ri := &reqInfo{id: requestID(r), ip: clientIP(r), ua: r.UserAgent()}
-	ctx, cancel := context.WithDeadline(r.Context(), a.deadline(r.Context(), start))
+	client := r.Context() // the caller's own: it ends when the client goes away
+	ctx, cancel := context.WithDeadline(client, a.deadline(client, start))
 	defer cancel()
 	r = r.WithContext(context.WithValue(ctx, ctxKey{}, ri))
+	// sw is next to the connection: it sees what is really written.
+	sw := &statusWriter{ResponseWriter: w}
+	out := http.ResponseWriter(sw)
+	var hw *headWriter
 	if r.Method == http.MethodHead {
 		// The GET's answer without its body. The Lambda proxy adapter would
 		// send a body written to it, so it is held back here, for both.
-		hw := &headWriter{ResponseWriter: w}
-		defer hw.finish()
-		w = hw
+		hw = &headWriter{ResponseWriter: sw}
+		out = hw
 	}
-	sw := &statusWriter{ResponseWriter: w}
-	a.securityHeaders(sw.Header(), ri.id)
+	a.securityHeaders(out.Header(), ri.id)
 
 	defer func() {
 		if v := recover(); v != nil {
 			a.Log.Error("panic", "request_id", ri.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			if !sw.wrote {
-				writeError(sw, errInternal)
+			if !sw.wrote && (hw == nil || hw.status == 0) {
+				writeError(out, errInternal)
 			}
 		}
-		// Typed attributes: key-value pairs would box each value, on every request.
-		a.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", ri.id), slog.String("method", r.Method),
-			slog.String("route", ri.route), slog.Int("status", sw.status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", ri.ip))
+		if hw != nil {
+			hw.finish()
+		}
+		// What went out: the status and body bytes written, and whether
+		// the answer reached the client (written false, and why not).
+		// Typed attributes: key-value pairs would box each value, on
+		// every request.
+		lost := sw.deliver(client)
+		var line [9]slog.Attr
+		attrs := append(line[:0], slog.String("request_id", ri.id), slog.String("method", r.Method), slog.String("route", ri.route),
+			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Bool("written", lost == ""))
+		if lost != "" {
+			attrs = append(attrs, slog.String("write_error", lost))
+		}
+		attrs = append(attrs, slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", ri.ip))
+		a.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	}()
-
 	route, p, allowed := a.match(r.Method, r.URL.Path)
 	if route == nil {
 		if len(allowed) > 0 {
-			sw.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(sw, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Allowed: " + strings.Join(allowed, ", ") + "."})
+			out.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(out, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "Allowed: " + strings.Join(allowed, ", ") + "."})
 			return
 		}
-		writeError(sw, errNotFound)
+		writeError(out, errNotFound)
 		return
 	}
 	ri.route = route.name
@@ -179,22 +200,57 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// DELETE or a bodyless logout sends no Content-Type.
 			r.Body = http.NoBody
 		case !isJSON(r.Header.Get("Content-Type")):
-			writeError(sw, errUnsupportedMedia)
+			writeError(out, errUnsupportedMedia)
 			return
 		case r.ContentLength > MaxBodyBytes:
-			writeError(sw, errTooLarge)
+			writeError(out, errTooLarge)
 			return
 		default:
-			r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+			r.Body = http.MaxBytesReader(out, r.Body, MaxBodyBytes)
 		}
 	}
-	if err := route.handle(a, sw, r, p); err != nil {
+	if err := route.handle(a, out, r, p); err != nil {
 		e := errorFor(err)
-		if e == errInternal || e == errUnavailable {
-			a.Log.Error("request failed", "request_id", ri.id, "route", ri.route, "error", err.Error())
+		if e == errInternal || e == errUnavailable || e == errOutcomeUnknown {
+			a.logFailure(ri, e, err)
 		}
-		writeError(sw, e)
+		writeError(out, e)
 	}
+}
+
+// FailureLogInterval is how often each kind of failed request is logged
+// in detail (logFailure).
+const FailureLogInterval = 10 * time.Second
+
+// logFailure logs why a request failed (a 500 or a 503). Of each kind
+// (the answer's code, the class of its cause, the route) the first is
+// logged at once, and the rest within FailureLogInterval are only counted,
+// their count going out with the first line of that kind after it
+// (`suppressed`): an outage fails every request alike, and its cause
+// needs a line, not thousands. Every request's access line still has its
+// status and request id.
+func (a *API) logFailure(ri *reqInfo, e *apiError, err error) {
+	kind := e.Code + " " + causeOf(err) + " " + ri.route
+	write, held := a.failures.Take(kind, a.Clock.Now())
+	if !write {
+		return
+	}
+	a.Log.Error("request failed", "request_id", ri.id, "route", ri.route, "kind", kind, "suppressed", held, "error", err.Error())
+}
+
+// causeOf is the class of what failed a request, for grouping its log
+// lines: the deadline passed, the client went away, the store failed
+// otherwise (refused, unreachable), or anything else.
+func causeOf(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrOutcomeUnknown):
+		return "store"
+	}
+	return "other"
 }
 
 // AnswerMargin is the time a request keeps, before its invocation's
@@ -492,11 +548,14 @@ func (w *headWriter) finish() {
 	w.ResponseWriter.WriteHeader(w.status)
 }
 
-// statusWriter remembers the status for the access log.
+// statusWriter remembers, for the access log, the status and the body
+// bytes written to the connection, and the first write that failed.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	bytes  int
+	err    error
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -510,5 +569,38 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// deliver sends what is buffered and says why the answer did not reach
+// the client, or "" when nothing says it did not: a write or the flush
+// failed (the connection broke, its write deadline passed), or client,
+// the request's own context, ended before the answer was complete (the
+// client went away; on Lambda, the invocation's deadline passed). On
+// Lambda the proxy adapter's Flush does nothing: the answer goes out
+// after the handler returns.
+func (w *statusWriter) deliver(client context.Context) string {
+	// Looked at before sending: a client that hangs up once it has the
+	// answer was answered.
+	gone := client.Err()
+	if err := http.NewResponseController(w).Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) && w.err == nil {
+		w.err = err
+	}
+	switch {
+	case w.err != nil:
+		return w.err.Error()
+	case errors.Is(gone, context.Canceled):
+		return "client went away"
+	case gone != nil:
+		return context.Cause(client).Error()
+	}
+	return ""
 }

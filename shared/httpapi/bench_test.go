@@ -31,7 +31,7 @@ func benchApp(b *testing.B, hash *password.Params, configure ...func(*config.Con
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = a.Close() })
-	acct, err := a.Accounts.Register(context.Background(), account.Registration{
+	acct, _, err := a.Accounts.Register(context.Background(), account.Registration{
 		FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "Landayan", Password: residentPassword,
 	})
 	if err != nil {
@@ -145,7 +145,7 @@ func BenchmarkResetRequest(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.Cleanup(func() { _ = a.Close() })
-				acct, err := a.Accounts.Register(context.Background(), account.Registration{
+				acct, _, err := a.Accounts.Register(context.Background(), account.Registration{
 					FirstName: "Juan", LastName: "Dela Cruz", Email: "juan@example.com", Phone: "09171234567", Barangay: "Landayan", Password: residentPassword,
 				})
 				if err != nil {

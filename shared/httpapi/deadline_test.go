@@ -97,8 +97,8 @@ func TestRequestDeadlineFromInvocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.stalled.Store(true)
-	// Timed from the invocation's start, as its deadline is: building the
-	// request takes a millisecond or more on a busy machine.
+	// From before the invocation's deadline is set, so that a busy
+	// machine's delay before ServeHTTP is not taken off the wait.
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
@@ -43,6 +44,7 @@ var (
 	errUnsupportedMedia = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Send Content-Type: application/json."}
 	errTooLarge         = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "payload_too_large", Message: "The request body is larger than 16 KiB."}
 	errUnavailable      = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The service is temporarily unavailable; nothing was changed. Try again shortly.", RetryAfter: 5 * time.Second}
+	errOutcomeUnknown   = &apiError{Status: http.StatusServiceUnavailable, Code: "outcome_unknown", Message: "The service did not confirm the change; it may have been saved. Check before trying again.", RetryAfter: 5 * time.Second}
 	errInternal         = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "Something went wrong on our side."}
 )
 
@@ -81,6 +83,16 @@ func errorFor(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong, expired or already used. Ask for a new one if needed."}
 	case errors.Is(err, reset.ErrInvalidToken):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_token", Message: "The reset token is not valid (expired or already used). Start the reset again."}
+	case errors.Is(err, mfa.ErrInvalidCode):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong or was already used."}
+	case errors.Is(err, mfa.ErrInvalidToken):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_token", Message: "This sign-in step has expired or was already used. Sign in again."}
+	case errors.Is(err, mfa.ErrReauthRequired):
+		return &apiError{Status: http.StatusForbidden, Code: "reauth_required", Message: "Confirm your password first (POST reauth), then try again within 5 minutes."}
+	case errors.Is(err, mfa.ErrLastFactor):
+		return &apiError{Status: http.StatusConflict, Code: "last_factor", Message: "This is your only second factor, and your account must have one. Add another first."}
+	case errors.Is(err, mfa.ErrNoFactor):
+		return &apiError{Status: http.StatusConflict, Code: "no_factor", Message: "Add a second factor first."}
 	case errors.Is(err, session.ErrExpired):
 		return errExpired
 	case errors.Is(err, session.ErrUnauthenticated):
@@ -91,6 +103,10 @@ func errorFor(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, store.ErrConflict):
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: "The resource changed while you were changing it; reload and try again."}
+	case errors.Is(err, store.ErrOutcomeUnknown):
+		// Before the deadline case: a write cut off by the deadline after
+		// it was sent is unknown, not unchanged.
+		return errOutcomeUnknown
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// A deadline error that no store wrapped is still the request's
 		// deadline (ServeHTTP) passing during a call: 503, never 500.
@@ -109,17 +125,26 @@ var statusMessage = map[account.Status]string{
 // a header's value is replaced, never written into.
 var jsonContentType = []string{"application/json; charset=utf-8"}
 
-// writeJSON writes v with status. It is the one JSON writer.
+// writeJSON writes v with status. It is the one JSON writer. The body
+// goes out with its length, so that sending it at once (statusWriter's
+// deliver) does not turn it into a chunked one. An answer already
+// encoded (answer.go) goes out as it is.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(status)
-	switch v := v.(type) {
-	case nil:
-	case *encoded:
-		_, _ = w.Write(*v)
-	default:
-		_ = json.NewEncoder(w).Encode(v)
+	if v == nil {
+		w.WriteHeader(status)
+		return
 	}
+	var body []byte
+	if e, ok := v.(*encoded); ok {
+		body = *e
+	} else {
+		body, _ = json.Marshal(v) // the API's own views and maps: they marshal
+		body = append(body, '\n')
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // writeError writes e as {"error":{...}}.

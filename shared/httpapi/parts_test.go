@@ -89,6 +89,15 @@ func TestEveryRouteRunsWithOnlyTheDeclaredParts(t *testing.T) {
 	step("GET /v1/admin/security-events", boss.do("GET", "/v1/admin/security-events?realm=resident&account="+id, nil), 200)
 	step("DELETE /v1/admin/accounts/{accountRealm}/{id}/sessions", boss.do("DELETE", "/v1/admin/accounts/resident/"+id+"/sessions", nil), 200)
 
+	// The second factor: TOTP made and checked by function mfa alone.
+	step("GET /v1/{realm}/mfa", boss.do("GET", "/v1/admin/mfa", nil), 200)
+	en := boss.enrollTOTP("admin")
+	served["POST /v1/{realm}/mfa/totp"] = true
+	step("POST /v1/{realm}/mfa/totp/confirm", boss.confirmTOTP("admin", en), 200)
+	step("POST /v1/{realm}/reauth", boss.do("POST", "/v1/admin/reauth", map[string]string{"password": adminPassword}), 200)
+	step("POST /v1/{realm}/mfa/recovery-codes", boss.do("POST", "/v1/admin/mfa/recovery-codes", nil), 200)
+	step("DELETE /v1/{realm}/mfa/{id}", boss.do("DELETE", "/v1/admin/mfa/"+en.id, nil), 409) // an admin's last factor
+
 	// The pages: served by function web alone, from its embedded files.
 	for route, path := range map[string]string{"GET /": "/", "GET /{proxy+}": "/login"} {
 		res, body := juan.raw("GET", path)

@@ -33,13 +33,21 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, _ params) error {
 	if err := a.Guard.Allow(r.Context(), throttle.RegisterIP, info(r).ip); err != nil {
 		return a.refused(r, account.Resident, in.Email, err)
 	}
-	acct, err := a.Accounts.Register(r.Context(), account.Registration(in))
+	acct, repeated, err := a.Accounts.Register(r.Context(), account.Registration(in))
 	if err != nil {
 		return err
 	}
-	a.event(r, audit.AccountRegistered, account.Resident, acct.ID, acct.Email, nil)
+	status, details := http.StatusCreated, map[string]string(nil)
+	if repeated {
+		// A retry of a registration already stored: the same answer, 200.
+		// Its codes may never have gone out (the first answer was lost
+		// before they were sent), so they are sent as at registration;
+		// the code limits hold back a repeat within the cooldown.
+		status, details = http.StatusOK, map[string]string{"repeated": "true"}
+	}
+	a.event(r, audit.AccountRegistered, account.Resident, acct.ID, acct.Email, details)
 	a.Contact.SendAll(r.Context(), acct)
-	writeJSON(w, http.StatusCreated, map[string]any{"account": accountView(acct)})
+	writeJSON(w, status, map[string]any{"account": accountView(acct)})
 	return nil
 }
 

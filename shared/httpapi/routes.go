@@ -59,6 +59,9 @@ const (
 	// NeedsPages: serves the pages (package web). Routes that need only
 	// this use no store, no signing key and no notifier (PagesOnly).
 	NeedsPages
+	// NeedsTOTP: makes or checks TOTP codes (package totp: pquerna/otp and
+	// a QR code library).
+	NeedsTOTP
 )
 
 // NeedsOf is what the routes of the named functions need together (every
@@ -102,6 +105,14 @@ var Table = []Route{
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions/{id}", Realms: bothRealms, handle: (*API).endMySession},
 	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, Needs: NeedsPasswordPolicy | NeedsMessages, handle: (*API).changePassword},
 	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/sessions", handle: (*API).revokeAccountSessions},
+	// The second factor: enrollment and management (the login's second
+	// step is the login function's).
+	{Function: "mfa", Method: http.MethodGet, Path: "/v1/{realm}/mfa", Realms: bothRealms, handle: (*API).getMFA},
+	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/mfa/totp", Realms: bothRealms, Needs: NeedsTOTP, handle: (*API).enrollTOTP},
+	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/mfa/totp/confirm", Realms: bothRealms, Needs: NeedsTOTP, handle: (*API).confirmTOTP},
+	{Function: "mfa", Method: http.MethodDelete, Path: "/v1/{realm}/mfa/{id}", Realms: bothRealms, handle: (*API).removeFactor},
+	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/mfa/recovery-codes", Realms: bothRealms, handle: (*API).newRecoveryCodes},
+	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/reauth", Realms: bothRealms, handle: (*API).reauth},
 	// Pages: everything API Gateway does not route to the API (its most
 	// specific resources win over the greedy {proxy+}).
 	{Function: "web", Method: http.MethodGet, Path: "/", Needs: NeedsPages, handle: (*API).page},

@@ -22,6 +22,18 @@ import (
 	"github.com/ekolek/identity/shared/throttle"
 )
 
+// openEmbedded opens an embedded store of the test's own, for a test that
+// wraps it; it is closed when the test ends, after the env's own clean-up.
+func openEmbedded(t *testing.T) *embedded.Store {
+	t.Helper()
+	real, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = real.Close() })
+	return real
+}
+
 // flakyStore is the real embedded store with a switch: when armed, its nth
 // call from then on fails with store.ErrUnavailable before touching anything,
 // like a DynamoDB call that never arrived.
@@ -30,10 +42,19 @@ type flakyStore struct {
 	mu     sync.Mutex
 	calls  int
 	failAt int // 0: never
+	// failMethod, when set, fails the first call of that method instead.
+	failMethod string
 	// down keeps failing every call from failAt on, as a store that stays
 	// down does (so nothing can be undone after the first failure).
 	down   bool
 	failed string // the first method that failed, "" if none
+}
+
+// armMethod fails the next call of the named method (only that one).
+func (f *flakyStore) armMethod(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls, f.failAt, f.failMethod, f.failed = 0, 0, name, ""
 }
 
 func (f *flakyStore) arm(n int) {
@@ -46,7 +67,7 @@ func (f *flakyStore) arm(n int) {
 func (f *flakyStore) disarm() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.failAt = 0
+	f.failAt, f.failMethod = 0, ""
 	return f.failed
 }
 
@@ -54,11 +75,16 @@ func (f *flakyStore) check() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	pc, _, _, _ := runtime.Caller(1)
+	name := runtime.FuncForPC(pc).Name()
+	name = name[strings.LastIndexByte(name, '.')+1:]
+	if f.failMethod != "" && f.failMethod == name {
+		f.failMethod, f.failed = "", name
+		return fmt.Errorf("%w: injected failure", store.ErrUnavailable)
+	}
 	if f.failAt > 0 && (f.calls == f.failAt || f.down && f.calls > f.failAt) {
 		if f.failed == "" {
-			pc, _, _, _ := runtime.Caller(1)
-			name := runtime.FuncForPC(pc).Name()
-			f.failed = name[strings.LastIndexByte(name, '.')+1:]
+			f.failed = name
 		}
 		return fmt.Errorf("%w: injected failure", store.ErrUnavailable)
 	}
@@ -184,6 +210,13 @@ func (f *flakyStore) UpdateAccountEndSessions(ctx context.Context, a account.Acc
 	return f.Store.UpdateAccountEndSessions(ctx, a)
 }
 
+func (f *flakyStore) UpdateAccountEndSessionsExcept(ctx context.Context, a account.Account, keep []string) (int, error) {
+	if err := f.check(); err != nil {
+		return 0, err
+	}
+	return f.Store.UpdateAccountEndSessionsExcept(ctx, a, keep)
+}
+
 func (f *flakyStore) ListAccounts(ctx context.Context, q account.ListQuery) ([]account.Account, string, error) {
 	if err := f.check(); err != nil {
 		return nil, "", err
@@ -257,7 +290,11 @@ func snapshot(t *testing.T, s backend.Store) string {
 				if err != nil {
 					t.Fatal(err)
 				}
-				out = append(out, a, ss)
+				enrollment, factors, err := s.Factors(ctx, realm, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, a, ss, enrollment, factors)
 				for _, p := range []code.Purpose{code.VerifyEmail, code.VerifyPhone, code.PasswordReset} {
 					if r, err := s.GetCode(ctx, realm, a.ID, p); err == nil {
 						// A code's try count is a counter like the throttle
@@ -345,6 +382,12 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			return b.do("POST", "/v1/admin/residents/"+id+"/suspend", nil)
 		}, 200, nil, false},
 	}
+	runScenarios(t, scenarios)
+}
+
+// runScenarios runs each scenario with the store failing once (blip) and
+// from then on (down), in parallel.
+func runScenarios(t *testing.T, scenarios []scenario) {
 	for _, sc := range scenarios {
 		for _, down := range []bool{false, true} {
 			mode := "blip"

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -49,9 +50,24 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			return &response{status: r.StatusCode, header: r.Header}
 		}
 	}
+	var factor enrolledTOTP
 	rows := []row{
 		// The pages read nothing: / looks at the cookie only.
 		{"GET /", page("/"), 0, 0, 302},
+		// The second factor, a resident's.
+		{"GET /v1/{realm}/mfa", func() *response { return res.do("GET", "/v1/resident/mfa", nil) }, 2, 0, 0},
+		{"POST /v1/{realm}/mfa/totp", func() *response {
+			r := res.do("POST", "/v1/resident/mfa/totp", map[string]string{"name": "Phone"})
+			factor = enrolledTOTP{id: r.str("id"), secret: r.str("secret")}
+			e.secrets.Store(factor.secret, true)
+			return r
+		}, 1, 1, 0},
+		{"POST /v1/{realm}/mfa/totp/confirm", func() *response { return res.confirmTOTP("resident", factor) }, 3, 2, 0},
+		{"POST /v1/{realm}/reauth", func() *response {
+			return res.do("POST", "/v1/resident/reauth", map[string]string{"password": residentPassword})
+		}, 3, 10, 0},
+		{"POST /v1/{realm}/mfa/recovery-codes", func() *response { return res.do("POST", "/v1/resident/mfa/recovery-codes", nil) }, 2, 2, 0},
+		{"DELETE /v1/{realm}/mfa/{id}", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+factor.id, nil) }, 2, 2, 0},
 		{"GET /{proxy+}", page("/login"), 0, 0, 200},
 		{"GET /v1/admin/residents", func() *response { return boss.do("GET", "/v1/admin/residents?status=approved", nil) }, 2, 0, 0},
 		{"GET /v1/admin/residents/{id}", func() *response { return boss.do("GET", "/v1/admin/residents/"+rid, nil) }, 3, 0, 0},
@@ -94,6 +110,12 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			mariaID = r.str("account", "id")
 			return r
 		}, 0, 15, 0},
+		{"POST /v1/resident/register (the same again, within the cooldown)", func() *response {
+			return newcomer.do("POST", "/v1/resident/register", map[string]string{
+				"first_name": "Maria", "last_name": "Santos", "email": "maria@example.com", "phone": "09181112222",
+				"barangay": "Landayan", "password": residentPassword,
+			})
+		}, 2, 5, http.StatusOK},
 		{"POST /v1/resident/register/verify", func() *response {
 			return newcomer.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": "maria@example.com", "code": lastCode["maria@example.com"]})
 		}, 3, 4, 0},

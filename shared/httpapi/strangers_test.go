@@ -15,7 +15,6 @@ import (
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/store/backend"
-	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 )
 
@@ -228,11 +227,7 @@ func (s occurrenceDown) Hit(ctx context.Context, key string, limit int, window t
 // unfolded ones.
 func TestStrangersEventsWhenTheCountFails(t *testing.T) {
 	t.Parallel()
-	real, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = real.Close() })
+	real := openEmbedded(t)
 	e := newEnv(t, withStore(occurrenceDown{real}), withLimits(func(c *config.Config) { c.Limits.LoginIP.Max = 1 }))
 	logout := e.gateway("logout", "/v1/{realm}/logout")
 	login := e.gateway("login", "/v1/{realm}/login")

@@ -59,6 +59,12 @@ func (m *Manager) Lifetimes(realm account.Realm) Lifetimes { return m.life[realm
 // the same store change, so a planted cookie can never become a logged-in
 // session and a failed login changes nothing.
 func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent, presented string) (string, Session, error) {
+	return m.StartAfterFactor(ctx, acct, ip, userAgent, presented, "")
+}
+
+// StartAfterFactor is Start for a login that also passed a second step by
+// method (mfa.Method's value): the session says so (SecondFactor).
+func (m *Manager) StartAfterFactor(ctx context.Context, acct account.Account, ip, userAgent, presented, method string) (string, Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", Session{}, fmt.Errorf("session: random id: %w", err)
@@ -78,6 +84,9 @@ func (m *Manager) Start(ctx context.Context, acct account.Account, ip, userAgent
 		IP:            ip,
 		UserAgent:     truncate(userAgent, 256),
 		Epoch:         acct.SessionEpoch,
+
+		SecondFactor:    method,
+		AuthenticatedAt: now,
 	}
 	tok, err := m.keys.Sign(token.Claims{Audience: string(realm), Subject: accountID, SessionID: sid, IssuedAt: now, ExpiresAt: s.ExpiresAt})
 	if err != nil {
@@ -260,4 +269,20 @@ func (m *Manager) EndOthers(ctx context.Context, realm account.Realm, accountID,
 // Unknown account: ErrNotFound.
 func (m *Manager) EndAll(ctx context.Context, realm account.Realm, accountID string) (int, error) {
 	return m.store.EndSessions(ctx, realm, accountID, nil)
+}
+
+// Reauthenticate records that s's person has just proved their password
+// again (POST /v1/{realm}/reauth): its AuthenticatedAt becomes now.
+// ErrUnauthenticated when the session is gone.
+func (m *Manager) Reauthenticate(ctx context.Context, s Session) (Session, error) {
+	now := m.clock.Now()
+	err := m.store.Reauthenticate(ctx, s, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return Session{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	s.AuthenticatedAt = now
+	return s, nil
 }

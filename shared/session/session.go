@@ -28,6 +28,14 @@ type Session struct {
 	// session ended with a password change, reset, suspension or "end all
 	// sessions", whether or not its item is still there.
 	Epoch int64
+	// SecondFactor is the method the login passed its second step with
+	// ("totp", "webauthn", "recovery"); "" for a login by password alone.
+	// The session check reads it with the session, at no extra cost.
+	SecondFactor string
+	// AuthenticatedAt is when the person last proved who they are in this
+	// session: its login, or a later reauth. Removing a second factor or
+	// making new recovery codes needs it to be recent.
+	AuthenticatedAt time.Time
 }
 
 // Store keeps sessions. Reads are strongly consistent so a logout or
@@ -61,4 +69,7 @@ type Store interface {
 	// are re-stamped with it and the others are deleted. It returns how many
 	// were deleted; ErrNotFound when the account is gone.
 	EndSessions(ctx context.Context, realm account.Realm, accountID string, keep []string) (int, error)
+	// Reauthenticate sets AuthenticatedAt of s to at, on condition that
+	// the session still exists (ErrNotFound otherwise).
+	Reauthenticate(ctx context.Context, s Session, at time.Time) error
 }

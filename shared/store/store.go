@@ -14,6 +14,11 @@ var (
 	// ErrUnavailable means the store could not be reached or refused the call;
 	// nothing was changed.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrOutcomeUnknown means a write was sent and no answer came back (a
+	// timeout, a cancellation or a broken connection after sending, or the
+	// service's own internal error): it may or may not have been applied.
+	// Only a write to a remote store can end this way.
+	ErrOutcomeUnknown = errors.New("store: outcome unknown")
 )
 
 // ErrInvalidCursor means a listing cursor was not one this store handed out.

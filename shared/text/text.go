@@ -7,6 +7,7 @@ package text
 
 import (
 	"errors"
+	"strings"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -31,4 +32,15 @@ func Normalize(s string) (string, error) {
 // control (U+0080–U+009F).
 func Hidden(r rune) bool {
 	return r >= 0x80 && r <= 0x9f || unicode.Is(unicode.Cf, r)
+}
+
+// Compact is a code as people type it, without the spaces and dashes they
+// put inside it ("123 456", "k7m2p-x9tq4").
+func Compact(code string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, code)
 }

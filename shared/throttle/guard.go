@@ -82,7 +82,9 @@ type Guard struct {
 }
 
 // NewGuard returns a Guard.
-func NewGuard(s Store, l Limits, c clock.Clock) *Guard { return &Guard{store: s, limits: l, clock: c} }
+func NewGuard(s Store, l Limits, c clock.Clock) *Guard {
+	return &Guard{store: counters{s}, limits: l, clock: c}
+}
 
 // Limits returns the limits in force.
 func (g *Guard) Limits() Limits { return g.limits }
@@ -157,9 +159,12 @@ func (g *Guard) begin(ctx context.Context, realm, ip string, identifiers ...stri
 	if !c.Allowed {
 		return &Refused{Limit: LoginIP, RetryAfter: c.RetryAfter(now)}
 	}
+	taken := []string{ipKey}
 	for _, id := range identifiers {
-		c, err := g.store.Hit(ctx, keysFor(realm, id, ip).attempts, g.limits.LoginFailures.Max, g.limits.LoginFailures.Window, now)
+		k := keysFor(realm, id, ip).attempts
+		c, err := g.store.Hit(ctx, k, g.limits.LoginFailures.Max, g.limits.LoginFailures.Window, now)
 		if err != nil {
+			g.giveBack(ctx, taken...)
 			return err
 		}
 		if !c.Allowed {
@@ -169,8 +174,43 @@ func (g *Guard) begin(ctx context.Context, realm, ip string, identifiers ...stri
 			}
 			return &Refused{Limit: LoginIdentifier, RetryAfter: c.RetryAfter(now)}
 		}
+		taken = append(taken, k)
 	}
 	return nil
+}
+
+// Unjudged gives back the places BeginLogin (or BeginPasswordChange) took
+// for an attempt that did not end in a wrong password: the store failed
+// before the password was checked, or the password change it admitted
+// failed after it. Such an attempt is no failure, so the retry that
+// follows it must not find the identifier or the IP charged for it.
+func (g *Guard) Unjudged(ctx context.Context, realm, ip string, identifiers ...string) {
+	keys := []string{keysFor(realm, "", ip).ipFailures}
+	for _, id := range identifiers {
+		keys = append(keys, keysFor(realm, id, ip).attempts)
+	}
+	g.giveBack(ctx, keys...)
+}
+
+// GiveBackTime is how long giving back an admission may take past the
+// request's own deadline: the failure that ended the attempt is often that
+// deadline passing (a stalled store), and a give-back in the request's
+// context would then never be sent. It is well inside the time a request
+// keeps to answer (httpapi.AnswerMargin). What it cannot give back (the
+// store is still down) stays counted until its window ends; the failure
+// that ended the attempt is what the request reports.
+const GiveBackTime = 250 * time.Millisecond
+
+// giveBack takes one hit back from each key, best effort, within
+// GiveBackTime even when ctx has ended. A place it cannot give back stays
+// counted until its window ends.
+func (g *Guard) giveBack(ctx context.Context, keys ...string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), GiveBackTime)
+	defer cancel()
+	now := g.clock.Now()
+	for _, k := range keys {
+		_ = g.store.Release(ctx, k, now)
+	}
 }
 
 // LoginFailed records that an admitted attempt failed: it keeps its place
@@ -214,13 +254,20 @@ func (g *Guard) PasswordChangeSucceeded(ctx context.Context, realm, ip string, i
 	return g.rightPassword(ctx, realm, ip, identifiers...)
 }
 
+// rightPassword gives the IP its place back first: if the store fails
+// after that, what stays counted is the identifier's attempt, which the
+// next right password clears, not a failure of the IP's, which nothing
+// clears before its window ends.
 func (g *Guard) rightPassword(ctx context.Context, realm, ip string, identifiers ...string) error {
+	if err := g.store.Release(ctx, keysFor(realm, "", ip).ipFailures, g.clock.Now()); err != nil {
+		return err
+	}
 	for _, id := range identifiers {
 		if err := g.store.Clear(ctx, keysFor(realm, id, ip).attempts); err != nil {
 			return err
 		}
 	}
-	return g.store.Release(ctx, keysFor(realm, "", ip).ipFailures, g.clock.Now())
+	return nil
 }
 
 // ResetCompleted clears the login lock and attempts of every identifier of

@@ -4,7 +4,11 @@ package throttle
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
+
+	"github.com/ekolek/identity/shared/store"
 )
 
 // Counter is a counter's state after a hit.
@@ -41,4 +45,32 @@ type Store interface {
 	Release(ctx context.Context, key string, now time.Time) error
 	// Clear removes key's counter.
 	Clear(ctx context.Context, key string) error
+}
+
+// counters is the Store as a Guard uses it. A counter write whose outcome
+// is unknown (store.ErrOutcomeUnknown) is reported as store.ErrUnavailable:
+// a counter is the guard's bookkeeping, and when it fails, the change the
+// request asked for has not been made (the guard answers first) or is kept
+// anyway (clearing a lock after a reset is best effort). At most the
+// counter moved, which is no change the person could check for.
+type counters struct{ Store }
+
+func (c counters) Hit(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (Counter, error) {
+	n, err := c.Store.Hit(ctx, key, limit, window, now)
+	return n, bookkeeping(err)
+}
+
+func (c counters) Release(ctx context.Context, key string, now time.Time) error {
+	return bookkeeping(c.Store.Release(ctx, key, now))
+}
+
+func (c counters) Clear(ctx context.Context, key string) error {
+	return bookkeeping(c.Store.Clear(ctx, key))
+}
+
+func bookkeeping(err error) error {
+	if errors.Is(err, store.ErrOutcomeUnknown) {
+		return fmt.Errorf("%w: a counter's write: %v", store.ErrUnavailable, err)
+	}
+	return err
 }

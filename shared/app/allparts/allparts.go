@@ -13,6 +13,7 @@ import (
 	"github.com/ekolek/identity/shared/notify/awsnotify"
 	"github.com/ekolek/identity/shared/password/strength"
 	"github.com/ekolek/identity/shared/phone"
+	"github.com/ekolek/identity/shared/totp"
 	"github.com/ekolek/identity/shared/web"
 )
 
@@ -25,5 +26,6 @@ func Parts() app.Parts {
 		Messenger: awsnotify.New,
 		AWSConfig: func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
 		Pages:     web.Handler,
+		TOTP:      totp.App{},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
@@ -16,7 +17,7 @@ import (
 
 // Store is everything the system keeps. reset.Store includes code.Store;
 // contact.Store and reset.Store add the two transactions VerifyContact and
-// ResetPassword.
+// ResetPassword; mfa.Store is the second factor's.
 type Store interface {
 	account.Store
 	session.Store
@@ -25,4 +26,5 @@ type Store interface {
 	contact.Store
 	reset.Store
 	audit.Store
+	mfa.Store
 }

@@ -79,7 +79,7 @@ var (
 
 // New returns a store on table, talking through api (usually a *dynamodb.Client).
 func New(api API, table string) *Store {
-	return &Store{api: api, table: aws.String(table), days: newDayMarks()}
+	return &Store{api: outcomes{api}, table: aws.String(table), days: newDayMarks()}
 }
 
 // maxTransactItems is DynamoDB's limit of items in one TransactWriteItems.
@@ -88,13 +88,20 @@ const maxTransactItems = 100
 // defaultListLimit is the page size when ListQuery.Limit is not set.
 const defaultListLimit = 50
 
-// unavailable wraps any error that is not a decided outcome. The SDK error is
-// kept as text only: callers must not depend on it.
+// unavailable wraps any error that is not a decided outcome:
+// store.ErrOutcomeUnknown when it is a write's that may have been applied
+// (outcome.go), else store.ErrUnavailable. The SDK error is kept as text
+// only: callers must not depend on it.
 func unavailable(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%w: dynamodb %s: %w", store.ErrUnavailable, op, ctxErr)
+	kind := store.ErrUnavailable
+	var unknown *unknownOutcome
+	if errors.As(err, &unknown) {
+		kind = store.ErrOutcomeUnknown
 	}
-	return fmt.Errorf("%w: dynamodb %s: %v", store.ErrUnavailable, op, err)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w: dynamodb %s: %w", kind, op, ctxErr)
+	}
+	return fmt.Errorf("%w: dynamodb %s: %v", kind, op, err)
 }
 
 // conditionFailed maps a failed "exists and unchanged" condition: the old

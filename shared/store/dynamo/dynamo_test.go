@@ -121,9 +121,10 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
-// TestServiceErrorsAreUnavailable feeds an error DynamoDB itself returns
+// TestServiceErrorsAreUnavailable feeds a refusal DynamoDB itself returns
 // (not a condition failure) through every method: it must come out as
-// ErrUnavailable with the SDK error hidden.
+// ErrUnavailable with the SDK error hidden. (Which failures leave a write's
+// outcome unknown instead: TestWriteOutcomes.)
 func TestServiceErrorsAreUnavailable(t *testing.T) {
 	checkAllUnavailable(t, dynamo.New(failingAPI{}, "table"))
 }
@@ -254,41 +255,41 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 	}
 }
 
-// failingAPI answers every call the way DynamoDB does when it fails inside.
+// failingAPI answers every call the way DynamoDB does when it refuses one.
 type failingAPI struct{ dynamo.API }
 
-var errInternal = &types.InternalServerError{Message: aws.String("boom")}
+var errRefused = &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}
 
 func (failingAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 func (failingAPI) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	return nil, errInternal
+	return nil, errRefused
 }
 
 // busyAPI cancels the first failures transactions the way DynamoDB does when

@@ -310,6 +310,8 @@ func sessionItem(s session.Session) item {
 	it.s("ip", s.IP)
 	it.s("user_agent", s.UserAgent)
 	it.n(attrEpoch, s.Epoch)
+	it.s(attrSecondFactor, s.SecondFactor)
+	it.t(attrAuthenticatedAt, s.AuthenticatedAt)
 	it.ttl(s.ExpiresAt) // expiry is checked on read from session_expires_at
 	return it
 }
@@ -326,6 +328,9 @@ func sessionFrom(it item) session.Session {
 		IP:            it.getS("ip"),
 		UserAgent:     it.getS("user_agent"),
 		Epoch:         it.getN(attrEpoch),
+
+		SecondFactor:    it.getS(attrSecondFactor),
+		AuthenticatedAt: it.getT(attrAuthenticatedAt),
 	}
 }
 

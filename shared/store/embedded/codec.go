@@ -41,6 +41,8 @@ func encodeSession(s session.Session) ([]byte, error) {
 	w.str(s.IP)
 	w.str(s.UserAgent)
 	w.int(s.Epoch)
+	w.str(s.SecondFactor)
+	w.time(s.AuthenticatedAt)
 	return w.b, w.err
 }
 
@@ -63,6 +65,8 @@ func decodeSession(data []byte) (session.Session, error) {
 	s.IP = r.str()
 	s.UserAgent = r.str()
 	s.Epoch = r.int()
+	s.SecondFactor = r.str()
+	s.AuthenticatedAt = r.time()
 	return s, r.done()
 }
 

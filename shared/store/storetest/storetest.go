@@ -1,14 +1,15 @@
 // Package storetest is the conformance suite every store implementation
 // passes: it checks the documented contract of the store ports
 // (account.Store, session.Store, throttle.Store, code.Store, outbox.Store,
-// audit.Store and the transactions of contact.Store and reset.Store),
-// through those interfaces only.
+// audit.Store, mfa.Store and the transactions of contact.Store and
+// reset.Store), through those interfaces only.
 package storetest
 
 import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -111,6 +112,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Events/Unbounded", testEventsUnbounded},
 		{"Events/BesideSessions", testEventsBesideSessions},
 	}
+	tests = append(tests, mfaTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each on a fresh store of its own
@@ -219,6 +221,7 @@ func normAccount(a account.Account) account.Account {
 func normSession(x session.Session) session.Session {
 	x.CreatedAt, x.LastSeenAt = ms(x.CreatedAt), ms(x.LastSeenAt)
 	x.IdleExpiresAt, x.ExpiresAt = ms(x.IdleExpiresAt), ms(x.ExpiresAt)
+	x.AuthenticatedAt = ms(x.AuthenticatedAt)
 	return x
 }
 
@@ -256,6 +259,12 @@ func accountIDs(as []account.Account) []string {
 // succeeded: exactly one must, and every other must fail with ErrConflict.
 func oneWins(t *testing.T, n int, what string, op func(i int) error) int {
 	t.Helper()
+	return oneWinsOthers(t, n, what, op, store.ErrConflict)
+}
+
+// oneWinsOthers is oneWins where the others may fail with any of losing.
+func oneWinsOthers(t *testing.T, n int, what string, op func(i int) error, losing ...error) int {
+	t.Helper()
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -274,8 +283,8 @@ func oneWins(t *testing.T, n int, what string, op func(i int) error) int {
 			t.Fatalf("%s: %d and %d both succeeded", what, winner, i)
 		case err == nil:
 			winner = i
-		case !errors.Is(err, store.ErrConflict):
-			t.Errorf("%s %d: got %v, want %v", what, i, err, store.ErrConflict)
+		case !slices.ContainsFunc(losing, func(l error) bool { return errors.Is(err, l) }):
+			t.Errorf("%s %d: got %v, want one of %v", what, i, err, losing)
 		}
 	}
 	if winner < 0 {

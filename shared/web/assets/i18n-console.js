@@ -145,6 +145,12 @@ addTexts({
   'event.csrf_failed': ['Request from an out-of-date page refused', 'Tinanggihan ang kahilingan mula sa lumang pahina'],
   'event.rate_limited': ['Too many requests refused', 'Tinanggihan dahil sa sobrang daming kahilingan'],
   'event.access_denied': ['Access refused', 'Tinanggihan ang access'],
+  'event.mfa_enrolled': ['Second factor added', 'Nagdagdag ng pangalawang patunay'],
+  'event.mfa_removed': ['Second factor removed', 'Inalis ang pangalawang patunay'],
+  'event.mfa_succeeded': ['Second step passed', 'Pumasa sa pangalawang hakbang'],
+  'event.mfa_failed': ['Wrong second-step code', 'Maling code sa pangalawang hakbang'],
+  'event.recovery_code_used': ['Recovery code used', 'Gumamit ng recovery code'],
+  'event.mfa_cleared': ['Second factors cleared by a super admin', 'Inalis ng super admin ang mga pangalawang patunay'],
 
   // Resetting an admin password, accepting an invitation.
   'admin-reset.title': ['Set or reset your admin password', 'Itakda o i-reset ang iyong admin password'],

@@ -6,7 +6,7 @@ import { startConsole, el, when, pager } from './console.js';
 import { translate } from './i18n.js';
 
 // audit.Types (shared/web's tests keep the two the same).
-const types = ['login_succeeded', 'login_failed', 'login_locked', 'logout', 'session_expired', 'session_revoked', 'password_reset_requested', 'password_reset_completed', 'code_failed', 'password_changed', 'account_registered', 'contact_verified', 'account_status_changed', 'admin_created', 'admin_updated', 'csrf_failed', 'rate_limited', 'access_denied'];
+const types = ['login_succeeded', 'login_failed', 'login_locked', 'logout', 'session_expired', 'session_revoked', 'password_reset_requested', 'password_reset_completed', 'code_failed', 'password_changed', 'account_registered', 'contact_verified', 'account_status_changed', 'admin_created', 'admin_updated', 'csrf_failed', 'rate_limited', 'access_denied', 'mfa_enrolled', 'mfa_removed', 'mfa_succeeded', 'mfa_failed', 'recovery_code_used', 'mfa_cleared'];
 
 const list = document.querySelector('[data-events]');
 const more = document.querySelector('[data-action="more"]');

@@ -1,0 +1,309 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
+	"github.com/ekolek/identity/shared/token"
+)
+
+// ReauthWindow is how recent a proof of the password must be for removing
+// a factor or making new recovery codes.
+const ReauthWindow = 5 * time.Minute
+
+// ErrReauthRequired: the session has not proved the password within
+// ReauthWindow.
+var ErrReauthRequired = errors.New("mfa: recent authentication required")
+
+// WrongCodeError is a second step whose code was judged and was wrong:
+// its try was the Attempt-th of the token's MaxAttempts, and Locked says it
+// locked the identifier. It is ErrInvalidCode to errors.Is.
+type WrongCodeError struct {
+	Attempt int
+	Locked  bool
+}
+
+func (e *WrongCodeError) Error() string {
+	return fmt.Sprintf("mfa: wrong code (try %d of %d)", e.Attempt, MaxAttempts)
+}
+
+// Is makes a WrongCodeError an ErrInvalidCode.
+func (e *WrongCodeError) Is(target error) bool { return target == ErrInvalidCode }
+
+// Policy is who must have a second factor.
+type Policy struct {
+	// AdminRequired: every admin must (EKOLEK_ADMIN_MFA=required).
+	AdminRequired bool
+}
+
+// Requires reports whether a must have a second factor.
+func (p Policy) Requires(a account.Account) bool {
+	return a.Realm == account.Admin && p.AdminRequired
+}
+
+// Accounts reads accounts: a second step checks the account is still the
+// one its password step saw.
+type Accounts interface {
+	GetAccount(ctx context.Context, realm account.Realm, id string) (account.Account, error)
+}
+
+// Service runs enrollment, the second step of a login and the management
+// of factors and recovery codes.
+type Service struct {
+	store    Store
+	accounts Accounts
+	keys     *Keys
+	tokens   *token.Keys
+	guard    *throttle.Guard
+	clock    clock.Clock
+	policy   Policy
+	totp     TOTPApp
+}
+
+// NewService returns a Service. keys keep the factors' secrets; tokens sign
+// mfa_tokens; guard is the login throttle a wrong code counts toward; totp
+// is the optional part TOTP factors need (nil in a program without it).
+func NewService(s Store, accounts Accounts, keys *Keys, tokens *token.Keys, guard *throttle.Guard, c clock.Clock, p Policy, totp TOTPApp) *Service {
+	return &Service{store: s, accounts: accounts, keys: keys, tokens: tokens, guard: guard, clock: c, policy: p, totp: totp}
+}
+
+// Policy returns who must have a second factor.
+func (s *Service) Policy() Policy { return s.policy }
+
+// Overview is what an account sees of its second factors.
+type Overview struct {
+	// Factors are the active ones, oldest first.
+	Factors      []Factor
+	RecoveryLeft int
+	// Required: the account must keep a factor.
+	Required bool
+}
+
+// Overview returns a's active factors and how many recovery codes are left.
+func (s *Service) Overview(ctx context.Context, a account.Account) (Overview, error) {
+	e, fs, err := s.store.Factors(ctx, a.Realm, a.ID)
+	if err != nil {
+		return Overview{}, err
+	}
+	o := Overview{RecoveryLeft: len(e.Recovery), Required: s.policy.Requires(a)}
+	for _, f := range fs {
+		if f.Usable() {
+			o.Factors = append(o.Factors, f)
+		}
+	}
+	return o, nil
+}
+
+// HasFactor reports whether a has an active factor: a login then needs a
+// second step.
+func (s *Service) HasFactor(ctx context.Context, a account.Account) (bool, error) {
+	e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
+	return e.Active > 0, err
+}
+
+// Enrolled is a new pending TOTP factor and what the authenticator app
+// needs: the secret in base32, the otpauth:// URI, and the URI as a QR
+// code in SVG. The secret is shown this once; only its sealed form is kept.
+type Enrolled struct {
+	Factor Factor
+	Secret string
+	URI    string
+	QRSVG  string
+}
+
+// EnrollTOTP starts a TOTP factor for a: pending until ConfirmTOTP gets a
+// code of it, and gone after PendingTTL if none comes.
+func (s *Service) EnrollTOTP(ctx context.Context, a account.Account, name string) (Enrolled, error) {
+	k, err := s.totp.NewKey(Issuer, Label(a))
+	if err != nil {
+		return Enrolled{}, err
+	}
+	now := s.clock.Now()
+	f := Factor{
+		Realm: a.Realm, AccountID: a.ID, ID: account.NewID(), Type: TOTP, Name: name,
+		State: Pending, CreatedAt: now, ExpiresAt: now.Add(PendingTTL),
+	}
+	if f.Secret, err = s.keys.sealSecret(f, k.Secret); err != nil {
+		return Enrolled{}, err
+	}
+	if err := s.store.CreateFactor(ctx, f); err != nil {
+		return Enrolled{}, err
+	}
+	return Enrolled{Factor: f, Secret: k.Secret, URI: k.URI, QRSVG: k.QRSVG}, nil
+}
+
+// Confirmed is a factor just made active; RecoveryCodes are the account's
+// new recovery codes when it was its first factor (shown once).
+type Confirmed struct {
+	Factor        Factor
+	RecoveryCodes []string
+}
+
+// ConfirmTOTP makes a's pending TOTP factor id active with a first code
+// of it (whose time step is then used: it cannot also pass a login). The
+// account's first factor comes with a new set of recovery codes, in the
+// same store change. ErrNotFound when a has no such pending factor (or it
+// lapsed), ErrInvalidCode for a wrong code.
+func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code string) (Confirmed, error) {
+	var out Confirmed
+	err := retry(func() error {
+		f, err := s.store.GetFactor(ctx, a.Realm, a.ID, id)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if f.Type != TOTP || f.State != Pending || !now.Before(f.ExpiresAt) {
+			return store.ErrNotFound
+		}
+		secret, _, err := s.keys.openSecret(f)
+		if err != nil {
+			return err
+		}
+		st, ok := s.totp.Match(secret, code, now, f.LastStep)
+		if !ok {
+			return ErrInvalidCode
+		}
+		f.State, f.ExpiresAt, f.LastStep, f.LastUsedAt = Active, time.Time{}, st, now
+		codes, err := s.enroll(ctx, a, func(e Enrollment) error { return s.store.ConfirmFactor(ctx, f, e) })
+		out = Confirmed{Factor: f, RecoveryCodes: codes}
+		return err
+	})
+	return out, err
+}
+
+// AddPasskey stores a's newly registered passkey f (active from the
+// start), with a new set of recovery codes when it is the account's first
+// factor. store.ErrConflict when its credential is registered already.
+func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor) (Confirmed, error) {
+	var out Confirmed
+	err := retry(func() error {
+		codes, err := s.enroll(ctx, a, func(e Enrollment) error { return s.store.AddPasskey(ctx, f, e) })
+		out = Confirmed{Factor: f, RecoveryCodes: codes}
+		return err
+	})
+	return out, err
+}
+
+// enroll counts one more active factor of a, stored by write together
+// with the enrollment it is given; the account's first factor brings a new
+// set of recovery codes, returned as they are shown.
+func (s *Service) enroll(ctx context.Context, a account.Account, write func(Enrollment) error) ([]string, error) {
+	e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	if e.Active == 0 {
+		if codes, err = s.newRecovery(&e, s.clock.Now()); err != nil {
+			return nil, err
+		}
+	}
+	e.Active++
+	if err := write(e); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// newRecovery puts a new set of recovery codes into e and returns them as
+// they are shown.
+func (s *Service) newRecovery(e *Enrollment, now time.Time) ([]string, error) {
+	codes, err := newRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	e.RecoveryKey, e.RecoveryAt, e.Recovery = s.keys.recoveryKey(), now, make([]string, len(codes))
+	for i, c := range codes {
+		e.Recovery[i], _ = s.keys.recoveryHash(e.RecoveryKey, e.Realm, e.AccountID, normalizeRecovery(c))
+	}
+	return codes, nil
+}
+
+// RemoveFactor removes a's factor id, on a session that proved the
+// password at authAt (ErrReauthRequired unless within ReauthWindow). An
+// account that must have a factor cannot remove its last
+// (ErrLastFactor); the last factor of any other account takes the
+// recovery codes with it. ErrNotFound when a has no such factor.
+func (s *Service) RemoveFactor(ctx context.Context, a account.Account, authAt time.Time, id string) (Factor, error) {
+	if err := s.recent(authAt); err != nil {
+		return Factor{}, err
+	}
+	var removed Factor
+	err := retry(func() error {
+		e, fs, err := s.store.Factors(ctx, a.Realm, a.ID)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(fs, func(f Factor) bool { return f.ID == id })
+		if i < 0 {
+			return store.ErrNotFound
+		}
+		f := fs[i]
+		if f.Usable() {
+			if e.Active <= 1 && s.policy.Requires(a) {
+				return ErrLastFactor
+			}
+			e.Active--
+			if e.Active <= 0 {
+				e.Active, e.Recovery, e.RecoveryKey, e.RecoveryAt = 0, nil, "", time.Time{}
+			}
+		}
+		if err := s.store.RemoveFactor(ctx, f, e); err != nil {
+			return err
+		}
+		removed = f
+		return nil
+	})
+	return removed, err
+}
+
+// NewRecoveryCodes replaces a's recovery codes with a new set, on a
+// session that proved the password at authAt (ErrReauthRequired), for an
+// account with an active factor (ErrNoFactor).
+func (s *Service) NewRecoveryCodes(ctx context.Context, a account.Account, authAt time.Time) ([]string, error) {
+	if err := s.recent(authAt); err != nil {
+		return nil, err
+	}
+	var codes []string
+	err := retry(func() error {
+		e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
+		if err != nil {
+			return err
+		}
+		if e.Active == 0 {
+			return ErrNoFactor
+		}
+		if codes, err = s.newRecovery(&e, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.store.ReplaceRecovery(ctx, e)
+	})
+	return codes, err
+}
+
+func (s *Service) recent(authAt time.Time) error {
+	if authAt.IsZero() || s.clock.Now().Sub(authAt) > ReauthWindow {
+		return ErrReauthRequired
+	}
+	return nil
+}
+
+// retry runs op again when it lost a race (store.ErrConflict) to a
+// concurrent change of the same enrollment, reading afresh each time.
+func retry(op func() error) error {
+	const attempts = 3
+	var err error
+	for range attempts {
+		if err = op(); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
