@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/sender"
 )
 
 // Passwords of the suite's accounts.
@@ -56,7 +58,7 @@ func (c *offsetClock) Advance(d time.Duration) {
 }
 
 // system is the local API as `make run` serves it (every route, the pages,
-// the embedded store, the outbox), on a free 127.0.0.1 port, reached as
+// the embedded store, the outbox and its sender in the same process), on a free 127.0.0.1 port, reached as
 // http://localhost:<port> (the origin WebAuthn will need).
 type system struct {
 	t     *testing.T
@@ -92,6 +94,10 @@ func startSystem(t *testing.T) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sender inside the process, as make run has it.
+	delivering, stopDelivery := context.WithCancel(context.Background())
+	delivered := make(chan error, 1)
+	go func() { delivered <- a.Deliver(delivering, sender.Sweep) }()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +109,10 @@ func startSystem(t *testing.T) *system {
 		_ = srv.Close()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve: %v", err)
+		}
+		stopDelivery()
+		if err := <-delivered; err != nil {
+			t.Errorf("deliver: %v", err)
 		}
 		_ = a.Close()
 		if t.Failed() {

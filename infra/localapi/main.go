@@ -1,6 +1,7 @@
 // Command localapi serves every function's routes on one local HTTP server,
 // like `sam local start-api`: the same handlers the Lambda functions run, on
-// the store and notifier the environment names (embedded store by default).
+// the store and notifier the environment names (embedded store by default),
+// and delivers the outbox in the same process, as function sender does.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/sender"
 )
 
 func main() {
@@ -53,6 +55,18 @@ func run() (err error) {
 	if err != nil {
 		return err
 	}
+	// The sender, inside this process: the outbox delivered as function
+	// sender delivers it from the table's stream, stopped before the store
+	// is closed.
+	delivering, stopDelivery := context.WithCancel(ctx)
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		if err := a.Deliver(delivering, sender.Sweep); err != nil {
+			log.Warn("messages are not delivered", "error", err.Error())
+		}
+	}()
+	defer func() { stopDelivery(); <-delivered }()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -59,9 +59,8 @@ type Deps struct {
 	// Pages serves the pages (package web) for GET / and GET /{proxy+};
 	// nil in a function without them.
 	Pages http.Handler
-	// Outbox is the local outbox GET /dev/outbox shows; nil when messages
-	// really go out.
-	Outbox     outbox.Store
+	// Outbox is the outbox GET /dev/outbox shows (local mode only).
+	Outbox     *outbox.Reader
 	Clock      clock.Clock
 	Log        *slog.Logger
 	Production bool

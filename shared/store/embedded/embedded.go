@@ -58,7 +58,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions, bRoster, bCodes, bCounters, bOutbox, bEvents, bEventsByAccount, bMFA} {
+		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions, bRoster, bCodes, bCounters, bMessages, bEvents, bEventsByAccount, bMFA} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
