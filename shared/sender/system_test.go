@@ -28,7 +28,6 @@ import (
 	"github.com/ekolek/identity/shared/app/allparts"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
-	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/notify"
@@ -77,7 +76,8 @@ func to(ms []devMessage, who string) []devMessage {
 // given back, so the person asks again at once (not an hour later), and
 // once the provider answers, that code goes out.
 func TestLocalDeliveryWithAStalledProvider(t *testing.T) {
-	ep, proc := mototest.Private(t)
+	moto := mototest.Private(t)
+	ep := moto.Endpoint
 	const from = "noreply@local.test.example"
 	if _, err := mototest.NewSESClient(ep).VerifyEmailIdentity(t.Context(), &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(from)}); err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestLocalDeliveryWithAStalledProvider(t *testing.T) {
 	}
 	reset := func(identifier string) time.Duration { return timedReset(t, h, identifier) }
 
-	if err := emulator.Pause(proc); err != nil {
+	if err := moto.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	// Nothing in a request waits for the provider: both answer in the
@@ -147,7 +147,7 @@ func TestLocalDeliveryWithAStalledProvider(t *testing.T) {
 	}
 	// Its send limits were given back: the cooldown lets a new code
 	// through at once. The provider is back for it.
-	if err := emulator.Resume(proc); err != nil {
+	if err := moto.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	reset("boss")
