@@ -246,8 +246,11 @@ func (s *stallable) pauseOnceCounted(prefix string, above int) {
 var cheapHash = password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // eventually polls ok for up to 10 s.
-func eventually(ok func() bool) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+func eventually(ok func() bool) bool { return eventuallyWithin(10*time.Second, ok) }
+
+// eventuallyWithin polls ok for up to d.
+func eventuallyWithin(d time.Duration, ok func() bool) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if ok() {
 			return true
 		}

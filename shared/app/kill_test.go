@@ -255,7 +255,7 @@ func TestKilledDynamoDBUnderConcurrentRequests(t *testing.T) {
 	}
 	t.Cleanup(func() { stop.Store(true); workers.Wait() })
 	// Traffic that succeeds first: every worker through its first rounds.
-	if !eventually(func() bool { return len(traffic.all()) >= killWorkers*4 }) {
+	if !eventuallyWithin(30*time.Second, func() bool { return len(traffic.all()) >= killWorkers*4 }) {
 		t.Fatal("the traffic did not start")
 	}
 
@@ -286,14 +286,15 @@ func TestKilledDynamoDBUnderConcurrentRequests(t *testing.T) {
 	up := time.Now()
 	t.Logf("DynamoDB Local killed, down for %v, started again in %v", restartedAt.Sub(dead).Round(time.Millisecond), up.Sub(restartedAt).Round(time.Millisecond))
 	// Traffic that succeeds again: every worker through a round after.
-	if !eventually(func() bool {
-		n := 0
+	if !eventuallyWithin(30*time.Second, func() bool {
+		n, succeeded := 0, map[string]bool{}
 		for _, op := range traffic.all() {
 			if op.start.After(up) {
 				n++
+				succeeded[op.kind] = succeeded[op.kind] || op.status/100 == 2
 			}
 		}
-		return n >= killWorkers*4
+		return n >= killWorkers*4 && len(succeeded) == len(killPaths)
 	}) {
 		t.Fatal("the traffic did not go on")
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -186,7 +187,7 @@ public class Launcher {
 func start(dir string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	child, tmp, err := launch(dir, "-inMemory")
+	child, tmp, err := launch(dir, nil, "-inMemory")
 	launchDir, local = tmp, child
 	if err != nil {
 		return "", err
@@ -194,11 +195,12 @@ func start(dir string) (string, error) {
 	return child.Endpoint, nil
 }
 
-// launch runs DynamoDB Local from dir with its storage arguments (in
-// memory, or a database directory), in a new temp directory it returns
-// (the caller removes it), and waits until it answers. The child is
-// returned, once started, even when it did not answer: the caller stops it.
-func launch(dir string, storage ...string) (*emulator.Child, string, error) {
+// launch runs DynamoDB Local from dir with the JVM's options jvm and its
+// storage arguments (in memory, or a database directory), in a new temp
+// directory it returns (the caller removes it), and waits until it
+// answers. The child is returned, once started, even when it did not
+// answer: the caller stops it.
+func launch(dir string, jvm []string, storage ...string) (*emulator.Child, string, error) {
 	tmp, err := os.MkdirTemp("", "dynamotest-")
 	if err != nil {
 		return nil, "", err
@@ -211,12 +213,12 @@ func launch(dir string, storage ...string) (*emulator.Child, string, error) {
 	if err != nil {
 		return nil, tmp, err
 	}
-	args := append([]string{
-		"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
+	args := append(slices.Clone(jvm),
+		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-cp", filepath.Join(dir, "DynamoDBLocal.jar"),
 		src, "127.0.0.1",
-		"-disableTelemetry", "-port", fmt.Sprint(port),
-	}, storage...)
+		"-disableTelemetry", "-port", fmt.Sprint(port))
+	args = append(args, storage...)
 	command := func() *exec.Cmd {
 		cmd := exec.Command("java", args...)
 		cmd.Dir = tmp
@@ -254,8 +256,12 @@ func Private(t testing.TB) *emulator.Child {
 		t.Skipf("DynamoDB Local not found: run `npm install` (see README) [%s]", why)
 	}
 	// The database directory is relative to the child's working
-	// directory, the temp directory launch makes.
-	child, tmp, err := launch(dir, "-sharedDb", "-dbPath", ".")
+	// directory, the temp directory launch makes. A fault test starts it
+	// twice: the JVM's quick start (the client compiler alone, the serial
+	// collector) halves the time to answer on a loaded machine (2-5 s
+	// instead of 9-12 s), and its speed once warm does not matter here.
+	jvm := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"}
+	child, tmp, err := launch(dir, jvm, "-sharedDb", "-dbPath", ".")
 	t.Cleanup(func() {
 		if child != nil {
 			child.Stop()
