@@ -128,15 +128,7 @@ func TestLocalDeliveryWithAKilledProvider(t *testing.T) {
 	}
 	// A sweep of 2 s (make run's is sender.Sweep): the outage below
 	// spends one or two of each message's attempts.
-	ctx, stop := context.WithCancel(context.Background())
-	delivered := make(chan error, 1)
-	go func() { delivered <- a.Deliver(ctx, 2*time.Second) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-delivered; err != nil {
-			t.Error(err)
-		}
-	})
+	deliver(t, a, 2*time.Second)
 	// Residents with a verified number (registered, the SMS code entered).
 	code := regexp.MustCompile(`\b\d{6}\b`)
 	var phones []string

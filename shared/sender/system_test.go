@@ -97,20 +97,12 @@ func TestLocalDeliveryWithAStalledProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = a.Close() })
 	h, err := a.Handler()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(t.Context())
-	delivered := make(chan error, 1)
-	go func() { delivered <- a.Deliver(ctx, 50*time.Millisecond) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-delivered; err != nil {
-			t.Error(err)
-		}
-		_ = a.Close()
-	})
+	deliver(t, a, 50*time.Millisecond)
 	const boss = "boss@local.test.example"
 	if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "boss", Email: boss, FullName: "Boss", Role: "super_admin", Password: "correct horse battery staple"}); err != nil {
 		t.Fatal(err)
@@ -167,6 +159,20 @@ func TestLocalDeliveryWithAStalledProvider(t *testing.T) {
 	if got < 1 || got > 1+outbox.MaxAttempts {
 		t.Errorf("moto accepted %d emails to %s, want the new code's", got, boss)
 	}
+}
+
+// deliver runs a's local sender (App.Deliver, as the local API does)
+// with sweep until the test ends.
+func deliver(t *testing.T, a *app.App, sweep time.Duration) {
+	ctx, stop := context.WithCancel(context.Background())
+	delivered := make(chan error, 1)
+	go func() { delivered <- a.Deliver(ctx, sweep) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-delivered; err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // timedReset asks h for an admin password reset by email for identifier
