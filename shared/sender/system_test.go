@@ -114,10 +114,9 @@ func TestLocalDeliveryWithAStalledProvider(t *testing.T) {
 	}
 	// Nothing in a request waits for the provider: both answer in the
 	// floor's time.
-	limit := httpapi.CodeRouteFloor + 250*time.Millisecond
 	for _, id := range []string{"boss", "nobody"} {
-		if took := reset(id); took > limit {
-			t.Errorf("reset request for %s with the provider stopped took %v, want under %v", id, took, limit)
+		if took := reset(id); took > codeAnswerLimit {
+			t.Errorf("reset request for %s with the provider stopped took %v, want under %v", id, took, codeAnswerLimit)
 		}
 	}
 	waitFor(t, "the message to fail for good", func() bool {
@@ -174,6 +173,12 @@ func deliver(t *testing.T, a *app.App, sweep time.Duration) {
 		}
 	})
 }
+
+// codeAnswerLimit is how long a code route may take here: its floor and
+// room for a loaded machine, under the second after which the tests'
+// impatient provider clients give up, so a request that waited for the
+// provider would show.
+const codeAnswerLimit = httpapi.CodeRouteFloor + 600*time.Millisecond
 
 // timedReset asks h for an admin password reset by email for identifier
 // and returns how long the answer (202) took.
