@@ -72,6 +72,7 @@ var Pages = []Page{
 	{Path: "/verify", Name: "verify", Realm: "resident", File: "verify.html", Script: "verify.js"},
 	{Path: "/reset", Name: "reset", Realm: "resident", File: "reset.html", Script: "reset.js"},
 	{Path: "/account", Name: "account", Realm: "resident", SignedIn: true, File: "account.html", Script: "account.js"},
+	{Path: "/account/authenticator", Name: "mfa-enroll", Realm: "resident", SignedIn: true, File: "mfa-enroll.html", Script: "mfa-enroll.js"},
 	{Path: "/admin/login", Name: "admin-login", Realm: "admin", File: "admin/login.html", Script: "login.js"},
 	{Path: "/admin/reset", Name: "admin-reset", Realm: "admin", File: "admin/reset.html", Script: "admin-reset.js"},
 	{Path: "/admin/", Name: "admin-residents", Realm: "admin", SignedIn: true, File: "admin/residents.html", Script: "residents.js"},
@@ -79,6 +80,7 @@ var Pages = []Page{
 	{Path: "/admin/admins", Name: "admin-admins", Realm: "admin", SignedIn: true, File: "admin/admins.html", Script: "admins.js"},
 	{Path: "/admin/security", Name: "admin-security", Realm: "admin", SignedIn: true, File: "admin/security.html", Script: "security.js"},
 	{Path: "/admin/account", Name: "admin-account", Realm: "admin", SignedIn: true, File: "admin/account.html", Script: "admin-account.js"},
+	{Path: "/admin/account/authenticator", Name: "admin-mfa-enroll", Realm: "admin", SignedIn: true, File: "admin/mfa-enroll.html", Script: "admin-mfa-enroll.js"},
 }
 
 // notFound is the page of every unknown path (status 404).
