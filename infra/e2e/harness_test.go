@@ -67,7 +67,9 @@ type system struct {
 }
 
 // startSystem starts the system; env is configuration beyond the
-// defaults, as pairs of name and value.
+// defaults, as pairs of name and value. Admins may go without two-step
+// sign-in (EKOLEK_ADMIN_MFA=optional): the console's tests are about the
+// console; the tests of two-step sign-in ask for required.
 func startSystem(t *testing.T, env ...string) *system {
 	t.Helper()
 	skipWithoutBrowser(t)
@@ -76,7 +78,7 @@ func startSystem(t *testing.T, env ...string) *system {
 		t.Fatal(err)
 	}
 	origin := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
-	vars := map[string]string{"EKOLEK_DATA_DIR": t.TempDir(), "EKOLEK_WEBAUTHN_ORIGINS": origin}
+	vars := map[string]string{"EKOLEK_DATA_DIR": t.TempDir(), "EKOLEK_WEBAUTHN_ORIGINS": origin, "EKOLEK_ADMIN_MFA": "optional"}
 	for i := 0; i+1 < len(env); i += 2 {
 		vars[env[i]] = env[i+1]
 	}

@@ -370,7 +370,9 @@ export function bindForm(form, { done, failed, values = formValues }) {
     try {
       let answer;
       try {
-        answer = await call((form.dataset.method || form.method).toUpperCase(), form.getAttribute('action'), body);
+        // Attributes, not form.method and form.action: an input named
+        // "method" (the second step's) would stand in their place.
+        answer = await call((form.dataset.method || form.getAttribute('method')).toUpperCase(), form.getAttribute('action'), body);
       } catch (err) {
         if (leaving) return;
         showError(err, form);

@@ -26,13 +26,15 @@ export function next(answer) {
 
 /**
  * Signs in with a passkey, from button: the second step of a login with
- * mfaToken, or, without one, by the passkey alone.
+ * mfaToken, or, without one, by the passkey alone (with the login form's
+ * "keep me signed in", where the page has one).
  */
 export async function passkeySignIn(button, mfaToken) {
   button.disabled = true;
   clearErrors();
+  const remember = !mfaToken && !!document.querySelector('form[data-form="login"] [name="remember"]:checked');
   try {
-    await signIn(mfaToken);
+    await signIn(mfaToken, remember);
     location.replace(nextPage());
   } catch (err) {
     button.disabled = false;

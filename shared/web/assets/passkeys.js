@@ -37,11 +37,12 @@ export async function register(extra = {}) {
 
 /**
  * Signs in with a passkey: with the mfa_token of a login whose password
- * was right, as its second step; without one, by the passkey alone (a
- * discoverable credential names its account). Resolves to the login's
- * answer; the session cookie is set.
+ * was right, as its second step (which keeps that login's "keep me signed
+ * in"); without one, by the passkey alone (a discoverable credential
+ * names its account), remembered when remember is true. Resolves to the
+ * login's answer; the session cookie is set.
  */
-export async function signIn(mfaToken) {
+export async function signIn(mfaToken, remember) {
   const extra = mfaToken ? { mfa_token: mfaToken } : {};
   const options = await call('POST', paths.api + '/login/webauthn/options', extra);
   let credential;
@@ -50,5 +51,5 @@ export async function signIn(mfaToken) {
   } catch (err) {
     throw refused(err);
   }
-  return call('POST', paths.api + '/login/webauthn', { ...extra, credential });
+  return call('POST', paths.api + '/login/webauthn', { ...extra, credential, ...(remember ? { remember } : {}) });
 }
