@@ -93,6 +93,9 @@ func TestResidentSetsUpAnAuthenticatorApp(t *testing.T) {
 		t.Fatalf("recovery codes %v, want 10", codes)
 	}
 	tb.waitFor("the codes focused", `document.activeElement === document.querySelector('[data-recovery] h2')`)
+	if eval[bool](tb, `!document.querySelector('[data-back]').hidden || !document.querySelector('[data-enroll]').hidden`) {
+		t.Fatal("the codes share the page with a way out or the enrollment form")
+	}
 	tb.check("mfa-enroll-codes")
 
 	// Copied: the clipboard holds them, one a line.

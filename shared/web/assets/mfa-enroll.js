@@ -36,6 +36,7 @@ function finished(answer, notice) {
   dropToken(realm);
   if (!answer.recovery_codes) return leavePage(notice);
   enroll.hidden = true;
+  document.querySelector('[data-back]').hidden = true; // the codes are the one way on
   showCodes(answer.recovery_codes, () => leavePage(notice));
 }
 

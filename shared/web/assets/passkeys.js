@@ -9,11 +9,20 @@ import { describe } from './device.js';
 
 export { supported } from './webauthn.js';
 
-function refused(err) {
-  // InvalidStateError: the authenticator already holds one of the
-  // account's passkeys (the options exclude them).
-  const code = err && err.name === 'InvalidStateError' ? 'passkey_exists' : 'passkey_failed';
-  return new ApiError(0, { error: { code } }, 0);
+/**
+ * The API's options for a ceremony from path (with the body extra), run
+ * by the browser's authenticator (ceremony: webauthn.js's create or get).
+ */
+async function answer(path, extra, ceremony) {
+  const options = await call('POST', path, extra);
+  try {
+    return await ceremony(options);
+  } catch (err) {
+    // InvalidStateError: the authenticator already holds one of the
+    // account's passkeys (the options exclude them).
+    const code = err && err.name === 'InvalidStateError' ? 'passkey_exists' : 'passkey_failed';
+    throw new ApiError(0, { error: { code } }, 0);
+  }
 }
 
 /**
@@ -23,13 +32,7 @@ function refused(err) {
  * Android"); the person can rename it.
  */
 export async function register(extra = {}) {
-  const options = await call('POST', paths.api + '/mfa/webauthn/options', extra);
-  let credential;
-  try {
-    credential = await create(options);
-  } catch (err) {
-    throw refused(err);
-  }
+  const credential = await answer(paths.api + '/mfa/webauthn/options', extra, create);
   const { browser, os } = describe(navigator.userAgent);
   const name = [browser, os].filter(Boolean).join(' on ');
   return call('POST', paths.api + '/mfa/webauthn', { ...extra, credential, name });
@@ -44,12 +47,6 @@ export async function register(extra = {}) {
  */
 export async function signIn(mfaToken, remember) {
   const extra = mfaToken ? { mfa_token: mfaToken } : {};
-  const options = await call('POST', paths.api + '/login/webauthn/options', extra);
-  let credential;
-  try {
-    credential = await get(options);
-  } catch (err) {
-    throw refused(err);
-  }
+  const credential = await answer(paths.api + '/login/webauthn/options', extra, get);
   return call('POST', paths.api + '/login/webauthn', { ...extra, credential, ...(remember ? { remember } : {}) });
 }

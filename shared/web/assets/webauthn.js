@@ -28,6 +28,18 @@ export function toBase64url(buf) {
 const publicKeyOf = (options) => ({ ...(options.publicKey || options) });
 const descriptors = (list) => (list || []).map((c) => ({ ...c, id: toBuffer(c.id) }));
 
+/** A credential as the API takes it: its binary fields in base64url, the response's as given. */
+function credentialJSON(cred, response) {
+  return {
+    id: cred.id,
+    rawId: toBase64url(cred.rawId),
+    type: cred.type,
+    authenticatorAttachment: cred.authenticatorAttachment || undefined,
+    clientExtensionResults: cred.getClientExtensionResults(),
+    response,
+  };
+}
+
 /**
  * Registers a passkey: navigator.credentials.create with the API's
  * creation options; resolves to the credential as the API takes it.
@@ -39,18 +51,11 @@ export async function create(options) {
   pk.excludeCredentials = descriptors(pk.excludeCredentials);
   const cred = await navigator.credentials.create({ publicKey: pk });
   const r = cred.response;
-  return {
-    id: cred.id,
-    rawId: toBase64url(cred.rawId),
-    type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      attestationObject: toBase64url(r.attestationObject),
-      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
-    },
-  };
+  return credentialJSON(cred, {
+    clientDataJSON: toBase64url(r.clientDataJSON),
+    attestationObject: toBase64url(r.attestationObject),
+    transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+  });
 }
 
 /**
@@ -65,17 +70,10 @@ export async function get(options) {
   pk.allowCredentials = descriptors(pk.allowCredentials);
   const cred = await navigator.credentials.get({ publicKey: pk });
   const r = cred.response;
-  return {
-    id: cred.id,
-    rawId: toBase64url(cred.rawId),
-    type: cred.type,
-    authenticatorAttachment: cred.authenticatorAttachment || undefined,
-    clientExtensionResults: cred.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      authenticatorData: toBase64url(r.authenticatorData),
-      signature: toBase64url(r.signature),
-      userHandle: r.userHandle ? toBase64url(r.userHandle) : undefined,
-    },
-  };
+  return credentialJSON(cred, {
+    clientDataJSON: toBase64url(r.clientDataJSON),
+    authenticatorData: toBase64url(r.authenticatorData),
+    signature: toBase64url(r.signature),
+    userHandle: r.userHandle ? toBase64url(r.userHandle) : undefined,
+  });
 }
