@@ -58,6 +58,9 @@ func checkConsole(sys *system, b *browser, tb *tab, resident string) {
 	if _, codes := tb.setUpApp("admin-mfa-enroll", true); len(codes) != 10 {
 		tb.t.Fatalf("an admin's first factor came with %d recovery codes", len(codes))
 	}
+	if got := eval[string](tb, `(document.querySelector('[data-console-nav] a[aria-current="page"]') || {}).textContent`); got != "Your account" {
+		tb.t.Errorf("the menu marks %q as the current page of the enrollment, want Your account", got)
+	}
 	tb.check("admin-mfa-enroll-codes")
 	tb.click(`[data-action="continue"]`)
 	tb.movedTo("admin-account", "authenticator_added")

@@ -40,7 +40,11 @@ document.addEventListener('ekolek:signed-in', (ev) => {
     if (li.dataset.need && !can(li.dataset.need)) li.remove();
     else li.hidden = false;
     const a = li.querySelector('a');
-    if (a.getAttribute('href') === location.pathname || (location.pathname.startsWith('/admin/residents/') && a.getAttribute('href') === '/admin/')) {
+    // The page, or a page under it: a resident under the queue, the
+    // authenticator app's enrollment under the account.
+    const href = a.getAttribute('href');
+    const under = href === '/admin/' ? '/admin/residents/' : href + '/';
+    if (href === location.pathname || location.pathname.startsWith(under)) {
       a.setAttribute('aria-current', 'page');
     }
   }
