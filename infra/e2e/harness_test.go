@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/sender"
 )
 
 // Passwords of the suite's accounts.
@@ -56,9 +58,10 @@ func (c *offsetClock) Advance(d time.Duration) {
 }
 
 // system is the local API as `make run` serves it (every route, the pages,
-// the embedded store, the outbox), on a free 127.0.0.1 port, reached as
-// http://localhost:<port>: passkeys' relying party is localhost (WebAuthn
-// refuses an IP address), and that origin is the one allowed.
+// the embedded store, the outbox and its sender in the same process), on a
+// free 127.0.0.1 port, reached as http://localhost:<port>: passkeys'
+// relying party is localhost (WebAuthn refuses an IP address), and that
+// origin is the one allowed.
 type system struct {
 	t     *testing.T
 	url   string
@@ -104,6 +107,10 @@ func startSystem(t *testing.T, env ...string) *system {
 		_ = a.Close()
 		t.Fatal(err)
 	}
+	// The sender inside the process, as make run has it.
+	delivering, stopDelivery := context.WithCancel(context.Background())
+	delivered := make(chan error, 1)
+	go func() { delivered <- a.Deliver(delivering, sender.Sweep) }()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -111,6 +118,10 @@ func startSystem(t *testing.T, env ...string) *system {
 		_ = srv.Close()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve: %v", err)
+		}
+		stopDelivery()
+		if err := <-delivered; err != nil {
+			t.Errorf("deliver: %v", err)
 		}
 		_ = a.Close()
 		if t.Failed() {

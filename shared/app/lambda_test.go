@@ -115,10 +115,15 @@ func TestEventFilesRunThroughTheirFunction(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no events: %v", err)
 	}
-	// Reset and code requests wait out httpapi.CodeRouteFloor (400 ms)
+	// Reset and code requests wait out httpapi.CodeRouteFloor (150 ms)
 	// so that timing hides accounts; these events are about the answer.
 	a := open(t, map[string]string{"EKOLEK_ENV": "local"}, app.Options{CodeRouteFloor: time.Millisecond})
 	for _, f := range files {
+		if _, background := app.Background[strings.SplitN(filepath.Base(f), ".", 2)[0]]; background {
+			// Stream events: infra/rie runs them through the sender's own
+			// bootstrap, and infra/samcheck holds them to the template.
+			continue
+		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			data, err := os.ReadFile(f)
 			if err != nil {
