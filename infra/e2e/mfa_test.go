@@ -31,10 +31,6 @@ func (s *system) totpCode(secret string) string {
 	return code
 }
 
-// nextTOTPStep moves the clock into the next 30-second step: a step's code
-// is refused once it was used.
-func (s *system) nextTOTPStep() { s.clock.Advance(30 * time.Second) }
-
 // setUpApp sets up an authenticator app from the account page the tab is
 // on (both realms): the enrollment page, a wrong code, the right one. It
 // returns the key the page showed and the recovery codes of a first
