@@ -91,7 +91,7 @@ addTexts({
   // Errors where two-step sign-in needs its own words.
   'error.invalid_code.mfa': ['The code is not right, or it was already used. Check it and try again.', 'Mali ang code, o nagamit na ito. Suriin ito at subukang muli.'],
   'error.invalid_code.mfa-enroll': ['The code is not right. Type the code the app shows now.', 'Mali ang code. I-type ang code na ipinapakita ngayon ng app.'],
-  'error.invalid_token.mfa': ['This sign-in has expired or was already used. Start again.', 'Nag-expire na o nagamit na ang pag-sign in na ito. Magsimula muli.'],
+  'error.invalid_token.mfa': ['This sign-in has expired, was already used, or had too many wrong codes. Start again.', 'Nag-expire na, nagamit na, o nagkaroon ng napakaraming maling code ang pag-sign in na ito. Magsimula muli.'],
   'error.invalid_token.mfa-enroll': ['Your sign-in has expired. Sign in again to set up two-step sign-in.', 'Nag-expire na ang iyong pag-sign in. Mag-sign in muli para i-set up ang dalawang-hakbang na pag-sign in.'],
   'error.passkey_failed': ['The passkey was not used. Try again, or choose another way.', 'Hindi nagamit ang passkey. Subukang muli, o pumili ng ibang paraan.'],
   'error.passkey_exists': ['This device already has a passkey for your account.', 'May passkey na para sa iyong account ang device na ito.'],

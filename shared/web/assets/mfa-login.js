@@ -43,9 +43,9 @@ export async function passkeySignIn(button, mfaToken) {
   }
 }
 
-/** After an error of the second step: a dead mfa_token can only start again. */
+/** After an error of the second step: a dead mfa_token, or a locked sign-in, can only start again. */
 function startAgain(err) {
-  if (err.code !== 'invalid_token') return;
+  if (err.code !== 'invalid_token' && err.code !== 'too_many_attempts') return;
   const link = el('a', 'mfa.start_again');
   link.href = location.pathname + location.search;
   const p = el('p');
