@@ -104,7 +104,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 			return nil, errors.Join(err, a.Close())
 		}
 	}
-	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier, totp: opt.Parts.TOTP}
+	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier,
+		totp: opt.Parts.TOTP, passkeys: opt.Parts.Passkeys}
 	if opt.Parts.Pages != nil {
 		if a.parts.pages, err = opt.Parts.Pages(); err != nil {
 			return nil, errors.Join(err, a.Close())
@@ -115,7 +116,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		params = *opt.Hash
 	}
 	a.hasher = password.NewHasher(params)
-	a.Services = a.services(a.parts)
+	if a.Services, err = a.services(a.parts); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
 	return a, nil
 }
 
@@ -154,7 +157,10 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 			functions, fieldsOf(missing), a.Config.Notifier)
 	}
 	parts := a.parts.only(needs)
-	s := a.services(parts)
+	s, err := a.services(parts)
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.New(httpapi.Deps{
 		Accounts:       s.Accounts,
 		Auth:           s.Auth,
@@ -165,6 +171,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Guard:          s.Guard,
 		Audit:          s.Audit,
 		MFA:            s.MFA,
+		Passkeys:       s.Passkeys,
 		Events:         a.Store,
 		Outbox:         a.outbox,
 		Pages:          parts.pages,

@@ -35,6 +35,8 @@ type Parts struct {
 	Pages func() (http.Handler, error)
 	// TOTP makes and checks authenticator-app codes (totp.App).
 	TOTP mfa.TOTPApp
+	// Passkeys builds the WebAuthn ceremonies (passkey.New).
+	Passkeys mfa.NewPasskeys
 }
 
 // Part is one optional part of the system: a row of PartTable.
@@ -74,6 +76,9 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsTOTP, Field: "TOTP", Package: "shared/totp",
 		in:   func(b built) bool { return b.totp != nil },
 		drop: func(b *built) { b.totp = nil }},
+	{Needs: httpapi.NeedsPasskey, Field: "Passkeys", Package: "shared/passkey",
+		in:   func(b built) bool { return b.passkeys != nil },
+		drop: func(b *built) { b.passkeys = nil }},
 }
 
 // built is what the optional parts are once the system is built: the
@@ -85,6 +90,7 @@ type built struct {
 	notifier notify.Notifier
 	pages    http.Handler
 	totp     mfa.TOTPApp
+	passkeys mfa.NewPasskeys
 }
 
 // provides is the parts b has.

@@ -15,6 +15,7 @@ import (
 	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/phone"
@@ -23,6 +24,7 @@ import (
 	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 	"github.com/ekolek/identity/shared/token"
+	"github.com/ekolek/identity/shared/totp"
 )
 
 // cheap are argon2id parameters far below production's: these tests are
@@ -40,6 +42,7 @@ type world struct {
 	clock    *clock.Manual
 	hasher   *password.Hasher
 	sessions *session.Manager
+	mfa      *mfa.Service
 	auth     *auth.Service
 }
 
@@ -79,9 +82,15 @@ func newWorld(t *testing.T, limits throttle.Limits, hash password.Params) *world
 	sender := code.NewSender(outbox.New(st, clk), st, guard, 100, clk)
 	resets := reset.NewService(st, code.NewEngine(st, st, []byte(strings.Repeat("c", 32)), clk), sender, hasher, checks, keys, clk, log)
 	trail := audit.NewRecorder(st, log, clk, 24*time.Hour)
+	mfaKeys, err := mfa.NewKeys([]byte(strings.Repeat("d", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	factors := mfa.NewService(st, st, mfaKeys, keys, guard, clk, mfa.Policy{AdminRequired: true}, totp.App{})
 	return &world{
-		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions,
-		auth: auth.NewService(accounts, checks, sessions, guard, trail, resets, log),
+		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions, mfa: factors,
+		auth: auth.NewService(auth.Deps{Accounts: accounts, Checks: checks, Sessions: sessions, Guard: guard, Trail: trail,
+			Notices: resets, MFA: factors, Log: log}),
 	}
 }
 
@@ -106,8 +115,15 @@ func (w *world) resident(status account.Status) account.Account {
 	return a
 }
 
+// login logs in as a resident with no second factor: a pending outcome
+// fails the test.
 func (w *world) login(identifier, pw, presented string) (auth.SignedIn, error) {
-	return w.auth.Login(w.ctx, who, auth.Login{Realm: account.Resident, Identifier: identifier, Password: pw, Presented: presented})
+	w.t.Helper()
+	out, err := w.auth.Login(w.ctx, who, auth.Login{Realm: account.Resident, Identifier: identifier, Password: pw, Presented: presented})
+	if out.Pending() {
+		w.t.Fatalf("login as %s waits for %+v", identifier, out.Due)
+	}
+	return out.SignedIn, err
 }
 
 func (w *world) mustLogin(identifier, pw string) auth.SignedIn {

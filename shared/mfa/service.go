@@ -26,8 +26,11 @@ var ErrReauthRequired = errors.New("mfa: recent authentication required")
 // its try was the Attempt-th of the token's MaxAttempts, and Locked says it
 // locked the identifier. It is ErrInvalidCode to errors.Is.
 type WrongCodeError struct {
-	Attempt int
-	Locked  bool
+	// Realm and AccountID are the account the step was for.
+	Realm     account.Realm
+	AccountID string
+	Attempt   int
+	Locked    bool
 }
 
 func (e *WrongCodeError) Error() string {
@@ -101,13 +104,6 @@ func (s *Service) Overview(ctx context.Context, a account.Account) (Overview, er
 	return o, nil
 }
 
-// HasFactor reports whether a has an active factor: a login then needs a
-// second step.
-func (s *Service) HasFactor(ctx context.Context, a account.Account) (bool, error) {
-	e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
-	return e.Active > 0, err
-}
-
 // Enrolled is a new pending TOTP factor and what the authenticator app
 // needs: the secret in base32, the otpauth:// URI, and the URI as a QR
 // code in SVG. The secret is shown this once; only its sealed form is kept.
@@ -149,10 +145,15 @@ type Confirmed struct {
 // ConfirmTOTP makes a's pending TOTP factor id active with a first code
 // of it (whose time step is then used: it cannot also pass a login). The
 // account's first factor comes with a new set of recovery codes, in the
-// same store change. ErrNotFound when a has no such pending factor (or it
-// lapsed), ErrInvalidCode for a wrong code.
-func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code string) (Confirmed, error) {
+// same store change. first, when not nil, is the enrollment step that
+// stands in for a session (BeginEnrollStep): its token is redeemed once
+// the code is right and before the factor is stored, and only while the
+// account has no factor. ErrNotFound when a has no such pending factor (or
+// it lapsed), ErrInvalidCode for a wrong code, ErrInvalidToken for a
+// first factor's token used or outdone meanwhile.
+func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code string, first *StepStart) (Confirmed, error) {
 	var out Confirmed
+	redeem := s.redeemOnce(ctx, first)
 	err := retry(func() error {
 		f, err := s.store.GetFactor(ctx, a.Realm, a.ID, id)
 		if err != nil {
@@ -171,7 +172,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code s
 			return ErrInvalidCode
 		}
 		f.State, f.ExpiresAt, f.LastStep, f.LastUsedAt = Active, time.Time{}, st, now
-		codes, err := s.enroll(ctx, a, func(e Enrollment) error { return s.store.ConfirmFactor(ctx, f, e) })
+		codes, err := s.enroll(ctx, a, redeem, func(e Enrollment) error { return s.store.ConfirmFactor(ctx, f, e) })
 		out = Confirmed{Factor: f, RecoveryCodes: codes}
 		return err
 	})
@@ -180,11 +181,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code s
 
 // AddPasskey stores a's newly registered passkey f (active from the
 // start), with a new set of recovery codes when it is the account's first
-// factor. store.ErrConflict when its credential is registered already.
-func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor) (Confirmed, error) {
+// factor; first is as for ConfirmTOTP. store.ErrConflict when its
+// credential is registered already.
+func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor, first *StepStart) (Confirmed, error) {
 	var out Confirmed
+	redeem := s.redeemOnce(ctx, first)
 	err := retry(func() error {
-		codes, err := s.enroll(ctx, a, func(e Enrollment) error { return s.store.AddPasskey(ctx, f, e) })
+		codes, err := s.enroll(ctx, a, redeem, func(e Enrollment) error { return s.store.AddPasskey(ctx, f, e) })
 		out = Confirmed{Factor: f, RecoveryCodes: codes}
 		return err
 	})
@@ -193,10 +196,14 @@ func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor) (
 
 // enroll counts one more active factor of a, stored by write together
 // with the enrollment it is given; the account's first factor brings a new
-// set of recovery codes, returned as they are shown.
-func (s *Service) enroll(ctx context.Context, a account.Account, write func(Enrollment) error) ([]string, error) {
+// set of recovery codes, returned as they are shown. redeem (redeemOnce)
+// comes first.
+func (s *Service) enroll(ctx context.Context, a account.Account, redeem func(Enrollment) error, write func(Enrollment) error) ([]string, error) {
 	e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := redeem(e); err != nil {
 		return nil, err
 	}
 	var codes []string
@@ -224,6 +231,90 @@ func (s *Service) newRecovery(e *Enrollment, now time.Time) ([]string, error) {
 		e.Recovery[i], _ = s.keys.recoveryHash(e.RecoveryKey, e.Realm, e.AccountID, normalizeRecovery(c))
 	}
 	return codes, nil
+}
+
+// redeemOnce is what enroll does first for an enrollment step first (nil:
+// a session's enrollment, nothing): the first time, it redeems first's
+// token, refusing (ErrInvalidToken) when the enrollment read shows the
+// account has a factor already (an enrollment token is for the first one
+// only: once there is a factor, a login passes it). Retries of the write
+// after a lost race find it redeemed and check only the enrollment; the
+// write itself is conditional on that enrollment's version.
+func (s *Service) redeemOnce(ctx context.Context, first *StepStart) func(Enrollment) error {
+	redeemed := false
+	return func(e Enrollment) error {
+		if first == nil {
+			return nil
+		}
+		if e.Active > 0 {
+			return ErrInvalidToken
+		}
+		if redeemed {
+			return nil
+		}
+		if err := s.redeem(ctx, first.Record); err != nil {
+			return err
+		}
+		redeemed = true
+		return nil
+	}
+}
+
+// RenameFactor names a's active factor id. ErrNotFound when a has no such
+// factor.
+func (s *Service) RenameFactor(ctx context.Context, a account.Account, id, name string) (Factor, error) {
+	f, err := s.store.GetFactor(ctx, a.Realm, a.ID, id)
+	if err != nil {
+		return Factor{}, err
+	}
+	if !f.Usable() {
+		return Factor{}, store.ErrNotFound
+	}
+	f.Name = name
+	if err := s.store.RenameFactor(ctx, f); err != nil {
+		return Factor{}, err
+	}
+	return f, nil
+}
+
+// Cleared is what clearing an account's second factor took: its active
+// factors and how many of its sessions ended.
+type Cleared struct {
+	Account       account.Account
+	Factors       []Factor
+	SessionsEnded int
+}
+
+// ClearFactors removes every factor of the account id in realm (its
+// recovery codes too) and ends its sessions, as one change: a super
+// admin's help for someone who lost their factors, or whose factors are
+// not theirs any more. A session or mfa_token started before is refused
+// from then on (the session epoch moved). ErrNotFound when there is no
+// such account.
+func (s *Service) ClearFactors(ctx context.Context, realm account.Realm, id string) (Cleared, error) {
+	var out Cleared
+	err := retry(func() error {
+		a, err := s.accounts.GetAccount(ctx, realm, id)
+		if err != nil {
+			return err
+		}
+		e, fs, err := s.store.Factors(ctx, realm, id)
+		if err != nil {
+			return err
+		}
+		n, err := s.store.ClearFactors(ctx, a, e, fs)
+		if err != nil {
+			return err
+		}
+		out = Cleared{Account: a, SessionsEnded: n}
+		for _, f := range fs {
+			if f.Usable() {
+				out.Factors = append(out.Factors, f)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // RemoveFactor removes a's factor id, on a session that proved the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/notify/awsnotify"
+	"github.com/ekolek/identity/shared/passkey"
 	"github.com/ekolek/identity/shared/password/strength"
 	"github.com/ekolek/identity/shared/phone"
 	"github.com/ekolek/identity/shared/totp"
@@ -27,5 +28,6 @@ func Parts() app.Parts {
 		AWSConfig: func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
 		Pages:     web.Handler,
 		TOTP:      totp.App{},
+		Passkeys:  passkey.New,
 	}
 }
