@@ -8,7 +8,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 export EKOLEK_DATA_DIR ?= .data
 
-.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench
+.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench bench-compare profile load load-profile
 
 ## run: the local API on 127.0.0.1:8080 with the embedded store in .data/
 run:
@@ -45,9 +45,53 @@ test: deps lint
 test-unit:
 	$(GO) test -short ./...
 
-## bench: the benchmarks reported in docs/performance.md
+## bench: the benchmarks reported in docs/performance.md, e.g. make bench BENCH='Check|SessionRequest' COUNT=5
+BENCH ?= .
+COUNT ?= 3
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@uptime
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./...
+	@uptime
+
+## bench-compare: session.BenchmarkCheck and httpapi.BenchmarkSessionRequest of BASE (a git revision, default main) and of this tree, taken in turns COUNT times, so both see the same machine load
+BASE ?= main
+bench-compare:
+	@rm -rf bin/base bin/head && mkdir -p bin/base/src bin/head && git archive $(BASE) | tar -x -C bin/base/src
+	cd bin/base/src && $(GO) test -c -o ../session.test ./shared/session && $(GO) test -c -o ../httpapi.test ./shared/httpapi
+	$(GO) test -c -o bin/head/session.test ./shared/session && $(GO) test -c -o bin/head/httpapi.test ./shared/httpapi
+	@for i in $$(seq $(COUNT)); do echo "== $$(uptime)"; for v in base head; do \
+		(cd shared/session && ../../bin/$$v/session.test -test.run '^$$' -test.bench '^BenchmarkCheck$$' -test.benchmem) | grep '^Benchmark' | sed "s/^/$$v /"; \
+		(cd shared/httpapi && ../../bin/$$v/httpapi.test -test.run '^$$' -test.bench '^BenchmarkSessionRequest$$' -test.benchmem) | grep '^Benchmark' | sed "s/^/$$v /"; \
+	done; done
+
+## profile: CPU and allocation profiles of session.BenchmarkCheck and httpapi.BenchmarkSessionRequest, top entries printed (files in bin/profile)
+profile:
+	@mkdir -p bin/profile
+	$(GO) test -run '^$$' -bench '^BenchmarkCheck$$' -benchtime 3s -cpuprofile bin/profile/check.cpu -memprofile bin/profile/check.mem -o bin/profile/session.test ./shared/session
+	$(GO) test -run '^$$' -bench '^BenchmarkSessionRequest$$' -benchtime 3s -cpuprofile bin/profile/request.cpu -memprofile bin/profile/request.mem -o bin/profile/httpapi.test ./shared/httpapi
+	@for p in check:session request:httpapi; do n=$${p%%:*}; t=$${p##*:}; \
+		echo "== $$n: CPU, cumulative"; $(GO) tool pprof -top -cum -nodecount 25 bin/profile/$$t.test bin/profile/$$n.cpu 2>/dev/null | tail -n +6; \
+		echo "== $$n: allocations (objects)"; $(GO) tool pprof -sample_index=alloc_objects -top -nodecount 15 bin/profile/$$t.test bin/profile/$$n.mem 2>/dev/null | tail -n +6; \
+	done
+
+## load: the session check under load beside a bare net/http handler answering the same bytes: 16 workers, 3 interleaved rounds of 10 s each (LOAD_ARGS adds flags: -duration, -rounds, -workers)
+load: bin/load/localapi bin/load/load
+	bin/load/load -api bin/load/localapi -dir bin/load $(LOAD_ARGS)
+
+## load-profile: one run of the load against the local API while it profiles itself; top entries printed (files in bin/load)
+load-profile: bin/load/localapi bin/load/load
+	bin/load/load -api bin/load/localapi -dir bin/load -profile $(LOAD_ARGS)
+	@echo "== CPU, cumulative"; $(GO) tool pprof -top -cum -nodecount 30 bin/load/localapi bin/load/cpu.pprof 2>/dev/null | tail -n +6
+	@echo "== allocations (objects)"; $(GO) tool pprof -sample_index=alloc_objects -top -nodecount 20 bin/load/localapi bin/load/allocs.pprof 2>/dev/null | tail -n +6
+
+# Always rebuilt: go build is quick when nothing changed, and make cannot see Go's dependencies.
+.PHONY: bin/load/localapi bin/load/load
+bin/load/localapi:
+	@mkdir -p bin/load
+	$(GO) build -o $@ ./infra/localapi
+bin/load/load:
+	@mkdir -p bin/load
+	$(GO) build -o $@ ./infra/load
 
 ## build: one bootstrap per function for the template's architecture (linux/arm64), in bin/<function>/bootstrap
 build:

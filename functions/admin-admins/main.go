@@ -1,13 +1,11 @@
 // Command admin-admins is a Lambda function: it serves the "admin-admins" rows
-// of the route table (shared/httpapi/routes.go) behind API Gateway. It links
-// only the parts its routes use (app.Parts): sending email and SMS.
+// of the route table (shared/httpapi/routes.go) behind API Gateway. Its
+// routes use none of the optional parts (app.Parts); an invitation is queued
+// in the outbox, which function sender delivers.
 package main
 
-import (
-	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/notify/awsnotify"
-)
+import "github.com/ekolek/identity/shared/app"
 
 func main() {
-	app.StartLambda("admin-admins", app.Parts{Messenger: awsnotify.New})
+	app.StartLambda("admin-admins", app.Parts{})
 }

@@ -1,15 +1,14 @@
 // Command password-change is a Lambda function: it serves the "password-
 // change" rows of the route table (shared/httpapi/routes.go) behind API
 // Gateway. It links only the parts its routes use (app.Parts): the password
-// policy, sending email and SMS.
+// policy.
 package main
 
 import (
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/notify/awsnotify"
 	"github.com/ekolek/identity/shared/password/strength"
 )
 
 func main() {
-	app.StartLambda("password-change", app.Parts{Password: strength.Check, Messenger: awsnotify.New})
+	app.StartLambda("password-change", app.Parts{Password: strength.Check})
 }

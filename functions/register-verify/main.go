@@ -1,15 +1,14 @@
 // Command register-verify is a Lambda function: it serves the "register-
 // verify" rows of the route table (shared/httpapi/routes.go) behind API
 // Gateway. It links only the parts its routes use (app.Parts): reading phone
-// numbers, sending email and SMS.
+// numbers.
 package main
 
 import (
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/notify/awsnotify"
 	"github.com/ekolek/identity/shared/phone"
 )
 
 func main() {
-	app.StartLambda("register-verify", app.Parts{Phone: phone.Normalize, Messenger: awsnotify.New})
+	app.StartLambda("register-verify", app.Parts{Phone: phone.Normalize})
 }

@@ -1,11 +1,13 @@
 // Command localapi serves every function's routes on one local HTTP server,
 // like `sam local start-api`: the same handlers the Lambda functions run, on
-// the store and notifier the environment names (embedded store by default).
+// the store and notifier the environment names (embedded store by default),
+// and delivers the outbox in the same process, as function sender does.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,16 +22,23 @@ import (
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
+	"github.com/ekolek/identity/shared/sender"
 )
 
 func main() {
+	flag.Parse()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run() (err error) {
+	stopProfile, err := profile()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := logging.New(os.Stdout, slog.LevelInfo)
@@ -46,6 +55,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The sender, inside this process: the outbox delivered as function
+	// sender delivers it from the table's stream, stopped before the store
+	// is closed.
+	delivering, stopDelivery := context.WithCancel(ctx)
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		if err := a.Deliver(delivering, sender.Sweep); err != nil {
+			log.Warn("messages are not delivered", "error", err.Error())
+		}
+	}()
+	defer func() { stopDelivery(); <-delivered }()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/ekolek/identity/shared/httpapi"
+	"github.com/ekolek/identity/shared/app"
 )
 
 // watched is one CloudWatch metric an alarm evaluates: the alarm's own
@@ -32,6 +32,9 @@ func (w watched) String() string {
 func dimValue(n *yaml.Node) string {
 	if r := ref(n); r != "" {
 		return "Ref " + r
+	}
+	if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!GetAtt" {
+		return "GetAtt " + n.Value
 	}
 	if n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!Sub" {
 		return "Sub " + n.Value
@@ -80,8 +83,12 @@ func (tp *tmpl) watches(id string) []watched {
 // metric/dimension combination nobody publishes is valid CloudFormation
 // that never fires):
 //
-//   - every function of the route table: AWS/Lambda Errors and Throttles on
-//     FunctionName (a throttled invocation is not an error);
+//   - every function (of the route table, and background): AWS/Lambda
+//     Errors and Throttles on FunctionName (a throttled invocation is not
+//     an error); a function an event source mapping feeds from a stream,
+//     IteratorAge (Maximum) on FunctionName (it falls behind);
+//   - every SQS queue (the dead letters): ApproximateNumberOfMessagesVisible
+//     (Maximum) on QueueName;
 //   - the API: AWS/ApiGateway 5XXError on the REST API's name and stage;
 //   - every DynamoDB table: ReadThrottleEvents and WriteThrottleEvents on
 //     TableName (the base table only), and on TableName +
@@ -105,7 +112,8 @@ func TestAlarmChecksNoticeADeletion(t *testing.T) {
 	if p := alarmProblems(tp); len(p) > 0 {
 		t.Skip("the template's alarms are incomplete already (TestAlarms)")
 	}
-	required := map[string]bool{"Errors": true, "Throttles": true, "5XXError": true, "ReadThrottleEvents": true, "WriteThrottleEvents": true, "SMSMonthToDateSpentUSD": true}
+	required := map[string]bool{"Errors": true, "Throttles": true, "5XXError": true, "ReadThrottleEvents": true, "WriteThrottleEvents": true,
+		"SMSMonthToDateSpentUSD": true, "IteratorAge": true, "ApproximateNumberOfMessagesVisible": true}
 	n := 0
 	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
 		if !slices.ContainsFunc(tp.watches(id), func(w watched) bool { return required[w.metric] }) {
@@ -119,8 +127,9 @@ func TestAlarmChecksNoticeADeletion(t *testing.T) {
 			t.Errorf("without alarm %s the alarm checks find nothing missing", id)
 		}
 	}
-	// 14 functions x (errors, throttles), the API, the table and GSI1 x (read, write), SMS.
-	if want := 2*len(httpapi.Functions()) + 1 + 4 + 1; n != want {
+	// 17 functions x (errors, throttles), the API, the table and GSI1 x
+	// (read, write), SMS, the sender's iterator age, the dead letters.
+	if want := 2*len(app.Functions()) + 1 + 4 + 1 + 1 + 1; n != want {
 		t.Errorf("%d alarms on required metrics, want %d", n, want)
 	}
 }
@@ -163,7 +172,7 @@ func TestAlarmTopicReachesSomeone(t *testing.T) {
 // on its own function.
 func TestForEachExpandsPerFunction(t *testing.T) {
 	tp := loadTemplate(t)
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		fn := logicalID(f)
 		name := strings.TrimSuffix(fn, "Function")
 		for _, metric := range []string{"Errors", "Throttles"} {
@@ -248,6 +257,16 @@ func alarmProblems(tp *tmpl) []string {
 	}
 
 	want("SMS spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", map[string]string{})
+
+	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
+		p := get(tp.resources[id], "Properties")
+		if fn, src := ref(get(p, "FunctionName")), get(p, "EventSourceArn"); fn != "" && src != nil && strings.HasSuffix(src.Value, ".StreamArn") {
+			want(fn+" iterator age", "AWS/Lambda", "IteratorAge", "Maximum", map[string]string{"FunctionName": "Ref " + fn})
+		}
+	}
+	for _, q := range tp.ofType("AWS::SQS::Queue") {
+		want(q+" depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", map[string]string{"QueueName": "GetAtt " + q + ".QueueName"})
+	}
 
 	// Metrics DynamoDB publishes only with an Operation dimension.
 	perOperation := map[string]bool{"ThrottledRequests": true, "SuccessfulRequestLatency": true, "SystemErrors": true}

@@ -18,10 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"gopkg.in/yaml.v3"
 
 	"github.com/ekolek/identity/shared/account"
@@ -30,12 +33,14 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/deadletter"
 	"github.com/ekolek/identity/shared/httpapi"
 	"github.com/ekolek/identity/shared/logging"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/notify/mototest"
 	sesnotify "github.com/ekolek/identity/shared/notify/ses"
 	snsnotify "github.com/ekolek/identity/shared/notify/sns"
+	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/passkey/passkeytest"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/session"
@@ -61,7 +66,27 @@ type recorder struct {
 	dynamo.API
 	mu      sync.Mutex
 	actions map[string]bool
-	wrong   []string // calls the template's messaging grants would refuse
+	pks     map[string]bool // the partition keys written to
+	wrong   []string        // calls the template's messaging grants would refuse
+}
+
+// written notes the partition key of an item a call writes (a grant's
+// dynamodb:LeadingKeys condition holds it to some).
+func (r *recorder) written(key map[string]types.AttributeValue) {
+	if pk, ok := key["PK"].(*types.AttributeValueMemberS); ok {
+		r.mu.Lock()
+		r.pks[pk.Value] = true
+		r.mu.Unlock()
+	}
+}
+
+// takeKeys returns the partition keys written since the last call.
+func (r *recorder) takeKeys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := slices.Collect(maps.Keys(r.pks))
+	r.pks = map[string]bool{}
+	return out
 }
 
 func (r *recorder) note(actions ...string) {
@@ -116,16 +141,19 @@ func (r *recorder) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func
 
 func (r *recorder) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	r.noteDynamo("PutItem")
+	r.written(in.Item)
 	return r.API.PutItem(ctx, in, o...)
 }
 
 func (r *recorder) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	r.noteDynamo("UpdateItem")
+	r.written(in.Key)
 	return r.API.UpdateItem(ctx, in, o...)
 }
 
 func (r *recorder) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	r.noteDynamo("DeleteItem")
+	r.written(in.Key)
 	return r.API.DeleteItem(ctx, in, o...)
 }
 
@@ -134,10 +162,13 @@ func (r *recorder) TransactWriteItems(ctx context.Context, in *dynamodb.Transact
 		switch {
 		case it.Put != nil:
 			r.noteDynamo("PutItem")
+			r.written(it.Put.Item)
 		case it.Update != nil:
 			r.noteDynamo("UpdateItem")
+			r.written(it.Update.Key)
 		case it.Delete != nil:
 			r.noteDynamo("DeleteItem")
+			r.written(it.Delete.Key)
 		case it.ConditionCheck != nil:
 			r.noteDynamo("ConditionCheckItem")
 		}
@@ -183,10 +214,27 @@ func (s snsRecorder) Publish(ctx context.Context, in *awssns.PublishInput, o ...
 	return s.PublishAPI.Publish(ctx, in, o...)
 }
 
+// sqsRecorder notes sqs:SendMessage, and any message to a queue other than
+// the dead-letter queue (the template grants SendMessage on it alone).
+type sqsRecorder struct {
+	deadletter.SendMessageAPI
+	rec *recorder
+	url string
+}
+
+func (s sqsRecorder) SendMessage(ctx context.Context, in *sqs.SendMessageInput, o ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	s.rec.note("sqs:SendMessage")
+	if got := aws.ToString(in.QueueUrl); got != s.url {
+		s.rec.refuse("sqs:SendMessage to %q; the template allows only the dead-letter queue", got)
+	}
+	return s.SendMessageAPI.SendMessage(ctx, in, o...)
+}
+
 // recorded is the services whose actions the test compares with the
-// template; other services' grants (the signing key secret) are not driven
-// here.
-var recorded = []string{"dynamodb:", "ses:", "sns:"}
+// template; other services' grants (the signing key secret; the table's
+// stream, which the event source mapping reads with the sender's role:
+// TestSenderGrantsAreItsOwn) are not driven here.
+var recorded = []string{"dynamodb:", "ses:", "sns:", "sqs:"}
 
 // granted lists the DynamoDB, SES and SNS actions a function's policies
 // allow, with index grants noted as "<action>@index". Deny statements take
@@ -200,6 +248,9 @@ func granted(t *testing.T, tp *tmpl, id string) []string {
 			return
 		}
 		res := get(n, "Resource")
+		if res != nil && res.Tag == "!GetAtt" && strings.HasSuffix(res.Value, ".StreamArn") {
+			return // the event source mapping's reads, not the code's
+		}
 		onIndex := false
 		walk(res, func(r *yaml.Node) { onIndex = onIndex || strings.Contains(r.Value, "/index/") })
 		for _, a := range acts {
@@ -234,7 +285,7 @@ func statements(tp *tmpl, id, action string) []*yaml.Node {
 // SMS, never to a topic or endpoint.
 func TestMessagingGrantsAreNarrow(t *testing.T) {
 	tp := loadTemplate(t)
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		id := logicalID(f)
 		if tp.resources[id] == nil {
 			t.Errorf("function %q (httpapi.Table) has no resource %s in template.yaml: its messaging grants cannot be checked", f, id)
@@ -295,9 +346,13 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	const from = "noreply@ekolek.example.org"
 	const smsCap = 5
 	client := dynamotest.Client(t)
-	rec := &recorder{API: client, actions: map[string]bool{}}
-	st := dynamo.New(rec, dynamotest.NewTable(t, client))
+	rec := &recorder{API: client, actions: map[string]bool{}, pks: map[string]bool{}}
+	table := dynamotest.NewStreamTable(t, client)
+	st := dynamo.New(rec, table)
 	mototest.VerifyIdentity(t, from)
+	// The dead-letter queue, on moto's SQS.
+	sqsClient := mototest.SQSClient(t)
+	deadLetters := mototest.NewQueue(t, sqsClient)
 	notifier := notify.Router{
 		Email: sesnotify.New(sesRecorder{SendEmailAPI: mototest.SESClient(t), rec: rec, from: from}, from),
 		SMS:   snsnotify.New(snsRecorder{PublishAPI: mototest.SNSClient(t), rec: rec}, snsnotify.Options{SenderID: "EKOLEK"}),
@@ -325,14 +380,19 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		CodeVerifyIP:  throttle.Limit{Max: 12, Window: 15 * time.Minute},
 		ResetIP:       throttle.Limit{Max: 12, Window: time.Hour},
 		RegisterIP:    throttle.Limit{Max: 5, Window: time.Hour},
-		SMSPerNumber:  throttle.Limit{Max: 5, Window: 24 * time.Hour},
+		SMSPerNumber:  throttle.Limit{Max: 4, Window: 24 * time.Hour},
 		PasskeyIP:     throttle.Limit{Max: 12, Window: 15 * time.Minute},
 	}
 	cfg.Limits = lim
+	// The table has its stream on (the sender reads it), which can make
+	// DynamoDB Local much slower per write (dynamo.TableDefinition): what
+	// is checked here is the calls each function makes, not their deadline.
+	cfg.RequestTimeout = time.Minute
 	clk := clock.NewManual(time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC))
 	var logs bytes.Buffer // handlers run on the test's goroutine
 	a, err := app.Open(context.Background(), cfg, logging.New(&logs, slog.LevelInfo), app.Options{
 		Clock: clk, Store: st, Notifier: notifier, CodeRouteFloor: time.Millisecond, Parts: allparts.Parts(),
+		DeadLetters: deadletter.NewQueue(sqsRecorder{SendMessageAPI: sqsClient, rec: rec, url: deadLetters}, deadLetters),
 		// The least argon2id cost: what is checked here is the calls each
 		// function makes, which the hash does not change.
 		Hash: &password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32},
@@ -348,6 +408,46 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 	}
 	used := map[string]map[string]bool{}
+	usedKeys := map[string]map[string]bool{} // function -> partition keys written
+	noteUse := func(fn string) {
+		if used[fn] == nil {
+			used[fn], usedKeys[fn] = map[string]bool{}, map[string]bool{}
+		}
+		for _, act := range rec.take() {
+			used[fn][act] = true
+		}
+		for _, pk := range rec.takeKeys() {
+			usedKeys[fn][pk] = true
+		}
+	}
+	// Function sender, as deployed: the table's stream (DynamoDB Local's),
+	// through the template's own filter, into its handler, after every
+	// request, as the event source mapping would deliver it.
+	snd, err := a.Sender()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := dynamotest.NewStream(t, client, table)
+	filter := loadTemplate(t).senderFilter(t)
+	deliver := func(t *testing.T) {
+		t.Helper()
+		var batch events.DynamoDBEvent
+		for _, r := range stream.Read(t) {
+			if filter.passes(t, r) {
+				batch.Records = append(batch.Records, r)
+			}
+		}
+		if len(batch.Records) == 0 {
+			return
+		}
+		rec.take()
+		rec.takeKeys()
+		res, err := snd.HandleStream(t.Context(), batch)
+		if err != nil || len(res.BatchItemFailures) > 0 {
+			t.Fatalf("the sender: %v, batch item failures %v; log:\n%s", err, res.BatchItemFailures, logs.String())
+		}
+		noteUse("sender")
+	}
 	cookies := map[string]*http.Cookie{}
 	// Requests come from a client address (RemoteAddr, which the handlers
 	// read as API Gateway's sourceIp) and each carries an X-Forwarded-For
@@ -380,12 +480,8 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 				delete(cookies, c.Name)
 			}
 		}
-		if used[fn] == nil {
-			used[fn] = map[string]bool{}
-		}
-		for _, act := range rec.take() {
-			used[fn][act] = true
-		}
+		noteUse(fn)
+		deliver(t)
 		return w
 	}
 	call := func(t *testing.T, fn, method, path, body string, want int) *httptest.ResponseRecorder {
@@ -416,17 +512,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	// What moto accepted, by recipient (an email address or an E.164 number).
 	sent := func(t *testing.T) map[string][]string {
 		t.Helper()
-		emails, sms := mototest.Sent(t)
-		out := map[string][]string{}
-		for _, e := range emails {
-			for _, to := range e.To {
-				out[to] = append(out[to], e.Body)
-			}
-		}
-		for _, s := range sms {
-			out[s.PhoneNumber] = append(out[s.PhoneNumber], s.Message)
-		}
-		return out
+		return mototest.SentTo(t, mototest.Endpoint(t))
 	}
 	// sends runs action and checks that it sent exactly want messages to
 	// each recipient named, and nothing to anyone else.
@@ -841,14 +927,21 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	})
 
 	step("SMS per number", func(t *testing.T) {
-		// SMS per number: juan's number has had SMSPerNumber.Max messages
-		// (the two the daily cap held count too). Past midnight UTC the daily
-		// cap starts over, but juan's number is still within its 24 hours: a
-		// reset code by SMS is issued but not sent (logged; 202 all the same),
-		// while a new resident's number gets its code.
+		// SMS per number: juan's number has had three SMS in its 24 hours
+		// (registration, reset code, password notice; the two the daily cap
+		// held were given back). Past midnight UTC the daily cap starts
+		// over: another reset code by SMS goes out, and the next (a minute
+		// later) is refused by the per-number limit (logged; 202 all the
+		// same), while a new resident's number gets its code.
 		var w *httptest.ResponseRecorder
 		perNumber := func() int { return strings.Count(logs.String(), "throttle: sms_number refused") }
 		clk.Advance(clk.Now().Truncate(24 * time.Hour).Add(25 * time.Hour).Sub(clk.Now()))
+		for range lim.SMSPerNumber.Max - 3 {
+			sends(t, map[string]int{juanPhone: 1}, func() {
+				call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
+			})
+			clk.Advance(61 * time.Second)
+		}
 		refusedBefore := perNumber()
 		sends(t, nil, func() {
 			call(t, "reset-request", "POST", "/v1/resident/password-reset", resetBody(juanPhone, "sms"), 202)
@@ -1441,6 +1534,39 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		}
 	})
 
+	standalone("a message that fails for good", func(t *testing.T) {
+		// A message sealed under a key no longer in use cannot be delivered:
+		// the sender fails it at its first attempt, gives back the send
+		// limit it took and dead-letters it (SQS). Written here, outside any
+		// request, as a message left from before a key rotation would be.
+		raw := dynamo.New(client, table)
+		retired, err := outbox.NewSealer([]byte(strings.Repeat("r", 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := outbox.NewComposer(retired, clk).Compose(notify.PasswordChanged, "en", notify.Email, "gone@iam.samcheck.example", notify.Data{Name: "Gone"}, account.Resident, "gone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const limit = "code-sends:resident:gone"
+		c, err := raw.Hit(t.Context(), limit, 3, time.Hour, clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Charges = []throttle.Charge{throttle.ChargeOf(limit, c)}
+		if err := raw.PutMessage(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+		deliver(t)
+		letters := mototest.Received(t, sqsClient, deadLetters)
+		if len(letters) != 1 || !strings.Contains(letters[0], m.ID) {
+			t.Fatalf("dead letters %q, want the message's", letters)
+		}
+		if c, err := raw.Peek(t.Context(), limit, clk.Now()); err != nil || c.Count != 0 {
+			t.Fatalf("the failed message's send limit: %+v, %v; want it given back", c, err)
+		}
+	})
+
 	// The policies against what the steps called, whatever became of them.
 	// A call the template does not grant is wrong however far the story
 	// got; a grant nothing called is spare only once every step has run.
@@ -1449,7 +1575,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			t.Errorf("calls the template's messaging grants refuse:\n%s", strings.Join(rec.wrong, "\n"))
 		}
 		tp := loadTemplate(t)
-		for _, f := range httpapi.Functions() {
+		for _, f := range app.Functions() {
 			var got []string
 			for act := range used[f] {
 				got = append(got, act)
@@ -1461,6 +1587,19 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 				continue
 			}
 			want := granted(t, tp, logicalID(f))
+			// A grant held to some partitions (dynamodb:LeadingKeys) holds
+			// every write the function made.
+			walk(get(get(tp.resources[logicalID(f)], "Properties"), "Policies"), func(n *yaml.Node) {
+				leading := scalars(get(get(get(n, "Condition"), "ForAllValues:StringLike"), "dynamodb:LeadingKeys"))
+				if len(leading) == 0 {
+					return
+				}
+				for pk := range usedKeys[f] {
+					if !slices.ContainsFunc(leading, func(p string) bool { return strings.HasPrefix(pk, strings.TrimSuffix(p, "*")) }) {
+						t.Errorf("%s: %s writes partition %s, outside the grant's dynamodb:LeadingKeys %v", where(n), logicalID(f), pk, leading)
+					}
+				}
+			})
 			if broken == "" {
 				if !slices.Equal(got, want) {
 					t.Errorf("%s: the code calls %v; the template grants %v", logicalID(f), got, want)

@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/ekolek/identity/shared/app"
-	"github.com/ekolek/identity/shared/httpapi"
 )
 
 // TestFunctionsLinkOnlyTheirParts: each function, built as deployed, links
-// the package of each optional part its routes declare (httpapi.NeedsOf,
-// app.PartTable) and no other: a missing one would stop the function at
+// the package of each optional part its routes declare (app.NeedsOf: its
+// routes' httpapi.NeedsOf, or a background function's own; app.PartTable)
+// and no other: a missing one would stop the function at
 // init, an extra one costs size and start-up. None links the SDK's full
 // configuration loader or allparts.
 func TestFunctionsLinkOnlyTheirParts(t *testing.T) {
@@ -33,13 +33,13 @@ func TestFunctionsLinkOnlyTheirParts(t *testing.T) {
 		fields := strings.Fields(line)
 		fn, deps := path.Base(fields[0]), fields[1:]
 		seen[fn] = true
-		needs := httpapi.NeedsOf(fn)
+		needs := app.NeedsOf(fn)
 		for _, p := range app.PartTable {
 			switch links := slices.Contains(deps, mod+p.Package); {
 			case needs&p.Needs != 0 && !links:
-				t.Errorf("functions/%s does not link %s, which its routes declare: add %s to its app.Parts", fn, p.Package, p.Field)
+				t.Errorf("functions/%s does not link %s, which it needs: add %s to its app.Parts", fn, p.Package, p.Field)
 			case needs&p.Needs == 0 && links:
-				t.Errorf("functions/%s links %s, which none of its routes declares (app.Parts.%s)", fn, p.Package, p.Field)
+				t.Errorf("functions/%s links %s, which it does not need (app.Parts.%s)", fn, p.Package, p.Field)
 			}
 		}
 		for _, pkg := range forbidden {
@@ -48,7 +48,7 @@ func TestFunctionsLinkOnlyTheirParts(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range httpapi.Functions() {
+	for _, fn := range app.Functions() {
 		if !seen[fn] {
 			t.Errorf("no package functions/%s", fn)
 		}

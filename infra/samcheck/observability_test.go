@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/ekolek/identity/shared/httpapi"
 )
 
 // Traces run from API Gateway through every function.
@@ -71,7 +69,8 @@ func TestAccessLogsAreJSONWithoutSecrets(t *testing.T) {
 }
 
 // The functions' log groups hold security events: kept for the audit
-// retention and when the stack is deleted. (The pages' function logs none.)
+// retention and when the stack is deleted. (The pages' function and the
+// sender log none: their logs' own retention.)
 func TestSecurityEventLogsAreKept(t *testing.T) {
 	tp := loadTemplate(t)
 	audit := scalars(get(get(tp.params, "AuditRetentionDays"), "AllowedValues"))
@@ -88,7 +87,7 @@ func TestSecurityEventLogsAreKept(t *testing.T) {
 			}
 		}
 		want := "AuditRetentionDays"
-		if httpapi.PagesOnly(f) {
+		if !logsSecurityEvents(f) {
 			want = "LogRetentionDays"
 		}
 		if got := ref(get(get(lg, "Properties"), "RetentionInDays")); got != want {

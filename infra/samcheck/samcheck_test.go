@@ -25,6 +25,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/httpapi"
@@ -40,11 +41,12 @@ import (
 //     '-', so '.' separates the case; the case is lower-case words joined by '-'.
 
 // logicalID is the template resource of a function: CamelCase(name)+"Function".
-// eachFunction calls do for every function of the route table with its
-// logical id and resource; functions the template lacks are left to
-// TestFunctionResources, which reports them.
+// eachFunction calls do for every function (the route table's and the
+// background ones, app.Functions) with its logical id and resource;
+// functions the template lacks are left to TestFunctionResources, which
+// reports them.
 func (tp *tmpl) eachFunction(do func(function, id string, res *yaml.Node)) {
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		id := logicalID(f)
 		if res := tp.resources[id]; res != nil {
 			do(f, id, res)
@@ -256,14 +258,15 @@ func TestRouteTable(t *testing.T) {
 }
 
 // TestFunctionResources: one AWS::Serverless::Function per function of the
-// table, built by the Makefile for arm64, and no others.
+// table and per background function (app.Functions), built by the Makefile
+// for arm64, and no others.
 func TestFunctionResources(t *testing.T) {
 	tp := loadTemplate(t)
 	want := map[string]string{} // logical id -> function
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		want[logicalID(f)] = f
 	}
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		id := logicalID(f)
 		fn, ok := tp.resources[id]
 		if !ok {
@@ -295,7 +298,7 @@ func TestFunctionResources(t *testing.T) {
 	}
 	for _, id := range tp.ofType("AWS::Serverless::Function") {
 		if _, ok := want[id]; !ok {
-			t.Errorf("%s: function resource %s serves no function of httpapi.Table (functions: %s)", where(tp.resources[id]), id, strings.Join(httpapi.Functions(), ", "))
+			t.Errorf("%s: function resource %s is no function of httpapi.Table or app.Background (functions: %s)", where(tp.resources[id]), id, strings.Join(app.Functions(), ", "))
 		}
 	}
 }
@@ -594,7 +597,7 @@ func TestMakefileBuildTargets(t *testing.T) {
 		t.Skip("make is not on PATH: the build-<LogicalId> targets were not checked")
 	}
 	artifacts := t.TempDir()
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		target := "build-" + logicalID(f)
 		cmd := exec.CommandContext(t.Context(), bin, "-n", "-s", target, "ARTIFACTS_DIR="+artifacts)
 		cmd.Dir = root(t)
@@ -644,6 +647,9 @@ func TestEventFiles(t *testing.T) {
 			continue
 		}
 		fn := m[1]
+		if _, background := app.Background[fn]; background {
+			continue // a stream event: TestStreamEventFiles
+		}
 		if !slices.Contains(functions, fn) {
 			t.Errorf("events/%s: %q is not a function of httpapi.Table (functions: %s)", name, fn, strings.Join(functions, ", "))
 			continue

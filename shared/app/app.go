@@ -28,6 +28,7 @@ import (
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/sender"
 	"github.com/ekolek/identity/shared/store/backend"
 	"github.com/ekolek/identity/shared/token"
 )
@@ -49,9 +50,13 @@ type App struct {
 	hasher  *password.Hasher
 	// parts are what this program's parts built.
 	parts built
-	// outbox is the local outbox GET /dev/outbox shows; nil when messages
-	// really go out.
-	outbox         outbox.Store
+	// sealer seals and opens messages; composer makes them (one per
+	// program, so messages written one after another keep their order).
+	sealer   *outbox.Sealer
+	composer *outbox.Composer
+	// written is told (without waiting) each time a request writes a
+	// message, so that the local sender (Deliver) delivers it at once.
+	written        chan struct{}
 	codeRouteFloor time.Duration
 	// closeStore closes the store Open opened; nil for a test's store.
 	closeStore func() error
@@ -71,8 +76,11 @@ type Options struct {
 	// the benchmarks compare cheaper ones.
 	Hash *password.Params
 	// Notifier replaces the notifier the config names: infra/samcheck
-	// sends through the SES and SNS adapters to moto, recording the calls.
+	// delivers through the SES and SNS adapters to moto, recording the
+	// calls.
 	Notifier notify.Notifier
+	// DeadLetters replaces the dead-letter queue the config names (tests).
+	DeadLetters sender.DeadLetters
 	// CodeRouteFloor replaces how long the code routes take at least
 	// (httpapi.CodeRouteFloor), so tests need not wait it out.
 	CodeRouteFloor time.Duration
@@ -80,7 +88,7 @@ type Options struct {
 
 // Open builds the system for cfg. The caller must Close it.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
-	a := &App{Log: log, Clock: opt.Clock, codeRouteFloor: opt.CodeRouteFloor}
+	a := &App{Log: log, Clock: opt.Clock, codeRouteFloor: opt.CodeRouteFloor, written: make(chan struct{}, 1)}
 	if a.Clock == nil {
 		a.Clock = clock.System{}
 	}
@@ -98,14 +106,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 			return nil, err
 		}
 	}
-	notifier := opt.Notifier
-	if notifier == nil {
-		if notifier, a.outbox, err = openNotifier(a.Config, a.Store, a.Clock, opt.Parts.Messenger, loadAWS); err != nil {
+	if a.sealer, err = outbox.NewSealer(a.Config.DataKey); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
+	a.composer = outbox.NewComposer(a.sealer, a.Clock)
+	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: opt.Notifier,
+		totp: opt.Parts.TOTP, passkeys: opt.Parts.Passkeys, dead: opt.DeadLetters}
+	if a.parts.notifier == nil {
+		if a.parts.notifier, err = openNotifier(a.Config, opt.Parts.Messenger, loadAWS); err != nil {
 			return nil, errors.Join(err, a.Close())
 		}
 	}
-	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: notifier,
-		totp: opt.Parts.TOTP, passkeys: opt.Parts.Passkeys}
+	if a.parts.dead == nil {
+		if a.parts.dead, err = openDeadLetters(a.Config, opt.Parts.DeadLetters, loadAWS); err != nil {
+			return nil, errors.Join(err, a.Close())
+		}
+	}
 	if opt.Parts.Pages != nil {
 		if a.parts.pages, err = opt.Parts.Pages(); err != nil {
 			return nil, errors.Join(err, a.Close())
@@ -173,7 +189,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		MFA:            s.MFA,
 		Passkeys:       s.Passkeys,
 		Events:         a.Store,
-		Outbox:         a.outbox,
+		Outbox:         outbox.NewReader(a.Store, a.sealer),
 		Pages:          parts.pages,
 		CodeRouteFloor: a.codeRouteFloor,
 		RequestTimeout: a.Config.RequestTimeout,

@@ -52,3 +52,35 @@ func LambdaHandler(ctx context.Context, function string, parts Parts) (func(cont
 	}
 	return httpadapter.New(h).ProxyWithContext, nil
 }
+
+// StartSender runs function sender under the Lambda runtime, built from
+// the environment with parts: the table's stream records in, each
+// message delivered, the ones to retry reported as batch item failures
+// (sender.HandleStream). It does not return.
+func StartSender(parts Parts) {
+	h, err := SenderHandler(context.Background(), parts)
+	if err != nil {
+		logging.New(os.Stderr, slog.LevelInfo).Error("start-up failed", "function", "sender", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+// SenderHandler builds, from the environment, function sender's handler
+// of DynamoDB Stream events.
+func SenderHandler(ctx context.Context, parts Parts) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
+	log := logging.New(os.Stdout, slog.LevelInfo).With("function", "sender")
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	a, err := Open(ctx, cfg, log, Options{Parts: parts})
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.Sender()
+	if err != nil {
+		return nil, err
+	}
+	return s.HandleStream, nil
+}

@@ -65,7 +65,9 @@ func invoke(t *testing.T, a *app.App, function string, ev events.APIGatewayProxy
 // The client IP is the one API Gateway saw; X-Forwarded-For is the client's
 // own claim and is ignored. The request id is API Gateway's.
 func TestLambdaUsesTheGatewaysSourceIP(t *testing.T) {
-	a := open(t, nil, app.Options{})
+	// An admin without a second factor logs in by password alone when
+	// admins' second factor is optional: this test is about the address.
+	a := open(t, map[string]string{"EKOLEK_ADMIN_MFA": "optional"}, app.Options{})
 	if _, err := a.Accounts.CreateAdmin(context.Background(), account.NewAdmin{
 		Username: "boss", Email: "boss@example.com", FullName: "Boss", Role: "super_admin", Password: "correct horse battery staple",
 	}); err != nil {
@@ -115,10 +117,15 @@ func TestEventFilesRunThroughTheirFunction(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no events: %v", err)
 	}
-	// Reset and code requests wait out httpapi.CodeRouteFloor (400 ms)
+	// Reset and code requests wait out httpapi.CodeRouteFloor (150 ms)
 	// so that timing hides accounts; these events are about the answer.
 	a := open(t, map[string]string{"EKOLEK_ENV": "local"}, app.Options{CodeRouteFloor: time.Millisecond})
 	for _, f := range files {
+		if _, background := app.Background[strings.SplitN(filepath.Base(f), ".", 2)[0]]; background {
+			// Stream events: infra/rie runs them through the sender's own
+			// bootstrap, and infra/samcheck holds them to the template.
+			continue
+		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			data, err := os.ReadFile(f)
 			if err != nil {

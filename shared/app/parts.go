@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/password"
+	"github.com/ekolek/identity/shared/sender"
 )
 
 // Parts are the pieces only some functions link, because each is large or
@@ -24,7 +27,7 @@ type Parts struct {
 	// Password judges new passwords (strength.Check).
 	Password password.Policy
 	// Messenger returns the notifier that sends email and SMS through AWS
-	// (awsnotify.New), for EKOLEK_NOTIFIER=aws.
+	// (awsnotify.New), for EKOLEK_NOTIFIER=aws: the sender's.
 	Messenger func(c aws.Config, emailFrom string) notify.Notifier
 	// AWSConfig loads the AWS configuration; nil reads only what Lambda
 	// puts in the environment (awsenv.Load). No route declares it: the
@@ -37,6 +40,9 @@ type Parts struct {
 	TOTP mfa.TOTPApp
 	// Passkeys builds the WebAuthn ceremonies (passkey.New).
 	Passkeys mfa.NewPasskeys
+	// DeadLetters returns the SQS dead-letter queue at a URL
+	// (deadletter.New): function sender's, for the messages it gives up on.
+	DeadLetters func(c aws.Config, queueURL string) sender.DeadLetters
 }
 
 // Part is one optional part of the system: a row of PartTable.
@@ -66,8 +72,8 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsPasswordPolicy, Field: "Password", Package: "shared/password/strength",
 		in:   func(b built) bool { return b.checks.Password != nil },
 		drop: func(b *built) { b.checks.Password = nil }},
-	// Any notifier sends: the local outbox needs no Messenger.
-	{Needs: httpapi.NeedsMessages, Field: "Messenger", Package: "shared/notify/awsnotify",
+	// Any notifier delivers: the local Keep needs no Messenger.
+	{Needs: httpapi.NeedsDelivery, Field: "Messenger", Package: "shared/notify/awsnotify",
 		in:   func(b built) bool { return b.notifier != nil },
 		drop: func(b *built) { b.notifier = nil }},
 	{Needs: httpapi.NeedsPages, Field: "Pages", Package: "shared/web",
@@ -79,18 +85,46 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsPasskey, Field: "Passkeys", Package: "shared/passkey",
 		in:   func(b built) bool { return b.passkeys != nil },
 		drop: func(b *built) { b.passkeys = nil }},
+	{Needs: httpapi.NeedsDeadLetters, Field: "DeadLetters", Package: "shared/deadletter",
+		in:   func(b built) bool { return b.dead != nil },
+		drop: func(b *built) { b.dead = nil }},
+}
+
+// Background are the functions no route names, each with the parts it
+// needs: they run on an event source of the template, not behind the API.
+// Function sender delivers the outbox from the table's DynamoDB Stream
+// (StartSender).
+var Background = map[string]httpapi.Needs{
+	"sender": httpapi.NeedsDelivery | httpapi.NeedsDeadLetters,
+}
+
+// Functions are every Lambda function: the route table's, then the
+// background ones.
+func Functions() []string {
+	return append(httpapi.Functions(), slices.Sorted(maps.Keys(Background))...)
+}
+
+// NeedsOf is what function needs: its routes' parts (httpapi.NeedsOf), or
+// a background function's.
+func NeedsOf(function string) httpapi.Needs {
+	if n, ok := Background[function]; ok {
+		return n
+	}
+	return httpapi.NeedsOf(function)
 }
 
 // built is what the optional parts are once the system is built: the
-// checks and the notifier the services are given. What a program lacks
-// is nil, and so is, in a handler's services, what its routes do not
-// declare; using it panics (account.Checks, code.Sender).
+// checks the services are given, the pages, and the notifier and
+// dead-letter queue the sender delivers with. What a program lacks is
+// nil, and so is, in a handler's services, what its routes do not
+// declare; using it panics (account.Checks).
 type built struct {
 	checks   account.Checks
 	notifier notify.Notifier
 	pages    http.Handler
 	totp     mfa.TOTPApp
 	passkeys mfa.NewPasskeys
+	dead     sender.DeadLetters
 }
 
 // provides is the parts b has.

@@ -35,9 +35,9 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		"admin-residents": nil,
 		"login":           {"Phone"},
 		"reset-verify":    {"Phone"},
-		"admin-admins":    {"Messenger"},
-		"reset-confirm":   {"Password", "Messenger"},
-		"register":        {"Phone", "Password", "Messenger"},
+		"admin-admins":    nil,
+		"reset-confirm":   {"Password"},
+		"register":        {"Phone", "Password"},
 		"web":             {"Pages"},
 		"mfa":             {"TOTP"},
 	}
@@ -59,6 +59,21 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 			}
 		}
 	}
+	// Function sender delivers with the Messenger: without it, it does not
+	// start, and says so; in production it needs its dead-letter queue too.
+	if _, err := a.Sender(); err == nil || !strings.Contains(err.Error(), "Messenger") || strings.Contains(err.Error(), "DeadLetters") {
+		t.Errorf("Sender() without its parts = %v, want a refusal naming Messenger (and, locally, not DeadLetters)", err)
+	}
+	prod := loadConfig(t, map[string]string{"EKOLEK_ENV": "production", "EKOLEK_TABLE": "t", "EKOLEK_EMAIL_FROM": "no-reply@example.com",
+		"EKOLEK_SIGNING_KEY": "ZWtvbGVrLXBhcnRzLXRlc3Qtc2lnbmluZy1rZXktMzItYnl0ZXMhIQ==",
+		"EKOLEK_DATA_KEY":    "ZWtvbGVrLXBhcnRzLXRlc3QtZGF0YS1rZXktMzItYnl0ZXMhISEhIQ=="})
+	p, err := app.Open(context.Background(), prod, logging.New(io.Discard, slog.LevelInfo), app.Options{Store: a.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Sender(); err == nil || !strings.Contains(err.Error(), "Messenger") || !strings.Contains(err.Error(), "DeadLetters") {
+		t.Errorf("Sender() in production without its parts = %v, want a refusal naming Messenger and DeadLetters", err)
+	}
 	// Every function in the table starts with every part. Messenger builds
 	// AWS clients from the environment, as in Lambda; nothing is sent.
 	t.Setenv("AWS_REGION", "ap-southeast-1")
@@ -72,6 +87,15 @@ func TestHandlerRefusesAFunctionWithoutThePartsItsRoutesUse(t *testing.T) {
 		if _, err := full.Handler(fn); err != nil {
 			t.Errorf("Handler(%s) with every part = %v", fn, err)
 		}
+	}
+	// Function sender, with its parts and a dead-letter queue to use.
+	cfg.DeadLetterQueueURL = "https://sqs.ap-southeast-1.amazonaws.com/123456789012/dead-letters"
+	sender, err := app.Open(context.Background(), cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Store: a.Store, Parts: allPartsButAWS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sender.Sender(); err != nil {
+		t.Errorf("Sender() with every part = %v", err)
 	}
 }
 

@@ -35,16 +35,18 @@ type Services struct {
 func (a *App) services(p built) (Services, error) {
 	cfg := a.Config
 	guard := throttle.NewGuard(a.Store, cfg.Limits, a.Clock)
-	codes := code.NewEngine(a.Store, a.Store, cfg.DataKey, a.Clock)
-	sender := code.NewSender(p.notifier, a.Store, guard, cfg.SMSDailyCap, a.Clock)
+	// Messages are queued through a store that tells the local sender.
+	queue := writtenStore{Store: a.Store, written: a.written}
+	codes := code.NewEngine(queue, a.Store, cfg.DataKey, a.Clock)
+	messages := code.NewOutbox(a.composer, queue, a.Store, guard, cfg.SMSDailyCap, a.Clock)
 	s := Services{
 		Accounts: account.NewService(a.Store, a.hasher, p.checks, cfg.Barangays, a.Clock),
 		Sessions: session.NewManager(a.Store, a.keys, a.Clock, map[account.Realm]session.Lifetimes{
 			account.Resident: {Idle: cfg.ResidentIdleTimeout, Absolute: cfg.ResidentSessionTTL},
 			account.Admin:    {Idle: cfg.AdminIdleTimeout, Absolute: cfg.AdminSessionTTL},
 		}),
-		Contact: contact.NewService(a.Store, codes, sender, p.checks, a.Clock, a.Log),
-		Reset:   reset.NewService(a.Store, codes, sender, a.hasher, p.checks, a.keys, a.Clock, a.Log),
+		Contact: contact.NewService(a.Store, codes, messages, p.checks, a.Clock, a.Log),
+		Reset:   reset.NewService(a.Store, codes, messages, a.hasher, p.checks, a.keys, a.Clock, a.Log),
 		Guard:   guard,
 		Audit:   audit.NewRecorder(a.Store, a.Log, a.Clock, cfg.AuditRetention),
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/mfa"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/phone"
@@ -43,6 +44,7 @@ type world struct {
 	hasher   *password.Hasher
 	sessions *session.Manager
 	mfa      *mfa.Service
+	sealer   *outbox.Sealer
 	auth     *auth.Service
 }
 
@@ -79,8 +81,13 @@ func newWorld(t *testing.T, limits throttle.Limits, hash password.Params) *world
 		account.Admin:    {Idle: 30 * time.Minute, Absolute: 8 * time.Hour},
 	})
 	accounts := account.NewService(st, hasher, checks, account.Barangays{"San Roque"}, clk)
-	sender := code.NewSender(outbox.New(st, clk), st, guard, 100, clk)
-	resets := reset.NewService(st, code.NewEngine(st, st, []byte(strings.Repeat("c", 32)), clk), sender, hasher, checks, keys, clk, log)
+	secret := []byte(strings.Repeat("c", 32))
+	sealer, err := outbox.NewSealer(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	messages := code.NewOutbox(outbox.NewComposer(sealer, clk), st, st, guard, 100, clk)
+	resets := reset.NewService(st, code.NewEngine(st, st, secret, clk), messages, hasher, checks, keys, clk, log)
 	trail := audit.NewRecorder(st, log, clk, 24*time.Hour)
 	mfaKeys, err := mfa.NewKeys([]byte(strings.Repeat("d", 32)))
 	if err != nil {
@@ -88,7 +95,7 @@ func newWorld(t *testing.T, limits throttle.Limits, hash password.Params) *world
 	}
 	factors := mfa.NewService(st, st, mfaKeys, keys, guard, clk, mfa.Policy{AdminRequired: true}, totp.App{})
 	return &world{
-		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions, mfa: factors,
+		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions, sealer: sealer, mfa: factors,
 		auth: auth.NewService(auth.Deps{Accounts: accounts, Checks: checks, Sessions: sessions, Guard: guard, Trail: trail,
 			Notices: resets, MFA: factors, Log: log}),
 	}
@@ -392,13 +399,16 @@ func TestPasswordChangeKeepsThisSessionAndEndsTheOthers(t *testing.T) {
 	if len(revoked) != 1 || revoked[0].Details["reason"] != "password_changed" || revoked[0].Details["count"] != "1" {
 		t.Errorf("session_revoked events %+v, want one with reason password_changed, count 1", revoked)
 	}
-	msgs, err := w.store.ListOutbox(w.ctx)
+	msgs, err := outbox.NewReader(w.store, w.sealer).List(w.ctx, w.clock.Now().Add(-time.Hour), w.clock.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var to []string
 	for _, m := range msgs {
-		to = append(to, m.To)
+		if m.Kind != notify.PasswordChanged || m.State != outbox.Pending {
+			t.Errorf("queued %s message in state %s, want password-changed notices pending", m.Kind, m.State)
+		}
+		to = append(to, m.Content.To)
 	}
 	slices.Sort(to)
 	if want := []string{"+639171234567", "juan@example.com"}; !slices.Equal(to, want) {

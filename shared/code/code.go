@@ -21,6 +21,7 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/notify"
+	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -77,8 +78,11 @@ type Record struct {
 // concurrent tries at most MaxAttempts are ever compared, and a right code is
 // redeemable exactly when its own try was one of them.
 type Store interface {
-	// PutCode stores r, replacing any code of the same account and purpose.
-	PutCode(ctx context.Context, r Record) error
+	// PutCode stores r, replacing any code of the same account and
+	// purpose, and the message m that carries it, both or neither: a code
+	// is never stored without its message, nor a message sent for a code
+	// that was not stored. ErrConflict when m's id is taken.
+	PutCode(ctx context.Context, r Record, m outbox.Message) error
 	// GetCode reads the code of an account and purpose. ErrNotFound.
 	GetCode(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) (Record, error)
 	// ReserveAttempt counts one try at the stored code, atomically, on
@@ -151,80 +155,95 @@ type Message struct {
 	Data    notify.Data
 }
 
-// Send makes a new code for an account and purpose, valid for ttl, and sends
-// it as m through s. This is the one place that orders a code's limits, and
-// each step refuses before anything after it is spent:
+// Send makes a new code for an account and purpose, valid for ttl, and
+// queues it as m in the outbox o (delivered later, off the request path).
+// This is the one place that orders a code's limits, and each step
+// refuses before anything after it is spent:
 //
 //  1. the code's own limits: the resend cooldown (per purpose), then the
 //     hourly cap (per account);
-//  2. the SMS budgets (Sender.Allow): the recipient's number, then the
+//  2. the SMS budgets (Outbox.Allow): the recipient's number, then the
 //     system's day;
-//  3. the new code, replacing any earlier one;
-//  4. the message.
+//  3. the new code and its message, one write, replacing any earlier code.
 //
 // So a request inside the cooldown spends no SMS budget, and a refused SMS
-// leaves the code the person already has in place. A refusal is a
-// *LimitError, a *throttle.Refused or ErrSMSCapReached.
-func (e *Engine) Send(ctx context.Context, s *Sender, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration, m Message) error {
-	// Without a notifier (a route that sends without declaring it) this
-	// panics here, before any counter moves.
-	s.mustSend()
-	if err := e.admit(ctx, realm, accountID, purpose); err != nil {
-		return err
-	}
-	if err := s.Allow(ctx, m.Channel, m.To); err != nil {
-		return err
-	}
-	plain, err := e.issue(ctx, realm, accountID, purpose, ttl)
+// leaves the code the person already has in place. The limits are charged
+// when the message is accepted: a refusal at a later step, or a write that
+// certainly did not happen, gives back what the steps before took, and the
+// message keeps its charges, for the sender to give back should delivery
+// finally fail. A refusal is a *LimitError, a *throttle.Refused or
+// ErrSMSCapReached.
+func (e *Engine) Send(ctx context.Context, o *Outbox, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration, m Message) error {
+	charges, err := e.admit(ctx, realm, accountID, purpose)
 	if err != nil {
-		return err
+		return errors.Join(err, throttle.RefundAll(ctx, e.counters, charges))
 	}
-	m.Data.Code, m.Data.Minutes = plain, int(ttl/time.Minute)
-	return s.Send(ctx, m.Kind, m.Lang, m.Channel, m.To, m.Data)
-}
-
-// admit counts one send against the resend cooldown and the hourly cap,
-// refusing with a *LimitError when either is reached.
-func (e *Engine) admit(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) error {
-	now := e.clock.Now()
-	scope := string(realm) + ":" + accountID + ":" + string(purpose)
-	c, err := e.counters.Hit(ctx, "code-cooldown:"+scope, 1, ResendCooldown, now)
+	sms, err := o.Allow(ctx, m.Channel, m.To)
+	charges = append(charges, sms...)
 	if err != nil {
-		return err
+		return errors.Join(err, throttle.RefundAll(ctx, e.counters, charges))
 	}
-	if !c.Allowed {
-		return &LimitError{RetryAfter: c.RetryAfter(now)}
-	}
-	// The hourly cap is per account, across purposes (the cooldown is per
-	// purpose, so the email and SMS codes of a registration can go together).
-	c, err = e.counters.Hit(ctx, "code-sends:"+string(realm)+":"+accountID, MaxSendsPerHour, time.Hour, now)
+	plain, err := newCode()
 	if err != nil {
-		return err
-	}
-	if !c.Allowed {
-		return &LimitError{RetryAfter: c.RetryAfter(now)}
-	}
-	return nil
-}
-
-// issue stores a new code for an account and purpose, valid for ttl,
-// replacing any earlier one, and returns it in plain for the message; only
-// its HMAC is stored.
-func (e *Engine) issue(ctx context.Context, realm account.Realm, accountID string, purpose Purpose, ttl time.Duration) (string, error) {
-	code, err := newCode()
-	if err != nil {
-		return "", err
+		return errors.Join(err, throttle.RefundAll(ctx, e.counters, charges))
 	}
 	now := e.clock.Now()
 	r := Record{
 		Realm: realm, AccountID: accountID, Purpose: purpose, ID: account.NewID(),
 		State: Pending, CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
-	r.MAC = e.mac(r, code)
-	if err := e.store.PutCode(ctx, r); err != nil {
-		return "", err
+	r.MAC = e.mac(r, plain)
+	m.Data.Code, m.Data.Minutes = plain, int(ttl/time.Minute)
+	msg, err := o.composer.Compose(m.Kind, m.Lang, m.Channel, m.To, m.Data, realm, accountID)
+	if err != nil {
+		return errors.Join(err, throttle.RefundAll(ctx, e.counters, charges))
 	}
-	return code, nil
+	msg.Charges = charges
+	if err := e.store.PutCode(ctx, r, msg); err != nil {
+		if NotWritten(err) {
+			return errors.Join(err, throttle.RefundAll(ctx, e.counters, charges))
+		}
+		return err
+	}
+	return nil
+}
+
+// admit counts one send against the resend cooldown and the hourly cap,
+// refusing with a *LimitError when either is reached. It returns the
+// charges it took, the refused step's excepted.
+func (e *Engine) admit(ctx context.Context, realm account.Realm, accountID string, purpose Purpose) ([]throttle.Charge, error) {
+	now := e.clock.Now()
+	var charges []throttle.Charge
+	// The hourly cap is per account, across purposes (the cooldown is per
+	// purpose, so the email and SMS codes of a registration can go together).
+	for _, l := range []struct {
+		key    string
+		limit  int
+		window time.Duration
+	}{
+		{"code-cooldown:" + string(realm) + ":" + accountID + ":" + string(purpose), 1, ResendCooldown},
+		{"code-sends:" + string(realm) + ":" + accountID, MaxSendsPerHour, time.Hour},
+	} {
+		c, err := e.counters.Hit(ctx, l.key, l.limit, l.window, now)
+		if err != nil {
+			return charges, err
+		}
+		if !c.Allowed {
+			return charges, &LimitError{RetryAfter: c.RetryAfter(now)}
+		}
+		charges = append(charges, throttle.ChargeOf(l.key, c))
+	}
+	return charges, nil
+}
+
+// NotWritten reports whether a failed write certainly changed nothing, so
+// that what was charged for it may be given back: a condition refused it
+// (store.ErrConflict), or the store says nothing was applied
+// (store.ErrUnavailable). A write whose outcome is unknown
+// (store.ErrOutcomeUnknown: sent, and no answer) may have been applied, and
+// its message may go out: its charges stay.
+func NotWritten(err error) bool {
+	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnavailable)
 }
 
 // Check compares code with the account's pending code for purpose. The try

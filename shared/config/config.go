@@ -42,6 +42,10 @@ type Config struct {
 	Notifier string // outbox | aws
 	// EmailFrom is the SES sender identity.
 	EmailFrom string
+	// DeadLetterQueueURL is the SQS queue function sender puts the
+	// messages it gives up on (template.yaml sets it on that function
+	// only; elsewhere, and locally, there is none).
+	DeadLetterQueueURL string
 
 	// SigningKey signs session tokens; PreviousSigningKey still verifies them during a rotation.
 	SigningKey         []byte
@@ -160,6 +164,8 @@ func Load(getenv Getenv) (Config, error) {
 		DataDir:   get("EKOLEK_DATA_DIR", ".data"),
 		Table:     get("EKOLEK_TABLE", ""),
 		EmailFrom: get("EKOLEK_EMAIL_FROM", ""),
+
+		DeadLetterQueueURL: get("EKOLEK_DEAD_LETTER_QUEUE_URL", ""),
 
 		SigningKeySecretARN: get("EKOLEK_SIGNING_KEY_SECRET_ARN", ""),
 		DataKeySecretARN:    get("EKOLEK_DATA_KEY_SECRET_ARN", ""),

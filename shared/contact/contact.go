@@ -30,15 +30,15 @@ type Store interface {
 type Service struct {
 	store  Store
 	codes  *code.Engine
-	sender *code.Sender
+	outbox *code.Outbox
 	checks account.Checks
 	clock  clock.Clock
 	log    *slog.Logger
 }
 
 // NewService returns a Service.
-func NewService(s Store, codes *code.Engine, sender *code.Sender, checks account.Checks, c clock.Clock, log *slog.Logger) *Service {
-	return &Service{store: s, codes: codes, sender: sender, checks: checks, clock: c, log: log}
+func NewService(s Store, codes *code.Engine, o *code.Outbox, checks account.Checks, c clock.Clock, log *slog.Logger) *Service {
+	return &Service{store: s, codes: codes, outbox: o, checks: checks, clock: c, log: log}
 }
 
 // target is one contact of an account and the code purpose that verifies it.
@@ -76,7 +76,7 @@ func (s *Service) send(ctx context.Context, a account.Account, kind account.Kind
 	if !ok || t.verified {
 		return nil
 	}
-	return s.codes.Send(ctx, s.sender, a.Realm, a.ID, t.purpose, code.TTL, code.Message{
+	return s.codes.Send(ctx, s.outbox, a.Realm, a.ID, t.purpose, code.TTL, code.Message{
 		Kind: t.kind, Lang: a.Language, Channel: t.channel, To: t.to, Data: notify.Data{Name: a.FirstName},
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -61,9 +62,8 @@ type Deps struct {
 	// Pages serves the pages (package web) for GET / and GET /{proxy+};
 	// nil in a function without them.
 	Pages http.Handler
-	// Outbox is the local outbox GET /dev/outbox shows; nil when messages
-	// really go out.
-	Outbox     outbox.Store
+	// Outbox is the outbox GET /dev/outbox shows (local mode only).
+	Outbox     *outbox.Reader
 	Clock      clock.Clock
 	Log        *slog.Logger
 	Production bool
@@ -77,8 +77,12 @@ type Deps struct {
 // API serves the routes of the table it was built with.
 type API struct {
 	Deps
-	routes  []Route
+	routes  []mounted
 	cookies cookieNames
+	// fixed are the headers of every answer whose values never change
+	// (securityHeaders), dates the Date header's text (date).
+	fixed []fixedHeader
+	dates atomic.Pointer[dateText]
 	// failures holds back repeated failure lines (logFailure).
 	failures *logging.Repeats
 }
@@ -92,9 +96,10 @@ func New(d Deps, functions ...string) (*API, error) {
 			continue
 		}
 		if len(functions) == 0 || slices.Contains(functions, r.Function) {
-			a.routes = append(a.routes, r)
+			a.routes = append(a.routes, mount(r))
 		}
 	}
+	a.fixed = fixedHeaders(d.Production)
 	for _, f := range functions {
 		if !slices.Contains(Functions(), f) {
 			return nil, fmt.Errorf("httpapi: unknown function %q", f)
@@ -167,14 +172,17 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		// What went out: the status and body bytes written, and whether
 		// the answer reached the client (written false, and why not).
+		// Typed attributes: key-value pairs would box each value, on
+		// every request.
 		lost := sw.deliver(client)
-		attrs := []any{"request_id", ri.id, "method", r.Method, "route", ri.route,
-			"status", sw.status, "bytes", sw.bytes, "written", lost == ""}
+		var line [9]slog.Attr
+		attrs := append(line[:0], slog.String("request_id", ri.id), slog.String("method", r.Method), slog.String("route", ri.route),
+			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Bool("written", lost == ""))
 		if lost != "" {
-			attrs = append(attrs, "write_error", lost)
+			attrs = append(attrs, slog.String("write_error", lost))
 		}
-		attrs = append(attrs, "duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", ri.ip)
-		a.Log.Info("request", attrs...)
+		attrs = append(attrs, slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000), slog.String("ip", ri.ip))
+		a.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	}()
 	route, p, allowed := a.match(r.Method, r.URL.Path)
 	if route == nil {
@@ -186,7 +194,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(out, errNotFound)
 		return
 	}
-	ri.route = route.Method + " " + route.Path
+	ri.route = route.name
 	if changesState(r.Method) {
 		switch {
 		case !hasBody(r):
@@ -310,25 +318,63 @@ func (a *API) refused(r *http.Request, realm account.Realm, identifier string, e
 	return err
 }
 
-func (a *API) securityHeaders(h http.Header, id string) {
-	h.Set("X-Request-Id", id)
-	// The API's own clock: the times in an answer (a session's deadlines)
-	// and its Date agree, so a page can correct its own clock by it.
-	h.Set("Date", a.Clock.Now().UTC().Format(http.TimeFormat))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	if a.Production {
-		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+// fixedHeader is a header of every answer with a value that never changes;
+// name is in canonical form.
+type fixedHeader struct{ name, value string }
+
+func fixedHeaders(production bool) []fixedHeader {
+	h := []fixedHeader{
+		{"Cache-Control", "no-store"},
+		{"X-Content-Type-Options", "nosniff"},
+		{"Referrer-Policy", "no-referrer"},
+		{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
+		{"X-Frame-Options", "DENY"},
+		{"Cross-Origin-Resource-Policy", "same-origin"},
 	}
+	if production {
+		h = append(h, fixedHeader{"Strict-Transport-Security", "max-age=31536000; includeSubDomains"})
+	}
+	return h
+}
+
+// securityHeaders sets the headers every answer has: the request id, the
+// Date, and the fixed ones. Every value shares one new backing array (a
+// Header.Set each would cost an allocation each, on every request); each
+// is its own slice of capacity one, so an Add never writes into another.
+func (a *API) securityHeaders(h http.Header, id string) {
+	vals := make([]string, 2, 2+len(a.fixed))
+	vals[0], vals[1] = id, a.date()
+	h["X-Request-Id"] = vals[0:1:1]
+	h["Date"] = vals[1:2:2]
+	for _, f := range a.fixed {
+		i := len(vals)
+		vals = append(vals, f.value)
+		h[f.name] = vals[i : i+1 : i+1]
+	}
+}
+
+// dateText is the Date header's text for one second.
+type dateText struct {
+	sec  int64
+	text string
+}
+
+// date is the Date header: the API's own clock, so the times in an answer
+// (a session's deadlines) and its Date agree and a page can correct its
+// own clock by it. It is formatted once a second, not once a request.
+func (a *API) date() string {
+	now := a.Clock.Now()
+	if d := a.dates.Load(); d != nil && d.sec == now.Unix() {
+		return d.text
+	}
+	d := &dateText{sec: now.Unix(), text: now.UTC().Format(http.TimeFormat)}
+	a.dates.Store(d)
+	return d.text
 }
 
 // match finds the route for method and path. When the path exists with other
 // methods only, it returns those in allowed.
-func (a *API) match(method, path string) (*Route, params, []string) {
+func (a *API) match(method, path string) (*mounted, params, []string) {
 	if !strings.HasPrefix(path, "/") {
 		// "OPTIONS *" and the like: no route has them.
 		return nil, nil, nil
@@ -336,15 +382,15 @@ func (a *API) match(method, path string) (*Route, params, []string) {
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	var allowed []string
 	for i := range a.routes {
-		rt := &a.routes[i]
-		p, ok := rt.matchPath(segs)
+		m := &a.routes[i]
+		p, ok := m.matchPath(segs)
 		if !ok {
 			continue
 		}
-		if slices.Contains(rt.Methods(), method) {
-			return rt, p, nil
+		if slices.Contains(m.methods, method) {
+			return m, p, nil
 		}
-		for _, m := range rt.Methods() {
+		for _, m := range m.methods {
 			if !slices.Contains(allowed, m) {
 				allowed = append(allowed, m)
 			}
@@ -353,40 +399,71 @@ func (a *API) match(method, path string) (*Route, params, []string) {
 	return nil, nil, allowed
 }
 
-func (rt *Route) matchPath(segs []string) (params, bool) {
-	pat := strings.Split(strings.TrimPrefix(rt.Path, "/"), "/")
-	if last := pat[len(pat)-1]; strings.HasSuffix(last, "+}") {
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+// mounted is a route as the API serves it: its path split into segments
+// and its methods, worked out once in New rather than on every request.
+type mounted struct {
+	*Route
+	// name is the route as the access log names it: "GET /v1/{realm}/session".
+	name    string
+	methods []string
+	// pat are the path's segments; a greedy last one ({name+}) is
+	// written {name}, with greedy set.
+	pat    []string
+	greedy bool
+}
+
+func mount(r Route) mounted {
+	m := mounted{Route: &r, name: r.Method + " " + r.Path, methods: r.Methods(), pat: strings.Split(strings.TrimPrefix(r.Path, "/"), "/")}
+	if last := m.pat[len(m.pat)-1]; strings.HasSuffix(last, "+}") {
+		m.greedy = true
+		m.pat[len(m.pat)-1] = strings.TrimSuffix(last, "+}") + "}"
+	}
+	return m
+}
+
+func (m *mounted) matchPath(segs []string) (params, bool) {
+	pat := m.pat
+	if m.greedy {
 		// Greedy: the rest of the path, one segment or more.
 		n := len(pat) - 1
 		if len(segs) <= n || segs[n] == "" || apiSpace(segs[0]) {
 			return nil, false
 		}
 		segs = append(segs[:n:n], strings.Join(segs[n:], "/"))
-		pat[n] = "{" + strings.TrimSuffix(strings.TrimPrefix(last, "{"), "+}") + "}"
 	}
 	if len(pat) != len(segs) {
 		return nil, false
 	}
-	var p params
+	// Every route is tried until one matches: the parameters are
+	// collected only for the one that does.
+	var realm account.Realm
 	for i, s := range pat {
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-			if segs[i] == "" {
+		switch {
+		case !isParam(s):
+			if s != segs[i] {
 				return nil, false
 			}
-			if p == nil {
-				p = params{}
-			}
-			p[s[1:len(s)-1]] = segs[i]
-			continue
-		}
-		if s != segs[i] {
+		case segs[i] == "":
 			return nil, false
+		case s == "{realm}":
+			realm = account.Realm(segs[i])
 		}
 	}
-	if rt.Realms != nil && !slices.Contains(rt.Realms, p.realm()) {
+	if m.Realms != nil && !slices.Contains(m.Realms, realm) {
 		return nil, false
 	}
-	if rt.Realms == nil && len(pat) > 1 {
+	var p params
+	for i, s := range pat {
+		if isParam(s) {
+			if p == nil {
+				p = make(params, len(pat))
+			}
+			p[s[1:len(s)-1]] = segs[i]
+		}
+	}
+	if m.Realms == nil && len(pat) > 1 {
 		// Realm-specific paths name their realm as the second segment.
 		if p == nil {
 			p = params{}
@@ -425,9 +502,11 @@ func requestID(r *http.Request) string {
 	if gw, ok := core.GetAPIGatewayContextFromContext(r.Context()); ok && gw.RequestID != "" {
 		return gw.RequestID
 	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	var h [32]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:]) // one allocation; hex.EncodeToString makes two
 }
 
 // clientIP is the source IP API Gateway saw (the proxy adapter puts it in

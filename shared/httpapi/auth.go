@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
@@ -193,7 +194,12 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request, p params) error {
 // alive.
 func (a *API) getSession(w http.ResponseWriter, r *http.Request, p params) error {
 	check := a.Sessions.Check
-	switch v, ok := r.URL.Query()["peek"]; {
+	var q url.Values
+	if r.URL.RawQuery != "" {
+		// Most checks have no query; parsing none still makes a map.
+		q = r.URL.Query()
+	}
+	switch v, ok := q["peek"]; {
 	case !ok:
 	case len(v) == 1 && v[0] == "1":
 		check = a.Sessions.Peek
@@ -210,10 +216,8 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request, p params) error
 	if c.account.Realm == account.Admin {
 		perms = c.account.Role.Permissions()
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Account     any                  `json:"account"`
-		Session     sessionJSON          `json:"session"`
-		Permissions []account.Permission `json:"permissions,omitempty"`
-	}{accountView(c.account), sessionView(c.session, true), perms})
+	// {account: accountView, session: sessionView, permissions}, written
+	// without reflection (answer.go).
+	writeSessionAnswer(w, c.account, c.session, perms)
 	return nil
 }

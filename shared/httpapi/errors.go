@@ -123,17 +123,27 @@ var statusMessage = map[account.Status]string{
 	account.StatusSuspended: "This account is suspended. Contact the environment office.",
 }
 
+// jsonContentType is every JSON answer's Content-Type, one slice for all:
+// a header's value is replaced, never written into.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 // writeJSON writes v with status. It is the one JSON writer. The body
 // goes out with its length, so that sending it at once (statusWriter's
-// deliver) does not turn it into a chunked one.
+// deliver) does not turn it into a chunked one. An answer already
+// encoded (answer.go) goes out as it is.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	if v == nil {
 		w.WriteHeader(status)
 		return
 	}
-	body, _ := json.Marshal(v) // the API's own views and maps: they marshal
-	body = append(body, '\n')
+	var body []byte
+	if e, ok := v.(*encoded); ok {
+		body = *e
+	} else {
+		body, _ = json.Marshal(v) // the API's own views and maps: they marshal
+		body = append(body, '\n')
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -54,14 +54,20 @@ const (
 	NeedsPhone Needs = 1 << iota
 	// NeedsPasswordPolicy: judges new passwords (zxcvbn).
 	NeedsPasswordPolicy
-	// NeedsMessages: sends email or SMS.
-	NeedsMessages
+	// NeedsDelivery: delivers email and SMS through AWS (SES, SNS). No
+	// route declares it: routes only queue messages in the outbox, which
+	// needs no part; function sender, which serves no route, delivers them
+	// (app.Background).
+	NeedsDelivery
 	// NeedsPages: serves the pages (package web). Routes that need only
 	// this use no store, no signing key and no notifier (PagesOnly).
 	NeedsPages
 	// NeedsTOTP: makes or checks TOTP codes (package totp: pquerna/otp and
 	// a QR code library).
 	NeedsTOTP
+	// NeedsDeadLetters: keeps the messages delivery gave up on in the SQS
+	// dead-letter queue. Function sender's alone, like NeedsDelivery.
+	NeedsDeadLetters
 	// NeedsPasskey: runs WebAuthn ceremonies (package passkey:
 	// go-webauthn, 4.6 MB).
 	NeedsPasskey
@@ -93,23 +99,23 @@ var Table = []Route{
 	// smallest function, which every page already keeps warm
 	// (docs/decisions.md).
 	{Function: "session", Method: http.MethodGet, Path: "/v1/barangays", handle: (*API).listBarangays},
-	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", Needs: NeedsPhone | NeedsPasswordPolicy | NeedsMessages, handle: (*API).register},
+	{Function: "register", Method: http.MethodPost, Path: "/v1/resident/register", Needs: NeedsPhone | NeedsPasswordPolicy, handle: (*API).register},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents", handle: (*API).listResidents},
 	{Function: "admin-residents", Method: http.MethodGet, Path: "/v1/admin/residents/{id}", handle: (*API).getResident},
 	{Function: "admin-residents", Method: http.MethodPost, Path: "/v1/admin/residents/{id}/{action}", handle: (*API).changeResidentStatus},
 	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/verify", Needs: NeedsPhone, handle: (*API).verifyContact},
-	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/resend", Needs: NeedsPhone | NeedsMessages, handle: (*API).resendContactCode},
-	{Function: "reset-request", Method: http.MethodPost, Path: "/v1/{realm}/password-reset", Realms: bothRealms, Needs: NeedsPhone | NeedsMessages, handle: (*API).requestReset},
+	{Function: "register-verify", Method: http.MethodPost, Path: "/v1/resident/register/resend", Needs: NeedsPhone, handle: (*API).resendContactCode},
+	{Function: "reset-request", Method: http.MethodPost, Path: "/v1/{realm}/password-reset", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).requestReset},
 	{Function: "reset-verify", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/verify", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).verifyReset},
-	{Function: "reset-confirm", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/confirm", Realms: bothRealms, Needs: NeedsPasswordPolicy | NeedsMessages, handle: (*API).confirmReset},
+	{Function: "reset-confirm", Method: http.MethodPost, Path: "/v1/{realm}/password-reset/confirm", Realms: bothRealms, Needs: NeedsPasswordPolicy, handle: (*API).confirmReset},
 	{Function: "security-events", Method: http.MethodGet, Path: "/v1/admin/security-events", handle: (*API).listEvents},
 	{Function: "admin-admins", Method: http.MethodGet, Path: "/v1/admin/admins", handle: (*API).listAdmins},
-	{Function: "admin-admins", Method: http.MethodPost, Path: "/v1/admin/admins", Needs: NeedsMessages, handle: (*API).createAdmin},
+	{Function: "admin-admins", Method: http.MethodPost, Path: "/v1/admin/admins", handle: (*API).createAdmin},
 	{Function: "admin-admins", Method: http.MethodPatch, Path: "/v1/admin/admins/{id}", handle: (*API).updateAdmin},
 	{Function: "sessions", Method: http.MethodGet, Path: "/v1/{realm}/sessions", Realms: bothRealms, handle: (*API).listMySessions},
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions", Realms: bothRealms, handle: (*API).endMyOtherSessions},
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions/{id}", Realms: bothRealms, handle: (*API).endMySession},
-	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, Needs: NeedsPasswordPolicy | NeedsMessages, handle: (*API).changePassword},
+	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, Needs: NeedsPasswordPolicy, handle: (*API).changePassword},
 	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/sessions", handle: (*API).revokeAccountSessions},
 	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/mfa", handle: (*API).clearFactors},
 	// The second factor: enrollment and management (the login's second

@@ -119,11 +119,18 @@ func (f *flakyStore) Clear(ctx context.Context, key string) error {
 	return f.Store.Clear(ctx, key)
 }
 
-func (f *flakyStore) PutCode(ctx context.Context, r code.Record) error {
+func (f *flakyStore) Refund(ctx context.Context, c throttle.Charge) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	return f.Store.PutCode(ctx, r)
+	return f.Store.Refund(ctx, c)
+}
+
+func (f *flakyStore) PutCode(ctx context.Context, r code.Record, m outbox.Message) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	return f.Store.PutCode(ctx, r, m)
 }
 
 func (f *flakyStore) GetCode(ctx context.Context, realm account.Realm, id string, p code.Purpose) (code.Record, error) {
@@ -147,11 +154,11 @@ func (f *flakyStore) MarkCodeVerified(ctx context.Context, r code.Record, exp ti
 	return f.Store.MarkCodeVerified(ctx, r, exp)
 }
 
-func (f *flakyStore) AppendOutbox(ctx context.Context, m outbox.Entry, exp time.Time) error {
+func (f *flakyStore) PutMessage(ctx context.Context, m outbox.Message) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	return f.Store.AppendOutbox(ctx, m, exp)
+	return f.Store.PutMessage(ctx, m)
 }
 
 func (f *flakyStore) VerifyContact(ctx context.Context, a account.Account, r code.Record) error {
@@ -327,6 +334,12 @@ func snapshot(t *testing.T, s backend.Store) string {
 			cursor = next
 		}
 	}
+	// The outbox: a request that failed queued no message.
+	ms, err := s.ListMessages(ctx, time.Unix(0, 0), time.Now().Add(24*365*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, ms)
 	data, _ := json.Marshal(out)
 	return string(data)
 }
@@ -338,7 +351,8 @@ type scenario struct {
 	act    func(e *env, b *browser, id string) *response
 	status int
 	// bestEffort names store calls whose failure the route survives by
-	// design (sending a message): it still answers status.
+	// design (queueing a message, and giving back its send limits when it
+	// was not queued): it still answers status.
 	bestEffort []string
 	// selfArm scenarios make set-up requests of their own and call
 	// e.armFailure just before the request under test.
@@ -353,7 +367,7 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 		{"register", func(e *env, b *browser, _ string) *response {
 			return b.do("POST", "/v1/resident/register", map[string]string{"first_name": "Maria", "last_name": "Santos",
 				"email": "maria@example.com", "phone": "09181234567", "barangay": "Poblacion", "password": "sampaguita jeepney harbor 77"})
-		}, 201, []string{"Hit", "PutCode", "AppendOutbox"}, false},
+		}, 201, []string{"Hit", "PutCode", "Refund"}, false},
 		{"verify contact", func(e *env, b *browser, _ string) *response {
 			e.clock.Advance(2 * time.Minute)
 			b.do("POST", "/v1/resident/register/resend", map[string]string{"identifier": "09171234567"})
@@ -363,7 +377,7 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 		}, 204, nil, true},
 		{"reset request", func(e *env, b *browser, _ string) *response {
 			return b.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
-		}, 202, []string{"Hit", "PutCode", "AppendOutbox"}, false},
+		}, 202, []string{"Hit", "PutCode", "Refund"}, false},
 		{"reset verify", func(e *env, b *browser, _ string) *response {
 			b.do("POST", "/v1/resident/password-reset", map[string]string{"identifier": "juan@example.com", "channel": "email"})
 			c, _ := e.lastCode("juan@example.com")
@@ -376,7 +390,7 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			r := b.do("POST", "/v1/resident/password-reset/verify", map[string]string{"identifier": "juan@example.com", "code": c})
 			e.armFailure()
 			return b.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": r.str("reset_token"), "new_password": "kalabasa sitaw talong 2026"})
-		}, 204, []string{"AppendOutbox", "Clear"}, true}, // Clear: lifting the login lock after the reset committed
+		}, 204, []string{"PutMessage", "Clear"}, true}, // Clear: lifting the login lock after the reset committed
 		{"login", func(e *env, b *browser, _ string) *response {
 			return e.browser().login("resident", "juan@example.com", residentPassword)
 		}, 200, nil, false},

@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// New returns a JSON logger writing to w at level.
+// New returns a JSON logger writing to w at level: slog.JSONHandler's
+// lines, the access log's written faster (handler.go).
 func New(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(newHandler(w, level))
 }
 
 // MaskEmail keeps the first two characters of the local part (fewer when it

@@ -43,7 +43,7 @@ type Store interface {
 type Service struct {
 	store  Store
 	codes  *code.Engine
-	sender *code.Sender
+	outbox *code.Outbox
 	hasher *password.Hasher
 	checks account.Checks
 	keys   *token.Keys
@@ -52,17 +52,18 @@ type Service struct {
 }
 
 // NewService returns a Service.
-func NewService(s Store, codes *code.Engine, sender *code.Sender, h *password.Hasher, checks account.Checks, keys *token.Keys, c clock.Clock, log *slog.Logger) *Service {
-	return &Service{store: s, codes: codes, sender: sender, hasher: h, checks: checks, keys: keys, clock: c, log: log}
+func NewService(s Store, codes *code.Engine, o *code.Outbox, h *password.Hasher, checks account.Checks, keys *token.Keys, c clock.Clock, log *slog.Logger) *Service {
+	return &Service{store: s, codes: codes, outbox: o, hasher: h, checks: checks, keys: keys, clock: c, log: log}
 }
 
 func audience(realm account.Realm) string { return string(realm) + ":password_reset" }
 
-// Request sends a reset code over channel to the account identifier names,
-// if there is one and that contact is verified. Every other case (unknown
-// account, unverified or missing contact, cooldown, hourly or SMS cap, a
-// provider failure) is silent and logged; only a store failure returns,
-// and it would for any identifier. The account id it returns is for the
+// Request queues a reset code over channel to the account identifier
+// names, if there is one and that contact is verified (the code and its
+// message are one write; delivery happens later, off the request path).
+// Every other case (unknown account, unverified or missing contact,
+// cooldown, hourly or SMS cap) is silent and logged; only a store failure
+// returns, and it would for any identifier. The account id it returns is for the
 // security event only, never for the client.
 func (s *Service) Request(ctx context.Context, realm account.Realm, identifier string, ch notify.Channel) (string, error) {
 	a, err := s.find(ctx, realm, identifier)
@@ -93,7 +94,7 @@ func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel
 		// with a 10-minute code.
 		return s.Invite(ctx, a)
 	}
-	return s.codes.Send(ctx, s.sender, realm, a.ID, code.PasswordReset, code.TTL, code.Message{
+	return s.codes.Send(ctx, s.outbox, realm, a.ID, code.PasswordReset, code.TTL, code.Message{
 		Kind: notify.ResetCode, Lang: a.Language, Channel: ch, To: to,
 		Data: notify.Data{Name: firstName(a), Username: a.Username},
 	})
@@ -106,7 +107,7 @@ const InvitationTTL = 72 * time.Hour
 // username and a reset code valid for InvitationTTL, to set a password with
 // through the reset flow. The code is never returned to the caller.
 func (s *Service) Invite(ctx context.Context, a account.Account) error {
-	return s.codes.Send(ctx, s.sender, account.Admin, a.ID, code.PasswordReset, InvitationTTL, code.Message{
+	return s.codes.Send(ctx, s.outbox, account.Admin, a.ID, code.PasswordReset, InvitationTTL, code.Message{
 		Kind: notify.AdminInvitation, Lang: a.Language, Channel: notify.Email, To: a.Email,
 		Data: notify.Data{Name: a.FullName, Username: a.Username},
 	})
@@ -190,8 +191,11 @@ func (s *Service) Confirm(ctx context.Context, realm account.Realm, tok, newPass
 	return a, ended, nil
 }
 
-// notifyChanged tells every verified contact that the password changed; a
-// failure is logged, the change stands.
+// notifyChanged queues a notice to every verified contact that the
+// password changed. The change has committed by then: the notice is a
+// message of its own, written right after (not in the change's
+// transaction, which may be split in batches when the account has many
+// sessions; docs/decisions.md). A failure is logged, the change stands.
 func (s *Service) notifyChanged(ctx context.Context, a account.Account) {
 	for _, c := range []struct {
 		ch       notify.Channel
@@ -201,11 +205,7 @@ func (s *Service) notifyChanged(ctx context.Context, a account.Account) {
 		if c.to == "" || !c.verified {
 			continue
 		}
-		if err := s.sender.Allow(ctx, c.ch, c.to); err != nil {
-			s.log.Warn("password change notice not sent", "realm", a.Realm, "account_id", a.ID, "channel", c.ch, "error", err.Error())
-			continue
-		}
-		if err := s.sender.Send(ctx, notify.PasswordChanged, a.Language, c.ch, c.to, notify.Data{Name: firstName(a)}); err != nil {
+		if err := s.outbox.Notice(ctx, notify.PasswordChanged, a.Language, c.ch, c.to, notify.Data{Name: firstName(a)}, a.Realm, a.ID); err != nil {
 			s.log.Warn("password change notice not sent", "realm", a.Realm, "account_id", a.ID, "channel", c.ch, "error", err.Error())
 		}
 	}

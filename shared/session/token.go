@@ -40,6 +40,11 @@ func parse(ctx context.Context, k *token.Keys, realm account.Realm, tok string, 
 
 // keyOf is the store key of a raw session id.
 func keyOf(sid string) string {
-	sum := sha256.Sum256([]byte(sid))
-	return hex.EncodeToString(sum[:])
+	// On the stack, copies included: []byte(sid) of more than 32 bytes
+	// and hex.EncodeToString would each allocate.
+	var in [sidLen]byte
+	sum := sha256.Sum256(append(in[:0], sid...))
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }

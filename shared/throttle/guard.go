@@ -309,6 +309,13 @@ func (g *Guard) Occurrence(ctx context.Context, what, ip string) (int, error) {
 // Allow counts one attempt of kind by who (an IP, a phone number),
 // refusing it when the limit is reached.
 func (g *Guard) Allow(ctx context.Context, kind Kind, who string) error {
+	_, err := g.Spend(ctx, kind, who)
+	return err
+}
+
+// Spend is Allow for an attempt that may be given back: it also returns
+// the charge the allowed attempt took (Store.Refund).
+func (g *Guard) Spend(ctx context.Context, kind Kind, who string) (Charge, error) {
 	var l Limit
 	switch kind {
 	case CodeVerifyIP:
@@ -322,15 +329,16 @@ func (g *Guard) Allow(ctx context.Context, kind Kind, who string) error {
 	case SMSNumber:
 		l = g.limits.SMSPerNumber
 	default:
-		return fmt.Errorf("throttle: unknown limit %q", kind)
+		return Charge{}, fmt.Errorf("throttle: unknown limit %q", kind)
 	}
 	now := g.clock.Now()
-	c, err := g.store.Hit(ctx, string(kind)+":"+subject(strings.ToLower(who)), l.Max, l.Window, now)
+	k := string(kind) + ":" + subject(strings.ToLower(who))
+	c, err := g.store.Hit(ctx, k, l.Max, l.Window, now)
 	if err != nil {
-		return err
+		return Charge{}, err
 	}
 	if !c.Allowed {
-		return &Refused{Limit: kind, RetryAfter: c.RetryAfter(now)}
+		return Charge{}, &Refused{Limit: kind, RetryAfter: c.RetryAfter(now)}
 	}
-	return nil
+	return ChargeOf(k, c), nil
 }

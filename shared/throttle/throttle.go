@@ -43,6 +43,14 @@ type Store interface {
 	// by the window that follows: one place per request in flight at the
 	// turn of a window, no more.)
 	Release(ctx context.Context, key string, now time.Time) error
+	// Refund takes back the hit c records from the window that counted it
+	// (the counter's window still ends at c.Ends) when its count is above
+	// zero; otherwise (the window ended and another began, or the counter
+	// is gone) it changes nothing. Unlike Release it can be called long
+	// after the hit: a message's send limits are given back when its
+	// delivery finally fails, minutes later, and must not take a hit from
+	// a window that never counted it. Atomic like Hit.
+	Refund(ctx context.Context, c Charge) error
 	// Clear removes key's counter.
 	Clear(ctx context.Context, key string) error
 }
@@ -73,4 +81,38 @@ func bookkeeping(err error) error {
 		return fmt.Errorf("%w: a counter's write: %v", store.ErrUnavailable, err)
 	}
 	return err
+}
+
+// Charge is one hit a counter took: its key and the end of the window that
+// counted it, which is all Refund needs to give it back.
+type Charge struct {
+	Key  string
+	Ends time.Time
+}
+
+// ChargeOf is the charge of an allowed hit c on key.
+func ChargeOf(key string, c Counter) Charge { return Charge{Key: key, Ends: c.ResetAt} }
+
+// Refunder gives charges back (Store.Refund).
+type Refunder interface {
+	Refund(ctx context.Context, c Charge) error
+}
+
+// RefundAll gives each of charges back to the window that took it, on a
+// context that outlives ctx's cancellation by up to two seconds: a
+// request ending must not leave a send counted that was never accepted.
+// It returns what it could not give back.
+func RefundAll(ctx context.Context, r Refunder, charges []Charge) error {
+	if len(charges) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	var errs []error
+	for _, c := range charges {
+		if err := r.Refund(ctx, c); err != nil {
+			errs = append(errs, fmt.Errorf("throttle: %s not given back: %w", c.Key, err))
+		}
+	}
+	return errors.Join(errs...)
 }

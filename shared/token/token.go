@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,7 +63,10 @@ type Keys struct {
 type keySet struct {
 	currentID string
 	byID      map[string][]byte
-	readAt    time.Time
+	// byHeader is each key by the header segment Sign writes for it, for
+	// Parse's fast path (verify.go).
+	byHeader map[string]*macKey
+	readAt   time.Time
 }
 
 // Source reads the signing keys: the current one, which signs, and the
@@ -108,7 +112,7 @@ func Refreshing(src Source, c clock.Clock, current []byte, previous ...[]byte) (
 }
 
 func newKeySet(current []byte, previous [][]byte, at time.Time) (*keySet, error) {
-	set := &keySet{byID: map[string][]byte{}, readAt: at}
+	set := &keySet{byID: map[string][]byte{}, byHeader: map[string]*macKey{}, readAt: at}
 	for i, key := range append([][]byte{current}, previous...) {
 		if len(key) < MinKeyLen {
 			return nil, fmt.Errorf("token: signing key must be at least %d bytes", MinKeyLen)
@@ -118,6 +122,11 @@ func newKeySet(current []byte, previous [][]byte, at time.Time) (*keySet, error)
 			set.currentID = id
 		}
 		set.byID[id] = key
+		header, err := headerSegment(id)
+		if err != nil {
+			return nil, err
+		}
+		set.byHeader[header] = newMACKey(key)
 	}
 	return set, nil
 }
@@ -200,7 +209,8 @@ type jwtClaims struct {
 
 // Sign returns the signed token for c, with the current key.
 func (k *Keys) Sign(c Claims) (string, error) {
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
+	set := k.fresh()
+	return newJWT(set.currentID, jwtClaims{
 		SID: c.SessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
@@ -210,10 +220,26 @@ func (k *Keys) Sign(c Claims) (string, error) {
 			IssuedAt:  jwt.NewNumericDate(c.IssuedAt),
 			ExpiresAt: jwt.NewNumericDate(c.ExpiresAt),
 		},
-	})
-	set := k.fresh()
-	t.Header["kid"] = set.currentID
-	return t.SignedString(set.byID[set.currentID])
+	}).SignedString(set.byID[set.currentID])
+}
+
+// newJWT is the token Sign writes: HS256, key id kid. headerSegment
+// takes its header from here too, so the fast path knows it byte for byte.
+func newJWT(kid string, c jwt.Claims) *jwt.Token {
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	t.Header["kid"] = kid
+	return t
+}
+
+// headerSegment is the first segment (the encoded header) of every token
+// Sign writes with key kid.
+func headerSegment(kid string) (string, error) {
+	s, err := newJWT(kid, jwt.MapClaims{}).SigningString()
+	if err != nil {
+		return "", fmt.Errorf("token: header: %w", err)
+	}
+	header, _, _ := strings.Cut(s, ".")
+	return header, nil
 }
 
 // Parse verifies tok for audience: key id, algorithm (HS256 only, whatever
@@ -227,27 +253,52 @@ func (k *Keys) Parse(ctx context.Context, audience, tok string, now time.Time) (
 		return Claims{}, ErrInvalid
 	}
 	set := k.fresh()
-	c, unknown, err := parseWith(set, tok)
+	c, unknown, err := set.verify(tok)
 	if unknown && k.readForUnknown(ctx, set) {
-		c, _, err = parseWith(k.set.Load(), tok)
+		c, _, err = k.set.Load().verify(tok)
 	}
-	if err != nil || c.Issuer != issuer || len(c.Audience) != 1 || c.Audience[0] != audience ||
-		c.ExpiresAt == nil || c.Subject == "" || len(c.Subject) > 64 {
+	if err != nil || c.issuer != issuer || c.audiences != 1 || c.audience != audience ||
+		!c.hasExpiry || c.subject == "" || len(c.subject) > 64 {
 		return Claims{}, ErrInvalid
 	}
-	out := Claims{Audience: audience, Subject: c.Subject, SessionID: c.SID, ID: c.ID, ExpiresAt: c.ExpiresAt.Time}
-	if c.IssuedAt != nil {
-		out.IssuedAt = c.IssuedAt.Time
-	}
+	out := Claims{Audience: audience, Subject: c.subject, SessionID: c.sessionID, ID: c.id, IssuedAt: c.issuedAt, ExpiresAt: c.expiresAt}
 	if !now.Before(out.ExpiresAt) {
 		return out, ErrExpired
 	}
 	return out, nil
 }
 
-// parseWith verifies tok's signature with set, reporting whether it failed
-// because the token names a key id set does not hold.
-func parseWith(set *keySet, tok string) (c jwtClaims, unknownKey bool, err error) {
+// verified is what a token whose signature verified says, before Parse's
+// checks of it.
+type verified struct {
+	issuer, subject, sessionID, id string
+	// audience is the first of audiences audience values.
+	audience  string
+	audiences int
+	issuedAt  time.Time
+	expiresAt time.Time
+	hasExpiry bool
+}
+
+// verify checks tok's signature with set and decodes its claims,
+// reporting whether it failed because the token names a key id set does
+// not hold. A token exactly as Sign writes it takes the fast path
+// (verifyOwn); anything else goes through golang-jwt (parseWith), and
+// both answer alike (FuzzVerifyMatchesJWT).
+func (set *keySet) verify(tok string) (c verified, unknownKey bool, err error) {
+	switch c, verdict := set.verifyOwn(tok); verdict {
+	case ownValid:
+		return c, false, nil
+	case ownInvalid:
+		return verified{}, false, ErrInvalid
+	}
+	return set.parseWith(tok)
+}
+
+// parseWith verifies tok with golang-jwt's parser: HS256 only, whatever the
+// header says, the key its kid names, every claim decoded by encoding/json.
+func (set *keySet) parseWith(tok string) (v verified, unknownKey bool, err error) {
+	var c jwtClaims
 	_, err = jwt.ParseWithClaims(tok, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		key, ok := set.byID[kid]
@@ -260,5 +311,18 @@ func parseWith(set *keySet, tok string) (c jwtClaims, unknownKey bool, err error
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithoutClaimsValidation(),
 	)
-	return c, unknownKey, err
+	if err != nil {
+		return verified{}, unknownKey, err
+	}
+	v = verified{issuer: c.Issuer, subject: c.Subject, sessionID: c.SID, id: c.ID, audiences: len(c.Audience)}
+	if len(c.Audience) > 0 {
+		v.audience = c.Audience[0]
+	}
+	if c.IssuedAt != nil {
+		v.issuedAt = c.IssuedAt.Time
+	}
+	if c.ExpiresAt != nil {
+		v.expiresAt, v.hasExpiry = c.ExpiresAt.Time, true
+	}
+	return v, false, nil
 }

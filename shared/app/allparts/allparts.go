@@ -10,6 +10,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/deadletter"
 	"github.com/ekolek/identity/shared/notify/awsnotify"
 	"github.com/ekolek/identity/shared/passkey"
 	"github.com/ekolek/identity/shared/password/strength"
@@ -22,12 +23,13 @@ import (
 // loader, so shared profiles and SSO work on people's machines.
 func Parts() app.Parts {
 	return app.Parts{
-		Phone:     phone.Normalize,
-		Password:  strength.Check,
-		Messenger: awsnotify.New,
-		AWSConfig: func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
-		Pages:     web.Handler,
-		TOTP:      totp.App{},
-		Passkeys:  passkey.New,
+		Phone:       phone.Normalize,
+		Password:    strength.Check,
+		Messenger:   awsnotify.New,
+		AWSConfig:   func(ctx context.Context) (aws.Config, error) { return awsconfig.LoadDefaultConfig(ctx) },
+		Pages:       web.Handler,
+		TOTP:        totp.App{},
+		DeadLetters: deadletter.New,
+		Passkeys:    passkey.New,
 	}
 }

@@ -1,5 +1,5 @@
-// Package mototest gives tests SES and SNS clients that talk to moto's
-// server, and reads back what moto recorded as sent. The clients use
+// Package mototest gives tests SES, SNS and SQS clients that talk to
+// moto's server, and reads back what moto recorded as sent. The clients use
 // AWS_ENDPOINT_URL_SES when it is set (a moto_server you started; it serves
 // SNS too); otherwise the package starts `moto_server` once per test binary,
 // on 127.0.0.1 and an unused port, and Main stops it when the tests are done:
@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/ekolek/identity/shared/emulator"
 )
@@ -111,6 +112,54 @@ func NewSNSClient(endpoint string, optFns ...func(*sns.Options)) *sns.Client {
 	}, optFns...)
 }
 
+// SQSClient returns an SQS client for the moto server (moto serves SQS on
+// the same endpoint as SES and SNS).
+func SQSClient(t testing.TB) *sqs.Client {
+	t.Helper()
+	return sqs.New(sqs.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(Endpoint(t)),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// NewQueue creates an SQS queue of the test's own on the moto server and
+// returns its URL.
+func NewQueue(t testing.TB, c *sqs.Client) string {
+	t.Helper()
+	name := strings.NewReplacer("/", "-", " ", "-", "#", "-").Replace(t.Name())
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	out, err := c.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprintf("%s-%d", name, time.Now().UnixNano()))})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	return aws.ToString(out.QueueUrl)
+}
+
+// Received takes every message waiting in the queue at url and returns
+// their bodies, oldest first as SQS gives them.
+func Received(t testing.TB, c *sqs.Client, url string) []string {
+	t.Helper()
+	var bodies []string
+	for {
+		out, err := c.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
+		if err != nil {
+			t.Fatalf("receive from %s: %v", url, err)
+		}
+		if len(out.Messages) == 0 {
+			return bodies
+		}
+		for _, m := range out.Messages {
+			bodies = append(bodies, aws.ToString(m.Body))
+			if _, err := c.DeleteMessage(t.Context(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatalf("delete from %s: %v", url, err)
+			}
+		}
+	}
+}
+
 // VerifyIdentity verifies email as an SES sender; moto, like SES, rejects
 // mail from an address that is not verified.
 func VerifyIdentity(t testing.TB, email string) {
@@ -174,7 +223,12 @@ type motoData struct {
 // their own messages by a recipient no other test uses.
 func Sent(t testing.TB) (emails []SentEmail, sms []SentSMS) {
 	t.Helper()
-	ep := Endpoint(t)
+	return SentOn(t, Endpoint(t))
+}
+
+// SentOn is Sent of the moto server at ep (a Private one).
+func SentOn(t testing.TB, ep string) (emails []SentEmail, sms []SentSMS) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep+"/moto-api/data.json", nil)
@@ -204,6 +258,24 @@ func Sent(t testing.TB) (emails []SentEmail, sms []SentSMS) {
 		sms = append(sms, SentSMS{ID: m.MessageID, PhoneNumber: m.PhoneNumber, Message: m.Message})
 	}
 	return emails, sms
+}
+
+// SentTo is what the moto server at ep accepted, by recipient (an email
+// address, or an E.164 number): the bodies, oldest first (an email's is
+// its HTML part when it had one).
+func SentTo(t testing.TB, ep string) map[string][]string {
+	t.Helper()
+	emails, sms := SentOn(t, ep)
+	out := map[string][]string{}
+	for _, e := range emails {
+		for _, to := range e.To {
+			out[to] = append(out[to], e.Body)
+		}
+	}
+	for _, s := range sms {
+		out[s.PhoneNumber] = append(out[s.PhoneNumber], s.Message)
+	}
+	return out
 }
 
 // Recorder is an HTTP client for the SDK (Options.HTTPClient) that keeps the
@@ -261,7 +333,10 @@ func setup() {
 		skipMsg = "moto_server is not on PATH"
 		return
 	}
-	ep, err := start(bin)
+	mu.Lock()
+	defer mu.Unlock()
+	cmd, done, ep, err := start(bin)
+	server, exited = cmd, done
 	if err != nil {
 		startErr = err
 		return
@@ -269,27 +344,57 @@ func setup() {
 	endpoint = ep
 }
 
-// start runs moto_server and waits until it answers.
-func start(bin string) (string, error) {
-	mu.Lock()
-	defer mu.Unlock()
+// Private starts a moto_server of the test's own, on 127.0.0.1 and an
+// unused port, and returns its endpoint and process: a fault test may
+// pause it (SIGSTOP) or kill it without disturbing the other tests, which
+// share the other one. It is resumed and stopped when the test ends. It
+// skips and fails as Endpoint does; it never uses AWS_ENDPOINT_URL_SES,
+// whose process is not ours.
+func Private(t testing.TB) (string, *os.Process) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs moto_server; `make test` runs it")
+	}
+	bin, err := exec.LookPath("moto_server")
+	switch {
+	case err != nil && os.Getenv("CI") == "true":
+		t.Fatalf("moto_server not found: run `pip install 'moto[server]'`")
+	case err != nil:
+		t.Skipf("moto_server not found: run `pip install 'moto[server]'`")
+	}
+	cmd, done, ep, err := start(bin)
+	t.Cleanup(func() {
+		if cmd != nil && cmd.Process != nil {
+			// Whatever the test paused is resumed before it is ended.
+			_ = emulator.Resume(cmd.Process)
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	if err != nil {
+		t.Fatalf("moto_server: %v", err)
+	}
+	return ep, cmd.Process
+}
+
+// start runs moto_server and waits until it answers; done is closed when
+// it has exited and been waited for.
+func start(bin string) (cmd *exec.Cmd, done chan struct{}, ep string, err error) {
 	port, err := emulator.FreePort()
 	if err != nil {
-		return "", err
+		return nil, nil, "", err
 	}
 	out := &emulator.Output{}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = out, out
 	emulator.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start moto_server: %w", err)
+		return nil, nil, "", fmt.Errorf("start moto_server: %w", err)
 	}
-	server = cmd
-	done := make(chan struct{})
-	exited = done
+	done = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 
-	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
+	ep = fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := &http.Client{Timeout: 2 * time.Second}
 	probe := func() error {
 		resp, err := client.Get(ep + "/moto-api/data.json")
@@ -303,9 +408,9 @@ func start(bin string) (string, error) {
 		return nil
 	}
 	if err := emulator.WaitReady(ep, probe, done, out); err != nil {
-		return "", err
+		return cmd, done, "", err
 	}
-	return ep, nil
+	return cmd, done, ep, nil
 }
 
 func stop() {

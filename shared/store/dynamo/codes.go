@@ -11,6 +11,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/store"
 )
 
@@ -24,13 +25,13 @@ func codeRedeemableValues(r code.Record) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{":id": str(r.ID), ":state": str(string(r.State)), ":max": num(code.MaxAttempts)}
 }
 
-// PutCode implements code.Store.
-func (s *Store) PutCode(ctx context.Context, r code.Record) error {
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: s.table, Item: codeItem(r)})
-	if err != nil {
-		return unavailable(ctx, "PutCode", err)
-	}
-	return nil
+// PutCode implements code.Store: the code's put (replacing any earlier
+// one) and the message's (on condition its id is new) are one transaction.
+func (s *Store) PutCode(ctx context.Context, r code.Record, m outbox.Message) error {
+	return s.transact(ctx, "PutCode", []types.TransactWriteItem{
+		{Put: &types.Put{TableName: s.table, Item: codeItem(r)}},
+		{Put: &types.Put{TableName: s.table, Item: messageItem(m), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}, func(int, map[string]types.AttributeValue) error { return store.ErrConflict })
 }
 
 // GetCode implements code.Store. The read is strongly consistent. A code

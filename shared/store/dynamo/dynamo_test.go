@@ -22,6 +22,7 @@ import (
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 	"github.com/ekolek/identity/shared/store/storetest"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -137,6 +138,7 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 		LastSeenAt: time.Now(), IdleExpiresAt: time.Now().Add(time.Hour), ExpiresAt: time.Now().Add(time.Hour)}
 	c := code.Record{Realm: account.Resident, AccountID: "r1", Purpose: code.VerifyEmail, ID: "c1",
 		State: code.Pending, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(code.TTL)}
+	m := outbox.Message{ID: outbox.NewID(time.Now()), State: outbox.Pending, CreatedAt: time.Now(), Attempts: 1}
 	calls := map[string]func(ctx context.Context) error{
 		"CreateAccount": func(ctx context.Context) error { return s.CreateAccount(ctx, a) },
 		"GetAccount": func(ctx context.Context) error {
@@ -202,7 +204,7 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 			return err
 		},
 		"Clear":   func(ctx context.Context) error { return s.Clear(ctx, "k") },
-		"PutCode": func(ctx context.Context) error { return s.PutCode(ctx, c) },
+		"PutCode": func(ctx context.Context) error { return s.PutCode(ctx, c, m) },
 		"GetCode": func(ctx context.Context) error {
 			_, err := s.GetCode(ctx, account.Resident, "r1", code.VerifyEmail)
 			return err
@@ -217,12 +219,23 @@ func checkAllUnavailable(t *testing.T, s *dynamo.Store) {
 			_, err := s.ResetPassword(ctx, a, c, nil)
 			return err
 		},
-		"AppendOutbox": func(ctx context.Context) error {
-			return s.AppendOutbox(ctx, outbox.Entry{ID: "m1", SentAt: time.Now()}, time.Now().Add(time.Hour))
-		},
-		"ListOutbox": func(ctx context.Context) error {
-			_, err := s.ListOutbox(ctx)
+		"PutMessage": func(ctx context.Context) error { return s.PutMessage(ctx, m) },
+		"ClaimMessage": func(ctx context.Context) error {
+			_, err := s.ClaimMessage(ctx, m.ID, time.Now())
 			return err
+		},
+		"MarkMessageSent":   func(ctx context.Context) error { return s.MarkMessageSent(ctx, m, time.Now()) },
+		"MarkMessageFailed": func(ctx context.Context) error { return s.MarkMessageFailed(ctx, m, "x", true, time.Now()) },
+		"ListMessages": func(ctx context.Context) error {
+			_, err := s.ListMessages(ctx, time.Now().Add(-time.Hour), time.Now())
+			return err
+		},
+		"ListUnfinished": func(ctx context.Context) error {
+			_, err := s.ListUnfinished(ctx, time.Now().Add(-time.Hour), time.Now())
+			return err
+		},
+		"Refund": func(ctx context.Context) error {
+			return s.Refund(ctx, throttle.Charge{Key: "k", Ends: time.Now()})
 		},
 		"AppendEvent": func(ctx context.Context) error {
 			return s.AppendEvent(ctx, audit.Event{ID: "e1", Type: audit.LoginFailed, Time: time.Now()}, time.Now().Add(time.Hour))

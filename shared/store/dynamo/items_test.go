@@ -2,7 +2,6 @@ package dynamo_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 func rawItem(t *testing.T, client *dynamodb.Client, table, pk, sk string) map[string]types.AttributeValue {
@@ -64,7 +64,10 @@ func TestItemLayout(t *testing.T) {
 
 	r := code.Record{Realm: account.Resident, AccountID: "r1", Purpose: code.PasswordReset, ID: "c1",
 		MAC: "ab", State: code.Pending, CreatedAt: now, ExpiresAt: now.Add(code.TTL)}
-	if err := s.PutCode(t.Context(), r); err != nil {
+	m := outbox.Message{ID: outbox.NewID(now), Kind: notify.ResetCode, Channel: notify.Email, Sealed: []byte{1, 2, 3},
+		State: outbox.Pending, CreatedAt: now, UpdatedAt: now, Realm: account.Resident, AccountID: "r1",
+		Charges: []throttle.Charge{{Key: "code-sends:resident:r1", Ends: now.Add(time.Hour)}}}
+	if err := s.PutCode(t.Context(), r, m); err != nil {
 		t.Fatalf("PutCode: %v", err)
 	}
 	it := rawItem(t, client, table, "ACCT#resident#r1", "CODE#password_reset")
@@ -84,60 +87,21 @@ func TestItemLayout(t *testing.T) {
 	wantN(t, it, "ends", now.Add(time.Hour).UnixNano())
 	wantN(t, it, "expires_at", ceil(now.Add(time.Hour)))
 
-	e := outbox.Entry{ID: "m1", Channel: notify.Email, To: "juan@example.com", Body: "hi", SentAt: now}
-	if err := s.AppendOutbox(t.Context(), e, now.Add(outbox.Retention)); err != nil {
-		t.Fatalf("AppendOutbox: %v", err)
-	}
-	it = rawItem(t, client, table, "OUTBOX", fmt.Sprintf("%020d#m1", now.UnixNano()))
+	// The code's message, in its UTC day's partition, keyed by its id: the
+	// stream's filter matches the PK's prefix.
+	it = rawItem(t, client, table, "OUTBOX#"+now.UTC().Format("2006-01-02"), m.ID)
+	wantS(t, it, "msg_state", "pending")
+	wantN(t, it, "attempts", 0)
+	wantS(t, it, "channel", "email")
 	wantN(t, it, "expires_at", ceil(now.Add(outbox.Retention)))
-}
-
-// TestOutboxListsExpired documents that TTL is lazy: a message past its
-// expiry is still listed until DynamoDB gets round to deleting it.
-func TestOutboxListsExpired(t *testing.T) {
-	client := dynamotest.Client(t)
-	s := dynamo.New(client, dynamotest.NewTable(t, client))
-	now := time.Now()
-	if err := s.AppendOutbox(t.Context(), outbox.Entry{ID: "old", SentAt: now.Add(-time.Hour)}, now.Add(-time.Minute)); err != nil {
-		t.Fatalf("AppendOutbox: %v", err)
+	if b, ok := it["sealed"].(*types.AttributeValueMemberB); !ok || len(b.Value) != 3 {
+		t.Errorf("sealed = %#v, want the sealed bytes as a binary attribute", it["sealed"])
 	}
-	if err := s.AppendOutbox(t.Context(), outbox.Entry{ID: "new", SentAt: now}, now.Add(time.Hour)); err != nil {
-		t.Fatalf("AppendOutbox: %v", err)
+	charges, ok := it["charges"].(*types.AttributeValueMemberL)
+	if !ok || len(charges.Value) != 1 {
+		t.Fatalf("charges = %#v, want a list of 1", it["charges"])
 	}
-	es, err := s.ListOutbox(t.Context())
-	if err != nil {
-		t.Fatalf("ListOutbox: %v", err)
-	}
-	if len(es) != 2 || es[0].ID != "old" || es[1].ID != "new" {
-		t.Errorf("ListOutbox = %+v, want old (expired, not yet removed) then new", es)
-	}
-}
-
-// TestListOutboxPages checks ListOutbox follows LastEvaluatedKey: 2.4 MB
-// of messages take at least three 1 MB pages.
-func TestListOutboxPages(t *testing.T) {
-	client := dynamotest.Client(t)
-	api := &dynamotest.CountingAPI{API: client}
-	s := dynamo.New(api, dynamotest.NewTable(t, client))
-	const n = 60
-	now := time.Now()
-	html := strings.Repeat("x", 40<<10)
-	for i := range n {
-		e := outbox.Entry{ID: fmt.Sprintf("m%02d", i), HTML: html, SentAt: now.Add(time.Duration(i) * time.Microsecond)}
-		if err := s.AppendOutbox(t.Context(), e, now.Add(time.Hour)); err != nil {
-			t.Fatalf("AppendOutbox: %v", err)
-		}
-	}
-	es, err := s.ListOutbox(t.Context())
-	if err != nil {
-		t.Fatalf("ListOutbox: %v", err)
-	}
-	if len(es) != n || es[0].ID != "m00" || es[n-1].ID != fmt.Sprintf("m%02d", n-1) {
-		t.Fatalf("ListOutbox: %d entries, want %d in order", len(es), n)
-	}
-	if q := api.Reads.Load(); q < 3 {
-		t.Errorf("ListOutbox made %d queries, want at least 3 pages", q)
-	}
+	wantN(t, charges.Value[0].(*types.AttributeValueMemberM).Value, "ends", now.Add(time.Hour).UnixNano())
 }
 
 // TestHitBudget pins what a hit costs: one write in a live window (allowed

@@ -113,19 +113,32 @@ func (s *Store) Peek(ctx context.Context, k string, now time.Time) (throttle.Cou
 // Release implements throttle.Store with one conditional UpdateItem; a
 // failed condition (no live window, or a count of zero) changes nothing.
 func (s *Store) Release(ctx context.Context, k string, now time.Time) error {
+	return s.takeBack(ctx, "Release", k, "#ends > :t", now)
+}
+
+// Refund implements throttle.Store with one conditional UpdateItem; a
+// failed condition (another window, no counter, a count of zero) changes
+// nothing.
+func (s *Store) Refund(ctx context.Context, c throttle.Charge) error {
+	return s.takeBack(ctx, "Refund", c.Key, "#ends = :t", c.Ends)
+}
+
+// takeBack takes one hit back from k's counter on condition window (an
+// expression of #ends and :t) and a count above zero.
+func (s *Store) takeBack(ctx context.Context, op, k, window string, t time.Time) error {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                s.table,
 		Key:                      counterKey(k),
 		UpdateExpression:         aws.String("SET #n = #n - :one"),
-		ConditionExpression:      aws.String("#ends > :now AND #n > :zero"),
+		ConditionExpression:      aws.String(window + " AND #n > :zero"),
 		ExpressionAttributeNames: counterNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": num(1), ":zero": num(0), ":now": num(now.UnixNano()),
+			":one": num(1), ":zero": num(0), ":t": num(t.UnixNano()),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
-		return unavailable(ctx, "Release", err)
+		return unavailable(ctx, op, err)
 	}
 	return nil
 }

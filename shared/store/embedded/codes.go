@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,7 +17,6 @@ import (
 var (
 	bCodes    = []byte("codes")    // realm/account/purpose → code record JSON
 	bCounters = []byte("counters") // key → counter JSON
-	bOutbox   = []byte("outbox")   // sent_at/id → entry JSON
 )
 
 func codeKey(realm account.Realm, accountID string, p code.Purpose) []byte {
@@ -44,8 +42,13 @@ func putCode(tx *bolt.Tx, r code.Record) error {
 }
 
 // PutCode implements code.Store.
-func (s *Store) PutCode(_ context.Context, r code.Record) error {
-	return s.update(func(tx *bolt.Tx) error { return putCode(tx, r) })
+func (s *Store) PutCode(_ context.Context, r code.Record, m outbox.Message) error {
+	return s.update(func(tx *bolt.Tx) error {
+		if err := putMessage(tx, m); err != nil {
+			return err
+		}
+		return putCode(tx, r)
+	})
 }
 
 // GetCode implements code.Store.
@@ -182,6 +185,17 @@ func (s *Store) Peek(_ context.Context, k string, now time.Time) (throttle.Count
 
 // Release implements throttle.Store.
 func (s *Store) Release(_ context.Context, k string, now time.Time) error {
+	return s.takeBack(k, func(rec counterRecord) bool { return now.Before(rec.Ends) })
+}
+
+// Refund implements throttle.Store.
+func (s *Store) Refund(_ context.Context, c throttle.Charge) error {
+	return s.takeBack(c.Key, func(rec counterRecord) bool { return rec.Ends.Equal(c.Ends) })
+}
+
+// takeBack takes one hit back from k's counter when it is above zero and
+// window says the counter's window is the one meant.
+func (s *Store) takeBack(k string, window func(counterRecord) bool) error {
 	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bCounters)
 		data := b.Get([]byte(k))
@@ -192,7 +206,7 @@ func (s *Store) Release(_ context.Context, k string, now time.Time) error {
 		if err := json.Unmarshal(data, &rec); err != nil {
 			return err
 		}
-		if !now.Before(rec.Ends) || rec.Count <= 0 {
+		if !window(rec) || rec.Count <= 0 {
 			return nil
 		}
 		rec.Count--
@@ -207,63 +221,4 @@ func (s *Store) Release(_ context.Context, k string, now time.Time) error {
 // Clear implements throttle.Store.
 func (s *Store) Clear(_ context.Context, k string) error {
 	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bCounters).Delete([]byte(k)) })
-}
-
-// outboxRecord is a kept message with its expiry. (Records written before
-// the expiry was kept have none: they expire Retention after SentAt.)
-type outboxRecord struct {
-	outbox.Entry
-	Expires time.Time `json:",omitzero"`
-}
-
-func (r outboxRecord) expires() time.Time {
-	if r.Expires.IsZero() {
-		return r.SentAt.Add(outbox.Retention)
-	}
-	return r.Expires
-}
-
-// AppendOutbox implements outbox.Store. Messages past their expiry are
-// dropped as new ones arrive (taking the new message's SentAt as now), as
-// DynamoDB's TTL would: oldest first, stopping at the first one still kept,
-// so one that outlives a later one may keep that one a little longer.
-func (s *Store) AppendOutbox(_ context.Context, e outbox.Entry, expires time.Time) error {
-	return s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bOutbox)
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.First() {
-			var old outboxRecord
-			if err := json.Unmarshal(v, &old); err != nil {
-				return err
-			}
-			if old.expires().After(e.SentAt) {
-				break
-			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		data, err := json.Marshal(outboxRecord{Entry: e, Expires: expires})
-		if err != nil {
-			return err
-		}
-		return b.Put(key(fmt.Sprintf("%020d", e.SentAt.UnixNano()), e.ID), data)
-	})
-}
-
-// ListOutbox implements outbox.Store. Like DynamoDB's, the list may include
-// messages past their expiry that no append has dropped yet.
-func (s *Store) ListOutbox(_ context.Context) ([]outbox.Entry, error) {
-	var out []outbox.Entry
-	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutbox).ForEach(func(_, v []byte) error {
-			var e outbox.Entry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			out = append(out, e)
-			return nil
-		})
-	})
-	return out, err
 }

@@ -31,10 +31,10 @@ const FileName = "ekolek.db"
 var ErrLocked = errors.New("embedded: the data file is in use by another process")
 
 var (
-	bAccounts = []byte("accounts") // realm/id → account JSON
+	bAccounts = []byte("accounts") // realm/id → account (codec.go)
 	bIdents   = []byte("idents")   // realm/kind/value → account id
 	bList     = []byte("list")     // realm/status#/created/id → account id
-	bSessions = []byte("sessions") // realm/account/key → session JSON
+	bSessions = []byte("sessions") // realm/account/key → session (codec.go)
 	bRoster   = []byte("roster")   // "admins" → the admin roster's version
 )
 
@@ -58,7 +58,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions, bRoster, bCodes, bCounters, bOutbox, bEvents, bEventsByAccount, bMFA} {
+		for _, b := range [][]byte{bAccounts, bIdents, bList, bSessions, bRoster, bCodes, bCounters, bMessages, bEvents, bEventsByAccount, bMFA} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -103,14 +103,18 @@ func wrap(err error) error {
 }
 
 func key(parts ...string) []byte {
-	var b bytes.Buffer
+	n := len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n) // room for prefix's separator too
 	for i, p := range parts {
 		if i > 0 {
-			b.WriteByte(0)
+			b = append(b, 0)
 		}
-		b.WriteString(p)
+		b = append(b, p...)
 	}
-	return b.Bytes()
+	return b
 }
 
 // prefix is key(parts...) followed by the separator, for scanning everything under it.
@@ -149,7 +153,7 @@ func (s *Store) CreateAccount(_ context.Context, a account.Account) error {
 }
 
 func putAccount(tx *bolt.Tx, a account.Account) error {
-	data, err := json.Marshal(a)
+	data, err := encodeAccount(a)
 	if err != nil {
 		return err
 	}
@@ -164,9 +168,7 @@ func getAccount(tx *bolt.Tx, realm account.Realm, id string) (account.Account, e
 	if data == nil {
 		return account.Account{}, store.ErrNotFound
 	}
-	var a account.Account
-	err := json.Unmarshal(data, &a)
-	return a, err
+	return decodeAccount(data)
 }
 
 // GetAccount implements account.Store.
@@ -241,8 +243,8 @@ func updateAccountEndSessions(tx *bolt.Tx, a account.Account, keep []string) (in
 			doomed = append(doomed, slices.Clone(k))
 			continue
 		}
-		var ss session.Session
-		if err := json.Unmarshal(v, &ss); err != nil {
+		ss, err := decodeSession(v)
+		if err != nil {
 			return 0, err
 		}
 		kept = append(kept, ss)

@@ -3,7 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -42,7 +41,7 @@ func (s *Store) ReplaceSession(_ context.Context, ss session.Session, oldAccount
 }
 
 func putSession(b *bolt.Bucket, ss session.Session) error {
-	data, err := json.Marshal(ss)
+	data, err := encodeSession(ss)
 	if err != nil {
 		return err
 	}
@@ -54,9 +53,7 @@ func getSession(b *bolt.Bucket, realm account.Realm, accountID, k string) (sessi
 	if data == nil {
 		return session.Session{}, store.ErrNotFound
 	}
-	var ss session.Session
-	err := json.Unmarshal(data, &ss)
-	return ss, err
+	return decodeSession(data)
 }
 
 // GetSession implements session.Store.
@@ -103,8 +100,8 @@ func (s *Store) ListSessions(_ context.Context, realm account.Realm, accountID s
 		p := prefix(string(realm), accountID)
 		c := tx.Bucket(bSessions).Cursor()
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-			var ss session.Session
-			if err := json.Unmarshal(v, &ss); err != nil {
+			ss, err := decodeSession(v)
+			if err != nil {
 				return err
 			}
 			out = append(out, ss)

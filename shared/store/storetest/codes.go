@@ -37,7 +37,7 @@ func sameCode(t *testing.T, what string, got, want code.Record) {
 func mustPutCode(t *testing.T, s Store, rs ...code.Record) {
 	t.Helper()
 	for _, r := range rs {
-		if err := s.PutCode(ctx(t), r); err != nil {
+		if err := s.PutCode(ctx(t), r, codeMessage(r)); err != nil {
 			t.Fatalf("PutCode(%s/%s/%s): %v", r.Realm, r.AccountID, r.Purpose, err)
 		}
 	}

@@ -500,7 +500,7 @@ func testEventsBesideSessions(t *testing.T, s Store) {
 	mustCreateSessions(t, s, sess(account.Resident, "r1", "k1", now), sess(account.Resident, "r1", "k2", now.Add(time.Second)))
 	r := code.Record{Realm: account.Resident, AccountID: "r1", Purpose: code.VerifyEmail, ID: "c1", MAC: "m",
 		State: code.Pending, CreatedAt: now, ExpiresAt: now.Add(code.TTL)}
-	if err := s.PutCode(ctx(t), r); err != nil {
+	if err := s.PutCode(ctx(t), r, codeMessage(r)); err != nil {
 		t.Fatalf("PutCode: %v", err)
 	}
 	var all []audit.Event

@@ -212,19 +212,26 @@ func testRelease(t *testing.T, s Store) {
 	release("old", now.Add(time.Minute))
 	wantCounter(t, "hit after the window", hit(t, s, "old", 3, time.Minute, now.Add(time.Hour)), 1, true, now.Add(time.Hour+time.Minute))
 
-	// 10 hits and 5 releases at once in a window that already holds 5.
 	for range 5 {
 		hit(t, s, "busy", 100, time.Minute, now)
 	}
+	hitsAndGiveBacks(t, s, "busy", now, func() error { return s.Release(ctx(t), "busy", now) })
+}
+
+// hitsAndGiveBacks makes 10 hits of key and 5 give-backs at once, in a
+// window of key (a minute from now) that already holds 5: none is lost,
+// 10 remain.
+func hitsAndGiveBacks(t *testing.T, s Store, key string, now time.Time, giveBack func() error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, 15)
 	for i := range 15 {
 		wg.Go(func() {
 			if i%3 == 0 {
-				errs <- s.Release(ctx(t), "busy", now)
+				errs <- giveBack()
 				return
 			}
-			_, err := s.Hit(ctx(t), "busy", 100, time.Minute, now)
+			_, err := s.Hit(ctx(t), key, 100, time.Minute, now)
 			errs <- err
 		})
 	}
@@ -235,5 +242,50 @@ func testRelease(t *testing.T, s Store) {
 			t.Fatal(err)
 		}
 	}
-	wantCounter(t, "after concurrent hits and releases", peek(t, s, "busy", now), 10, true, now.Add(time.Minute))
+	wantCounter(t, "after concurrent hits and give-backs", peek(t, s, key, now), 10, true, now.Add(time.Minute))
+}
+
+// testRefund: a refund takes one hit back from the window that counted it,
+// however late, never from the window after it, never below zero;
+// concurrent hits and refunds lose nothing.
+func testRefund(t *testing.T, s Store) {
+	now := wall()
+	refund := func(c throttle.Charge) {
+		t.Helper()
+		if err := s.Refund(ctx(t), c); err != nil {
+			t.Fatalf("Refund(%+v): %v", c, err)
+		}
+	}
+	var charges []throttle.Charge
+	for range 3 {
+		charges = append(charges, throttle.ChargeOf("k", hit(t, s, "k", 3, time.Hour, now)))
+	}
+	if !charges[0].Ends.Equal(charges[2].Ends) || !charges[0].Ends.Equal(now.Add(time.Hour)) {
+		t.Fatalf("charges of one window: %+v, want each to end at %v", charges, now.Add(time.Hour))
+	}
+	wantCounter(t, "at the limit", hit(t, s, "k", 3, time.Hour, now.Add(time.Second)), 3, false, now.Add(time.Hour))
+	refund(charges[0])
+	wantCounter(t, "a hit in the refunded place", hit(t, s, "k", 3, time.Hour, now.Add(59*time.Minute)), 3, true, now.Add(time.Hour))
+	for range 5 {
+		refund(charges[1])
+	}
+	if c := peek(t, s, "k", now.Add(59*time.Minute)); c.Count != 0 {
+		t.Errorf("after more refunds than hits: %+v, want count 0", c)
+	}
+	refund(throttle.Charge{Key: "never", Ends: now.Add(time.Hour)})
+	if c := peek(t, s, "never", now); c.Count != 0 {
+		t.Errorf("a refund of a key never hit made a counter: %+v", c)
+	}
+	// A charge of an ended window takes nothing from the window after it.
+	old := throttle.ChargeOf("old", hit(t, s, "old", 3, time.Minute, now))
+	hit(t, s, "old", 3, time.Minute, now.Add(time.Hour))
+	refund(old)
+	wantCounter(t, "the next window, after a refund of the one before", peek(t, s, "old", now.Add(time.Hour)), 1, true, now.Add(time.Hour+time.Minute))
+
+	// 10 hits and 5 refunds at once in a window that already holds 5.
+	var busy throttle.Charge
+	for range 5 {
+		busy = throttle.ChargeOf("busy", hit(t, s, "busy", 100, time.Minute, now))
+	}
+	hitsAndGiveBacks(t, s, "busy", now, func() error { return s.Refund(ctx(t), busy) })
 }

@@ -74,6 +74,20 @@ func Client(t testing.TB) *dynamodb.Client {
 
 var tableSeq atomic.Int64
 
+// NewStreamTable is NewTable with the table's stream on (dynamo.Stream), as
+// deployed: for the tests that read it (NewStream). Only those: DynamoDB
+// Local slows the writes of a table with a stream the more streams it has
+// held (dynamo.TableDefinition).
+func NewStreamTable(t testing.TB, c *dynamodb.Client) string {
+	t.Helper()
+	name := NewTable(t, c)
+	spec := dynamo.Stream
+	if _, err := c.UpdateTable(t.Context(), &dynamodb.UpdateTableInput{TableName: aws.String(name), StreamSpecification: &spec}); err != nil {
+		t.Fatalf("turn on the stream of %s: %v", name, err)
+	}
+	return name
+}
+
 // NewTable creates a fresh, uniquely named store table (dynamo.CreateTable)
 // and deletes it when the test ends.
 func NewTable(t testing.TB, c *dynamodb.Client) string {
