@@ -233,7 +233,8 @@ func seed(t *testing.T, client *dynamodb.Client, table string) (adminTOTPSecret 
 	}
 	tk, _ := token.NewKeys(key)
 	mk, _ := mfa.NewKeys(key)
-	factors := mfa.NewService(st, st, mk, tk, throttle.NewGuard(st, throttle.DefaultLimits, clock.System{}), clock.System{}, mfa.Policy{AdminRequired: true}, totp.App{})
+	factors := mfa.NewService(mfa.Deps{Store: st, Accounts: st, Keys: mk, Tokens: tk, Guard: throttle.NewGuard(st, throttle.DefaultLimits, clock.System{}),
+		Clock: clock.System{}, Policy: mfa.Policy{AdminRequired: true}, TOTP: totp.App{}})
 	en, err := factors.EnrollTOTP(ctx, admin, "Phone")
 	if err != nil {
 		t.Fatalf("seed the admin's factor: %v", err)

@@ -50,7 +50,10 @@ func (a *App) services(p built) (Services, error) {
 		Guard:   guard,
 		Audit:   audit.NewRecorder(a.Store, a.Log, a.Clock, cfg.AuditRetention),
 	}
-	s.MFA = mfa.NewService(a.Store, a.Store, a.mfaKeys, a.keys, guard, a.Clock, mfa.Policy{AdminRequired: cfg.AdminMFARequired}, p.totp)
+	s.MFA = mfa.NewService(mfa.Deps{
+		Store: a.Store, Accounts: a.Store, Keys: a.mfaKeys, Tokens: a.keys, Guard: guard, Clock: a.Clock,
+		Policy: mfa.Policy{AdminRequired: cfg.AdminMFARequired}, TOTP: p.totp, Notices: messages, Log: a.Log,
+	})
 	if p.passkeys != nil {
 		var err error
 		rp := mfa.RelyingParty{ID: cfg.WebAuthnRPID, Origins: cfg.WebAuthnOrigins}

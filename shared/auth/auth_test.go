@@ -93,7 +93,7 @@ func newWorld(t *testing.T, limits throttle.Limits, hash password.Params) *world
 	if err != nil {
 		t.Fatal(err)
 	}
-	factors := mfa.NewService(st, st, mfaKeys, keys, guard, clk, mfa.Policy{AdminRequired: true}, totp.App{})
+	factors := mfa.NewService(mfa.Deps{Store: st, Accounts: st, Keys: mfaKeys, Tokens: keys, Guard: guard, Clock: clk, Policy: mfa.Policy{AdminRequired: true}, TOTP: totp.App{}})
 	return &world{
 		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions, sealer: sealer, mfa: factors,
 		auth: auth.NewService(auth.Deps{Accounts: accounts, Checks: checks, Sessions: sessions, Guard: guard, Trail: trail,

@@ -704,3 +704,81 @@ func TestStepsWithoutAVerdictCountNothing(t *testing.T) {
 		t.Fatalf("the right first code on the token's fifth try: %d %s", r.status, r.body)
 	}
 }
+
+// subjectsTo are the subjects of the messages to to, oldest first.
+func (e *env) subjectsTo(to string) []string {
+	e.t.Helper()
+	var out []string
+	for _, m := range e.outbox() {
+		if m.To == to {
+			out = append(out, m.Subject)
+		}
+	}
+	return out
+}
+
+// TestSecondFactorNotices: the owner of an account is told by email of
+// each factor added (the first at the login that required it, another, a
+// new set of recovery codes), each removed, each recovery code used, and
+// of a super admin's clearing; an address the account has not proved gets
+// nothing.
+func TestSecondFactorNotices(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, store envOption) {
+		e := newEnv(t, store, adminMFARequired())
+		e.createAdmin("boss", account.RoleSuperAdmin)
+		boss := e.browser()
+		boss.adminLogin("boss")
+		e.createAdmin("ana", account.RoleSecurityAnalyst)
+		const ana = "ana@city.example.gov.ph"
+		b := e.browser()
+		tok := b.loginDue("admin", "ana", adminPassword).str("mfa_token")
+		first := b.enrollFirstTOTP("admin", tok)
+		codes := b.confirmFirstTOTP("admin", tok, first).strings("recovery_codes")
+		e.nextStep()
+		second := b.enrollTOTP("admin")
+		b.confirmTOTP("admin", second)
+		b.do("POST", "/v1/admin/mfa/recovery-codes", nil)
+		if r := b.do("DELETE", "/v1/admin/mfa/"+second.id, nil); r.status != 204 {
+			t.Fatalf("removal: %d %s", r.status, r.body)
+		}
+		x := e.browser()
+		r := x.secondStep("admin", x.loginDue("admin", "ana", adminPassword).str("mfa_token"), "recovery", codes[0])
+		wantStatus(t, "an old recovery code (a new set replaced it)", r, 400, "invalid_code")
+		if r := boss.do("DELETE", "/v1/admin/accounts/admin/"+lookup(t, e, "ana")+"/mfa", nil); r.status != 200 {
+			t.Fatalf("clear: %d %s", r.status, r.body)
+		}
+		want := []string{
+			"A way to sign in was added to your E-KOLEK account",     // the first factor, at the login
+			"A way to sign in was added to your E-KOLEK account",     // the second
+			"A way to sign in was added to your E-KOLEK account",     // new recovery codes
+			"A way to sign in was removed from your E-KOLEK account", // the second, removed
+			"The second step of signing in to E-KOLEK was reset",     // the super admin's clearing
+		}
+		if got := e.subjectsTo(ana); !slices.Equal(got, want) {
+			t.Fatalf("messages to ana:\n%q\nwant\n%q", got, want)
+		}
+
+		// A recovery code used; a resident whose email is not verified is
+		// told nothing.
+		e.nextStep()
+		tok = e.browser().loginDue("admin", "ana", adminPassword).str("mfa_token")
+		en := b.enrollFirstTOTP("admin", tok)
+		codes = b.confirmFirstTOTP("admin", tok, en).strings("recovery_codes")
+		e.nextStep()
+		x = e.browser()
+		if r := x.secondStep("admin", x.loginDue("admin", "ana", adminPassword).str("mfa_token"), "recovery", codes[1]); r.status != 200 {
+			t.Fatalf("a recovery code: %d %s", r.status, r.body)
+		}
+		if got := e.subjectsTo(ana); got[len(got)-1] != "A recovery code was used to sign in to E-KOLEK" {
+			t.Fatalf("the last message to ana: %q", got[len(got)-1])
+		}
+		if body := e.outbox()[len(e.outbox())-1].Body; !strings.Contains(body, "9 recovery codes are left") {
+			t.Errorf("the recovery notice does not say how many are left:\n%s", body)
+		}
+		e.residentWithTOTP() // juan@example.com, registered but never verified
+		if got := e.subjectsTo("juan@example.com"); !slices.Equal(got, []string{"Your E-KOLEK verification code"}) {
+			t.Errorf("messages to an unverified address: %q, want only its verification code", got)
+		}
+	})
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 	"github.com/ekolek/identity/shared/token"
@@ -68,13 +70,53 @@ type Service struct {
 	clock    clock.Clock
 	policy   Policy
 	totp     TOTPApp
+	notices  Notices
+	log      *slog.Logger
 }
 
-// NewService returns a Service. keys keep the factors' secrets; tokens sign
-// mfa_tokens; guard is the login throttle a wrong code counts toward; totp
-// is the optional part TOTP factors need (nil in a program without it).
-func NewService(s Store, accounts Accounts, keys *Keys, tokens *token.Keys, guard *throttle.Guard, c clock.Clock, p Policy, totp TOTPApp) *Service {
-	return &Service{store: s, accounts: accounts, keys: keys, tokens: tokens, guard: guard, clock: c, policy: p, totp: totp}
+// Deps are what a Service works with.
+type Deps struct {
+	Store    Store
+	Accounts Accounts
+	// Keys keep the factors' secrets; Tokens sign mfa_tokens.
+	Keys   *Keys
+	Tokens *token.Keys
+	// Guard is the login throttle a wrong code counts toward.
+	Guard  *throttle.Guard
+	Clock  clock.Clock
+	Policy Policy
+	// TOTP is the optional part TOTP factors need (nil in a program
+	// without it).
+	TOTP TOTPApp
+	// Notices queues the owner's notices of changes (nil: none, for the
+	// tests of the rules alone); a notice that cannot be queued is logged
+	// to Log.
+	Notices Notices
+	Log     *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	return &Service{store: d.Store, accounts: d.Accounts, keys: d.Keys, tokens: d.Tokens, guard: d.Guard, clock: d.Clock,
+		policy: d.Policy, totp: d.TOTP, notices: d.Notices, log: d.Log}
+}
+
+// Notices queues notices to an account's owner (code.Outbox): each
+// enrollment, removal and recovery-code use is told by email, so that a
+// change the owner did not make does not go unseen.
+type Notices interface {
+	NotifyAccount(ctx context.Context, a account.Account, kind notify.Kind, data notify.Data) error
+}
+
+// notify tells a's owner of a change, best effort: the change has
+// committed, and a notice that cannot be queued is logged.
+func (s *Service) notify(ctx context.Context, a account.Account, kind notify.Kind, data notify.Data) {
+	if s.notices == nil {
+		return
+	}
+	if err := s.notices.NotifyAccount(ctx, a, kind, data); err != nil && s.log != nil {
+		s.log.Warn("second factor notice not queued", "realm", a.Realm, "account_id", a.ID, "kind", kind, "error", err.Error())
+	}
 }
 
 // Policy returns who must have a second factor.
@@ -176,6 +218,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code s
 		out = Confirmed{Factor: f, RecoveryCodes: codes}
 		return err
 	})
+	if err == nil {
+		s.notify(ctx, a, notify.FactorAdded, notify.Data{Factor: string(TOTP)})
+	}
 	return out, err
 }
 
@@ -191,6 +236,9 @@ func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor, f
 		out = Confirmed{Factor: f, RecoveryCodes: codes}
 		return err
 	})
+	if err == nil {
+		s.notify(ctx, a, notify.FactorAdded, notify.Data{Factor: string(WebAuthn)})
+	}
 	return out, err
 }
 
@@ -314,6 +362,9 @@ func (s *Service) ClearFactors(ctx context.Context, realm account.Realm, id stri
 		}
 		return nil
 	})
+	if err == nil && len(out.Factors) > 0 {
+		s.notify(ctx, out.Account, notify.FactorsCleared, notify.Data{})
+	}
 	return out, err
 }
 
@@ -352,6 +403,9 @@ func (s *Service) RemoveFactor(ctx context.Context, a account.Account, authAt ti
 		removed = f
 		return nil
 	})
+	if err == nil && removed.Usable() {
+		s.notify(ctx, a, notify.FactorRemoved, notify.Data{Factor: string(removed.Type)})
+	}
 	return removed, err
 }
 
@@ -376,6 +430,9 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, a account.Account, authA
 		}
 		return s.store.ReplaceRecovery(ctx, e)
 	})
+	if err == nil {
+		s.notify(ctx, a, notify.FactorAdded, notify.Data{Factor: string(MethodRecovery)})
+	}
 	return codes, err
 }
 

@@ -43,7 +43,7 @@ func newRig(t *testing.T, p mfa.Policy) *rig {
 	// Mid-step, so a code of now stays one for the whole test.
 	c := clock.NewManual(time.Date(2025, 3, 1, 8, 0, 10, 0, time.UTC))
 	g := throttle.NewGuard(s, throttle.DefaultLimits, c)
-	return &rig{svc: mfa.NewService(s, s, mk, tk, g, c, p, totp.App{}), store: s, clock: c, guard: g, keys: tk}
+	return &rig{svc: mfa.NewService(mfa.Deps{Store: s, Accounts: s, Keys: mk, Tokens: tk, Guard: g, Clock: c, Policy: p, TOTP: totp.App{}}), store: s, clock: c, guard: g, keys: tk}
 }
 
 func (r *rig) account(t *testing.T, realm account.Realm) account.Account {
@@ -418,7 +418,7 @@ func TestSecretResealedAfterRotation(t *testing.T) {
 	oldKey, newKey := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{8}, 32)
 	tk, _ := token.NewKeys(newKey, oldKey)
 	mk, _ := mfa.NewKeys(newKey, oldKey)
-	rotated := mfa.NewService(r.store, r.store, mk, tk, r.guard, r.clock, mfa.Policy{}, totp.App{})
+	rotated := mfa.NewService(mfa.Deps{Store: r.store, Accounts: r.store, Keys: mk, Tokens: tk, Guard: r.guard, Clock: r.clock, TOTP: totp.App{}})
 	r.clock.Advance(30 * time.Second)
 	tok, _ := rotated.IssueToken(t.Context(), a, mfa.ForLogin, a.Email, false)
 	if _, err := rotated.SecondStep(t.Context(), account.Resident, tok.Value, mfa.MethodTOTP, r.code(t, secret, r.clock.Now()), ip); err != nil {
@@ -431,7 +431,7 @@ func TestSecretResealedAfterRotation(t *testing.T) {
 
 	tk2, _ := token.NewKeys(newKey)
 	mk2, _ := mfa.NewKeys(newKey)
-	next := mfa.NewService(r.store, r.store, mk2, tk2, r.guard, r.clock, mfa.Policy{}, totp.App{})
+	next := mfa.NewService(mfa.Deps{Store: r.store, Accounts: r.store, Keys: mk2, Tokens: tk2, Guard: r.guard, Clock: r.clock, TOTP: totp.App{}})
 	r.clock.Advance(30 * time.Second)
 	tok, _ = next.IssueToken(t.Context(), a, mfa.ForLogin, a.Email, false)
 	if _, err := next.SecondStep(t.Context(), account.Resident, tok.Value, mfa.MethodTOTP, r.code(t, secret, r.clock.Now()), ip); err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 )
@@ -195,5 +196,6 @@ func (s *Service) recoveryStep(ctx context.Context, p Passed, e Enrollment, code
 		return Passed{}, err
 	}
 	p.RecoveryLeft = len(e.Recovery) - 1
+	s.notify(ctx, p.Account, notify.RecoveryCodeUsed, notify.Data{Left: p.RecoveryLeft})
 	return p, nil
 }

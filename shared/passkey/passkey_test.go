@@ -45,7 +45,7 @@ func newRig(t *testing.T) *rig {
 	mk, _ := mfa.NewKeys(secret)
 	c := clock.NewManual(time.Now())
 	g := throttle.NewGuard(s, throttle.DefaultLimits, c)
-	m := mfa.NewService(s, s, mk, tk, g, c, mfa.Policy{AdminRequired: true}, nil)
+	m := mfa.NewService(mfa.Deps{Store: s, Accounts: s, Keys: mk, Tokens: tk, Guard: g, Clock: c, Policy: mfa.Policy{AdminRequired: true}})
 	pk, err := passkey.NewService(passkey.Config{RPID: rpID, Origins: []string{origin}}, s, m, c)
 	if err != nil {
 		t.Fatal(err)
