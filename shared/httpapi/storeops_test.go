@@ -66,11 +66,11 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			e.secrets.Store(factor.secret, true)
 			return r
 		}, 1, 1, 0},
-		{"POST /v1/{realm}/mfa/totp/confirm", func() *response { return res.confirmTOTP("resident", factor) }, 3, 2, 0},
+		{"POST /v1/{realm}/mfa/totp/confirm (the notice to the verified email)", func() *response { return res.confirmTOTP("resident", factor) }, 3, 3, 0},
 		{"POST /v1/{realm}/reauth", func() *response {
 			return res.do("POST", "/v1/resident/reauth", map[string]string{"password": residentPassword})
 		}, 3, 10, 0},
-		{"POST /v1/{realm}/mfa/recovery-codes", func() *response { return res.do("POST", "/v1/resident/mfa/recovery-codes", nil) }, 2, 2, 0},
+		{"POST /v1/{realm}/mfa/recovery-codes (the notice)", func() *response { return res.do("POST", "/v1/resident/mfa/recovery-codes", nil) }, 2, 3, 0},
 		{"PATCH /v1/{realm}/mfa/{id}", func() *response {
 			return res.do("PATCH", "/v1/resident/mfa/"+factor.id, map[string]string{"name": "Phone"})
 		}, 2, 1, 0},
@@ -86,19 +86,19 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			answer, _, _ = authn.Create(r.body)
 			return r
 		}, 2, 1, 0},
-		{"POST /v1/{realm}/mfa/webauthn", func() *response {
+		{"POST /v1/{realm}/mfa/webauthn (the notice)", func() *response {
 			r := res.do("POST", "/v1/resident/mfa/webauthn", map[string]any{"credential": answer})
 			passkeyID = r.str("factor", "id")
 			return r
-		}, 3, 3, 0},
+		}, 3, 4, 0},
 		{"POST /v1/{realm}/login/webauthn/options", func() *response {
 			r := second.do("POST", "/v1/resident/login/webauthn/options", nil)
 			answer, _, _ = authn.Get(r.body)
 			return r
 		}, 0, 3, 0},
 		{"POST /v1/{realm}/login/webauthn", func() *response { return second.passkeyLogin("resident", answer, "") }, 4, 5, 0},
-		{"DELETE /v1/{realm}/mfa/{id} (the passkey)", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+passkeyID, nil) }, 2, 2, 0},
-		{"DELETE /v1/{realm}/mfa/{id}", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+factor.id, nil) }, 2, 2, 0},
+		{"DELETE /v1/{realm}/mfa/{id} (the passkey; the notice)", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+passkeyID, nil) }, 2, 3, 0},
+		{"DELETE /v1/{realm}/mfa/{id} (the notice)", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+factor.id, nil) }, 2, 3, 0},
 		{"GET /{proxy+}", page("/login"), 0, 0, 200},
 		{"GET /v1/admin/residents", func() *response { return boss.do("GET", "/v1/admin/residents?status=approved", nil) }, 2, 0, 0},
 		{"GET /v1/admin/residents/{id}", func() *response { return boss.do("GET", "/v1/admin/residents/"+rid, nil) }, 3, 0, 0},
