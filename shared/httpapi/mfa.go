@@ -67,6 +67,25 @@ func (a *API) enrolling(w http.ResponseWriter, r *http.Request, realm account.Re
 	return c.account, err
 }
 
+// signedInUnless is the signed-in caller of an enrollment route that
+// confirms a factor, unless the body carries an mfa_token (which the
+// confirmation checks itself): then there is none to read.
+func (a *API) signedInUnless(w http.ResponseWriter, r *http.Request, realm account.Realm, mfaToken *string) (caller, error) {
+	if mfaToken != nil {
+		return caller{}, nil
+	}
+	return a.authenticate(w, r, realm)
+}
+
+// writeEnrolled answers a factor a signed-in caller added: the factor,
+// and the recovery codes when it was the account's first (shown once).
+func writeEnrolled(w http.ResponseWriter, c mfa.Confirmed) {
+	writeJSON(w, http.StatusOK, struct {
+		Factor        factorJSON `json:"factor"`
+		RecoveryCodes []string   `json:"recovery_codes,omitempty"`
+	}{factorView(c.Factor), c.RecoveryCodes})
+}
+
 // factorName checks the name a person gives a factor ("" when none).
 func factorName(name *string) (string, error) {
 	if name == nil {
@@ -132,12 +151,9 @@ func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, p params) erro
 	if err := decode(r, &in, false); err != nil {
 		return err
 	}
-	var c caller
-	if in.MFAToken == nil {
-		var err error
-		if c, err = a.authenticate(w, r, realm); err != nil {
-			return err
-		}
+	c, err := a.signedInUnless(w, r, realm, in.MFAToken)
+	if err != nil {
+		return err
 	}
 	fields := map[string]string{}
 	if in.ID == nil || !account.ValidID(*in.ID) {
@@ -168,10 +184,7 @@ func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, p params) erro
 		return err
 	}
 	a.event(r, audit.MFAEnrolled, realm, c.account.ID, "", map[string]string{"type": string(mfa.TOTP), "factor_id": done.Factor.ID})
-	writeJSON(w, http.StatusOK, struct {
-		Factor        factorJSON `json:"factor"`
-		RecoveryCodes []string   `json:"recovery_codes,omitempty"`
-	}{factorView(done.Factor), done.RecoveryCodes})
+	writeEnrolled(w, done)
 	return nil
 }
 

@@ -123,12 +123,9 @@ func (a *API) registerPasskey(w http.ResponseWriter, r *http.Request, p params) 
 	if err := decode(r, &in, false); err != nil {
 		return err
 	}
-	var c caller
-	if in.MFAToken == nil {
-		var err error
-		if c, err = a.authenticate(w, r, realm); err != nil {
-			return err
-		}
+	c, err := a.signedInUnless(w, r, realm, in.MFAToken)
+	if err != nil {
+		return err
 	}
 	if len(in.Credential) == 0 || in.Credential[0] != '{' {
 		return errInvalid("Give the browser's credential.", map[string]string{"credential": "required: the PublicKeyCredential, as JSON"})
@@ -150,10 +147,7 @@ func (a *API) registerPasskey(w http.ResponseWriter, r *http.Request, p params) 
 		return passkeyErr(err)
 	}
 	a.event(r, audit.MFAEnrolled, realm, c.account.ID, "", map[string]string{"type": string(mfa.WebAuthn), "factor_id": done.Factor.ID})
-	writeJSON(w, http.StatusOK, struct {
-		Factor        factorJSON `json:"factor"`
-		RecoveryCodes []string   `json:"recovery_codes,omitempty"`
-	}{factorView(done.Factor), done.RecoveryCodes})
+	writeEnrolled(w, done)
 	return nil
 }
 

@@ -176,16 +176,19 @@ func enrollmentFrom(realm account.Realm, accountID string, it item) mfa.Enrollme
 }
 
 // putEnrollment writes e with its version moved on, on condition the
-// stored version is still e.Version (none stored: version 0).
+// stored version is still e.Version.
 func (s *Store) putEnrollment(e mfa.Enrollment) types.TransactWriteItem {
-	p := &types.Put{TableName: s.table, Item: enrollmentItem(e)}
+	cond, vals := enrollmentIs(e)
+	return types.TransactWriteItem{Put: &types.Put{TableName: s.table, Item: enrollmentItem(e), ConditionExpression: cond, ExpressionAttributeValues: vals}}
+}
+
+// enrollmentIs is the condition that the stored enrollment is still
+// e.Version (none stored: version 0).
+func enrollmentIs(e mfa.Enrollment) (*string, map[string]types.AttributeValue) {
 	if e.Version == 0 {
-		p.ConditionExpression = aws.String("attribute_not_exists(PK)")
-	} else {
-		p.ConditionExpression = aws.String("v = :v")
-		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(e.Version)}
+		return aws.String("attribute_not_exists(PK)"), nil
 	}
-	return types.TransactWriteItem{Put: p}
+	return aws.String("v = :v"), map[string]types.AttributeValue{":v": num(e.Version)}
 }
 
 func claimPasskeyItem(f mfa.Factor) item {
@@ -392,16 +395,10 @@ func (s *Store) ClearFactors(ctx context.Context, a account.Account, e mfa.Enrol
 }
 
 // deleteEnrollment deletes e's item on condition the stored version is
-// still e.Version (none stored: version 0, and nothing to delete).
+// still e.Version (none stored: nothing to delete).
 func (s *Store) deleteEnrollment(e mfa.Enrollment) types.TransactWriteItem {
-	d := &types.Delete{TableName: s.table, Key: enrollmentKey(e.Realm, e.AccountID)}
-	if e.Version == 0 {
-		d.ConditionExpression = aws.String("attribute_not_exists(PK)")
-	} else {
-		d.ConditionExpression = aws.String("v = :v")
-		d.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(e.Version)}
-	}
-	return types.TransactWriteItem{Delete: d}
+	cond, vals := enrollmentIs(e)
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: enrollmentKey(e.Realm, e.AccountID), ConditionExpression: cond, ExpressionAttributeValues: vals}}
 }
 
 // UsePasskey implements mfa.Store with one conditional UpdateItem.
