@@ -73,17 +73,6 @@ func (e *env) residentWithTOTP() (secret string, codes []string) {
 	return en.secret, r.strings("recovery_codes")
 }
 
-// adminWithTOTP creates an admin who enrolls TOTP at the first login (when
-// the env requires admins to have a factor), and returns the secret; the
-// clock is at the next step.
-func (e *env) adminWithTOTP(username string, role account.Role) string {
-	e.t.Helper()
-	e.createAdmin(username, role)
-	e.browser().adminLogin(username)
-	secret, _ := e.adminSecrets.Load(username)
-	return secret.(string)
-}
-
 // adminLogin logs b in as the admin username (made by e.createAdmin) and
 // passes the second step the env asks for: with EKOLEK_ADMIN_MFA=required
 // a first TOTP factor at the first login (its secret kept in
