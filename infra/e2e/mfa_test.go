@@ -238,7 +238,7 @@ func TestWebAuthnModuleCarriesTheLibrarysCeremonies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	registered, err := svc.Register(ctx, juan, "Chrome on Linux", tb.ceremony("create", creation))
+	registered, err := svc.Register(ctx, juan, "Chrome on Linux", tb.ceremony("create", creation), nil)
 	if err != nil {
 		t.Fatalf("go-webauthn refused what webauthn.js made of the registration: %v", err)
 	}
@@ -254,9 +254,12 @@ func TestWebAuthnModuleCarriesTheLibrarysCeremonies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go-webauthn refused what webauthn.js made of the login: %v", err)
 	}
-	if signedIn.Account.ID != id || signedIn.Factor.ID != registered.Factor.ID || signedIn.Factor.Passkey.SignCount <= registered.Factor.Passkey.SignCount {
-		t.Fatalf("signed in as %s with factor %s (counter %d after %d), want %s with %s", signedIn.Account.ID, signedIn.Factor.ID,
-			signedIn.Factor.Passkey.SignCount, registered.Factor.Passkey.SignCount, id, registered.Factor.ID)
+	if signedIn.Account.ID != id || signedIn.FactorID != registered.Factor.ID {
+		t.Fatalf("signed in as %s with factor %s, want %s with %s", signedIn.Account.ID, signedIn.FactorID, id, registered.Factor.ID)
+	}
+	_, factors, err := sys.app.Store.Factors(ctx, account.Resident, id)
+	if err != nil || len(factors) != 1 || factors[0].Passkey.SignCount <= registered.Factor.Passkey.SignCount {
+		t.Fatalf("after the login the passkey is %+v (%v), want its counter past %d", factors, err, registered.Factor.Passkey.SignCount)
 	}
 	tb.noErrors()
 }

@@ -113,7 +113,9 @@ func newStallable(t *testing.T, hash password.Params) *stallable {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ep)
-	cfg := loadConfig(t, map[string]string{"EKOLEK_STORE": "dynamodb", "EKOLEK_TABLE": faultTable})
+	// The admins here log in by password alone: these tests are about a
+	// stalled store, not the second factor.
+	cfg := loadConfig(t, map[string]string{"EKOLEK_STORE": "dynamodb", "EKOLEK_TABLE": faultTable, "EKOLEK_ADMIN_MFA": "optional"})
 	parts := allparts.Parts()
 	parts.AWSConfig = nil // the functions' own loader (awsenv)
 	a, err := app.Open(ctx, cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Parts: parts, Hash: &hash, CodeRouteFloor: time.Millisecond})

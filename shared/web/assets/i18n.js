@@ -170,6 +170,7 @@ const text = {
   'error.reauth_required': ['Confirm your password first, then try again.', 'Kumpirmahin muna ang iyong password, saka subukang muli.'],
   'error.last_factor': ['This is your only second factor and your account must have one. Add another before you remove it.', 'Ito lamang ang iyong pangalawang patunay at kailangan ito ng iyong account. Magdagdag muna ng iba bago ito alisin.'],
   'error.no_factor': ['Add a second factor first.', 'Magdagdag muna ng pangalawang patunay.'],
+  'error.invalid_credential': ['Your passkey’s answer was not accepted. Try again, or use another way to sign in.', 'Hindi tinanggap ang sagot ng iyong passkey. Subukang muli, o gumamit ng ibang paraan ng pag-sign in.'],
   'error.conflict': ['Someone changed this at the same time. Reload and try again.', 'May ibang nagbago nito nang sabay. I-reload at subukang muli.'],
   'error.payload_too_large': ['What you entered is too long.', 'Masyadong mahaba ang inilagay mo.'],
   'error.unsupported_media_type': ['This page is out of date. Reload it and try again.', 'Luma na ang pahinang ito. I-reload ito at subukang muli.'],
