@@ -108,6 +108,7 @@ function showStep(answer) {
   const password = document.querySelector('[data-step="password"]');
   password.querySelector('[name="password"]').value = '';
   password.hidden = true;
+  document.querySelectorAll('main [data-notice]').forEach((n) => n.remove()); // it was about the page before
   step = buildStep();
   password.after(step);
   const form = step.querySelector('form[data-form="mfa"]');
