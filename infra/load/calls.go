@@ -160,8 +160,9 @@ func (c *callCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // bySender tells the outbox sender's calls from the requests' by what
 // they touch: the sender claims and marks message items (UpdateItem) and
 // looks for unfinished ones (Query), all in the outbox's partitions, where
-// a request only ever puts a message (PutItem, or TransactWriteItems with
-// its code).
+// the scenario's requests only ever put a message (PutItem, or
+// TransactWriteItems with its code; GET /dev/outbox, which queries them,
+// is not sent).
 func bySender(op string, body []byte) bool {
 	return (op == "UpdateItem" || op == "Query") && bytes.Contains(body, []byte(`"OUTBOX#`))
 }
