@@ -23,6 +23,7 @@ const text = {
   'login.remember': ['Keep me signed in on this device', 'Manatiling naka-sign in sa device na ito'],
   'login.remember_hint': ['Only on your own phone or computer. On a shared computer, leave this unticked: closing the browser signs you out.', 'Sa sarili mong phone o computer lamang. Sa computer na ginagamit ng iba, huwag itong lagyan ng tsek: kapag isinara ang browser, masa-sign out ka.'],
   'login.submit': ['Sign in', 'Mag-sign in'],
+  'login.passkey': ['Sign in with a passkey', 'Mag-sign in gamit ang passkey'],
   'login.forgot': ['Forgot your password?', 'Nakalimutan ang password?'],
   'login.new_title': ['New to E-KOLEK?', 'Bago sa E-KOLEK?'],
   'login.register': ['Register as a resident', 'Magparehistro bilang residente'],
@@ -253,6 +254,15 @@ function formatDate(iso) {
   dateFormat[locale] ||= new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
   const d = new Date(iso);
   return isNaN(d) ? iso : dateFormat[locale].format(d);
+}
+
+/** A <time> of iso shown in the chosen language (re-formatted when it changes). */
+export function when(iso) {
+  const e = document.createElement('time');
+  e.dateTime = iso;
+  e.dataset.i18nDate = iso;
+  e.textContent = formatDate(iso);
+  return e;
 }
 
 let titleError = false;
