@@ -8,7 +8,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 export EKOLEK_DATA_DIR ?= .data
 
-.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench bench-compare profile load load-profile
+.PHONY: run test test-unit deps build invoke rie sizes measure lint fmt ekolekctl clean bench bench-compare profile load load-profile load-dynamodb
 
 ## run: the local API on 127.0.0.1:8080 with the embedded store in .data/
 run:
@@ -83,6 +83,12 @@ load-profile: bin/load/localapi bin/load/load
 	bin/load/load -api bin/load/localapi -dir bin/load -profile $(LOAD_ARGS)
 	@echo "== CPU, cumulative"; $(GO) tool pprof -top -cum -nodecount 30 bin/load/localapi bin/load/cpu.pprof 2>/dev/null | tail -n +6
 	@echo "== allocations (objects)"; $(GO) tool pprof -sample_index=alloc_objects -top -nodecount 20 bin/load/localapi bin/load/allocs.pprof 2>/dev/null | tail -n +6
+
+## load-dynamodb: the local API on DynamoDB Local (started for the run) under a mix of logins, session checks, logouts, reset requests and registrations:
+##                16 workers for 30 s after each kind alone; throughput, latency per kind, DynamoDB calls per request, then every
+##                session, counter, message and event in the table and every log line held to what the answers said (LOAD_ARGS adds flags)
+load-dynamodb: deps bin/load/localapi bin/load/load
+	localstack/emulators.sh run bin/load/load dynamodb -api bin/load/localapi -dir bin/load/dynamodb $(LOAD_ARGS)
 
 # Always rebuilt: go build is quick when nothing changed, and make cannot see Go's dependencies.
 .PHONY: bin/load/localapi bin/load/load

@@ -54,6 +54,18 @@ func checkConsole(sys *system, b *browser, tb *tab, resident string) {
 	tb.open("/admin/account", "admin-account")
 	tb.waitFor("devices", `document.querySelector('[data-session-id]')`)
 	tb.check("admin-account")
+	// Two-step sign-in, from the admin's own account.
+	if _, codes := tb.setUpApp("admin-mfa-enroll", true); len(codes) != 10 {
+		tb.t.Fatalf("an admin's first factor came with %d recovery codes", len(codes))
+	}
+	if got := eval[string](tb, `(document.querySelector('[data-console-nav] a[aria-current="page"]') || {}).textContent`); got != "Your account" {
+		tb.t.Errorf("the menu marks %q as the current page of the enrollment, want Your account", got)
+	}
+	tb.check("admin-mfa-enroll-codes")
+	tb.click(`[data-action="continue"]`)
+	tb.movedTo("admin-account", "authenticator_added")
+	tb.waitFor("the app listed", `document.querySelector('[data-factor-type="totp"]')`)
+	tb.check("admin-account-with-app")
 
 	// The idle warning, a minute before the end.
 	tb.open("/admin/", "admin-residents")
@@ -77,7 +89,7 @@ func checkConsole(sys *system, b *browser, tb *tab, resident string) {
 	ops.open("/admin/admins", "admin-admins")
 	ops.waitFor("the 403 page", `document.querySelector('[data-forbidden] h1')`)
 	ops.check("admin-forbidden")
-	tb.noErrors("/v1/admin/residents/")
+	tb.noErrors("/v1/admin/residents/", "/v1/admin/mfa/totp/confirm")
 	reset.noErrors()
 	ops.noErrors()
 }

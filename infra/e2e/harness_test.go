@@ -58,8 +58,10 @@ func (c *offsetClock) Advance(d time.Duration) {
 }
 
 // system is the local API as `make run` serves it (every route, the pages,
-// the embedded store, the outbox and its sender in the same process), on a free 127.0.0.1 port, reached as
-// http://localhost:<port> (the origin WebAuthn will need).
+// the embedded store, the outbox and its sender in the same process), on a
+// free 127.0.0.1 port, reached as http://localhost:<port>: passkeys'
+// relying party is localhost (WebAuthn refuses an IP address), and that
+// origin is the one allowed.
 type system struct {
 	t     *testing.T
 	url   string
@@ -67,17 +69,25 @@ type system struct {
 	clock *offsetClock
 }
 
-func startSystem(t *testing.T) *system {
+// startSystem starts the system; env is configuration beyond the
+// defaults, as pairs of name and value. Admins may go without two-step
+// sign-in (EKOLEK_ADMIN_MFA=optional): the console's tests are about the
+// console; the tests of two-step sign-in ask for required.
+func startSystem(t *testing.T, env ...string) *system {
 	t.Helper()
 	skipWithoutBrowser(t)
-	dir := t.TempDir()
-	cfg, err := config.Load(func(k string) string {
-		if k == "EKOLEK_DATA_DIR" {
-			return dir
-		}
-		return ""
-	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		t.Fatal(err)
+	}
+	origin := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	vars := map[string]string{"EKOLEK_DATA_DIR": t.TempDir(), "EKOLEK_WEBAUTHN_ORIGINS": origin, "EKOLEK_ADMIN_MFA": "optional"}
+	for i := 0; i+1 < len(env); i += 2 {
+		vars[env[i]] = env[i+1]
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		_ = ln.Close()
 		t.Fatal(err)
 	}
 	logs := &emulator.Output{}
@@ -88,20 +98,19 @@ func startSystem(t *testing.T) *system {
 		Parts: allparts.Parts(), Clock: clk, Hash: &cheap, CodeRouteFloor: time.Millisecond,
 	})
 	if err != nil {
+		_ = ln.Close()
 		t.Fatal(err)
 	}
 	h, err := a.Handler()
 	if err != nil {
+		_ = ln.Close()
+		_ = a.Close()
 		t.Fatal(err)
 	}
 	// The sender inside the process, as make run has it.
 	delivering, stopDelivery := context.WithCancel(context.Background())
 	delivered := make(chan error, 1)
 	go func() { delivered <- a.Deliver(delivering, sender.Sweep) }()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -119,8 +128,7 @@ func startSystem(t *testing.T) *system {
 			t.Logf("server log (last lines):\n%s", tail(logs.String(), 40))
 		}
 	})
-	port := ln.Addr().(*net.TCPAddr).Port
-	return &system{t: t, url: fmt.Sprintf("http://localhost:%d", port), app: a, clock: clk}
+	return &system{t: t, url: origin, app: a, clock: clk}
 }
 
 func tail(s string, n int) string {

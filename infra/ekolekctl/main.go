@@ -4,6 +4,7 @@
 //	ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
 //	ekolekctl create-table
 //	ekolekctl rotate-signing-key [--secret-id ARN] [--force]
+//	ekolekctl totp-code < secret
 package main
 
 import (
@@ -32,12 +33,14 @@ import (
 	"github.com/ekolek/identity/shared/secret"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/token"
+	"github.com/ekolek/identity/shared/totp"
 )
 
 const usage = `usage:
   ekolekctl create-admin --username U --email E --full-name N --role R [--barangay B ...] --password-stdin
   ekolekctl create-table
   ekolekctl rotate-signing-key [--secret-id ARN] [--force]
+  ekolekctl totp-code < secret   (the code an authenticator app shows now for a base32 secret)
 
 Configuration comes from the same EKOLEK_* environment variables as the functions`
 
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return createTable(ctx, cfg, stdout)
 	case "rotate-signing-key":
 		return rotateSigningKey(ctx, cfg, args[1:], stdout)
+	case "totp-code":
+		return totpCode(args[1:], stdin, stdout, time.Now())
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -179,5 +184,29 @@ func rotateSigningKey(ctx context.Context, cfg config.Config, args []string, std
 	}
 	fmt.Fprintf(stdout, "signing key rotated: key %s is current (version %s), key %s is previous and still verifies until the next rotation;\n"+
 		"running functions sign with the new key within %v\n", r.NewKeyID, r.NewVersionID, r.OldKeyID, token.MaxAge)
+	return nil
+}
+
+// totpCode prints the code an authenticator app shows at now for the
+// base32 secret on standard input (as POST mfa/totp answered it): for a
+// walk-through or a test by hand without a phone. The secret is read from
+// standard input, never from the command line, like a password.
+func totpCode(args []string, stdin io.Reader, stdout io.Writer, now time.Time) error {
+	if len(args) > 0 {
+		return fmt.Errorf("totp-code takes no arguments: give the secret on standard input\n%s", usage)
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading the secret: %w", err)
+	}
+	secret := strings.ToUpper(strings.Join(strings.Fields(line), ""))
+	if secret == "" {
+		return errors.New("no secret on standard input")
+	}
+	code, err := totp.Code(secret, now)
+	if err != nil {
+		return fmt.Errorf("not a base32 TOTP secret: %w", err)
+	}
+	fmt.Fprintln(stdout, code)
 	return nil
 }

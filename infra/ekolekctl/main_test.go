@@ -12,6 +12,7 @@ import (
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/store/embedded"
+	"github.com/ekolek/identity/shared/totp"
 )
 
 const strongPassword = "mango tricycle umbrella 42"
@@ -311,5 +312,31 @@ func TestRunBadConfiguration(t *testing.T) {
 	_, err := runCreateAdmin(t, root, strongPassword)
 	if err == nil || !strings.Contains(err.Error(), "EKOLEK_ADMIN_IDLE_TIMEOUT") {
 		t.Errorf("create-admin with a bad configuration: err = %v, want one naming EKOLEK_ADMIN_IDLE_TIMEOUT", err)
+	}
+}
+
+// totp-code prints the code an app shows for the secret on standard input
+// (spaces and case as people copy it), the same as the server checks it.
+func TestTOTPCode(t *testing.T) {
+	localEnv(t)
+	at := time.Date(2026, 11, 27, 8, 0, 10, 0, time.UTC)
+	var out bytes.Buffer
+	if err := totpCode(nil, strings.NewReader("jbsw y3dp ehpk 3pxp\n"), &out, at); err != nil {
+		t.Fatal(err)
+	}
+	want, err := totp.Code("JBSWY3DPEHPK3PXP", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != want || len(got) != totp.Digits {
+		t.Errorf("totp-code printed %q, want %q", got, want)
+	}
+	for name, in := range map[string]string{"no secret": "", "not base32": "not-a-secret!"} {
+		if err := totpCode(nil, strings.NewReader(in), &out, at); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := run(context.Background(), []string{"totp-code", "--secret", "JBSWY3DPEHPK3PXP"}, strings.NewReader(""), &out); err == nil {
+		t.Error("totp-code took the secret from the command line")
 	}
 }

@@ -12,12 +12,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
 )
 
 // TestMain lets the test binary be the bare server too, as the load
-// program is (startBare runs its own executable with "bare").
+// program is (startBare runs its own executable with "bare"), and stops
+// the DynamoDB Local dynamotest started, if it did.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "bare" {
 		if err := serveBare(os.Args[2:]); err != nil {
@@ -26,7 +30,36 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := dynamotest.Main(m)
+	if apiDir != "" {
+		_ = os.RemoveAll(apiDir)
+	}
+	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Once
+	apiDir    string
+	apiBin    string
+	buildErr  error
+)
+
+// builtAPI is the local API built once for the package's tests.
+func builtAPI(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if apiDir, buildErr = os.MkdirTemp("", "load-test-"); buildErr != nil {
+			return
+		}
+		apiBin = filepath.Join(apiDir, "localapi")
+		if out, err := exec.Command("go", "build", "-o", apiBin, "../localapi").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return apiBin
 }
 
 // TestBareAnswersWhatTheAPIAnswered: the bare handler answers every header
@@ -97,11 +130,7 @@ func TestLoadAgainstBothServers(t *testing.T) {
 		t.Skip("builds and runs the local API")
 	}
 	dir := t.TempDir()
-	api := filepath.Join(dir, "localapi")
-	build := exec.Command("go", "build", "-o", api, "../localapi")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	api := builtAPI(t)
 	var out bytes.Buffer
 	err := run(options{api: api, dir: dir, duration: 400 * time.Millisecond, warmup: 100 * time.Millisecond, rounds: 2, workers: 4,
 		loadAverage: func() string { return "1.00 1.00 1.00" }}, &out)

@@ -13,6 +13,12 @@
 // concurrency. (An open loop at a fixed rate measures latency at a chosen
 // load instead; above the server's capacity it only grows a queue.)
 // Latencies are exact percentiles of every request of a run.
+//
+// `load dynamodb` (`make load-dynamodb`) is the other scenario: the local
+// API on DynamoDB Local under a mix of logins, session checks, logouts,
+// reset requests and registrations, with its DynamoDB calls counted, and
+// the table and the log held afterwards to what every answer said
+// (dynamo.go).
 package main
 
 import (
@@ -55,6 +61,13 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "bare" {
 		if err := serveBare(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "load bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "dynamodb" {
+		if err := dynamoMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "load dynamodb:", err)
 			os.Exit(1)
 		}
 		return
@@ -107,7 +120,7 @@ func run(o options, out io.Writer) error {
 		apiArgs = []string{"-cpuprofile", filepath.Join(dir, "cpu.pprof"), "-memprofile", filepath.Join(dir, "allocs.pprof")}
 	}
 	logPath := filepath.Join(dir, "localapi.log")
-	api, err := startAPI(o.api, data, logPath, apiArgs)
+	api, err := startAPI(o.api, logPath, []string{"EKOLEK_ENV=local", "EKOLEK_STORE=embedded", "EKOLEK_NOTIFIER=outbox", "EKOLEK_DATA_DIR=" + data}, apiArgs)
 	if err != nil {
 		return err
 	}
@@ -237,9 +250,10 @@ func (s *server) stop() error {
 	}
 }
 
-// startAPI runs the local API on a free loopback port with the embedded
-// store in data, its standard output and error (the JSON log) into logPath.
-func startAPI(bin, data, logPath string, args []string) (*server, error) {
+// startAPI runs the local API on a free loopback port, configured by env
+// (EKOLEK_ variables), its standard output and error (the JSON log) into
+// logPath.
+func startAPI(bin, logPath string, env, args []string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -249,8 +263,11 @@ func startAPI(bin, data, logPath string, args []string) (*server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "EKOLEK_ENV=local", "EKOLEK_STORE=embedded", "EKOLEK_NOTIFIER=outbox",
-		"EKOLEK_ADDR="+addr, "EKOLEK_DATA_DIR="+data)
+	// The API's configuration is env alone (a shell that ran
+	// emulators.sh start exports the store's, say); the AWS variables
+	// (endpoints, credentials, region) come from this environment.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "EKOLEK_") })
+	cmd.Env = append(append(cmd.Env, env...), "EKOLEK_ADDR="+addr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	s, err := start("local API", "http://"+addr, cmd)
 	_ = logFile.Close() // the child holds its own descriptor

@@ -27,12 +27,16 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify/mototest"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/password/strength"
 	"github.com/ekolek/identity/shared/phone"
 	"github.com/ekolek/identity/shared/store/dynamo"
 	"github.com/ekolek/identity/shared/store/dynamo/dynamotest"
+	"github.com/ekolek/identity/shared/throttle"
+	"github.com/ekolek/identity/shared/token"
+	"github.com/ekolek/identity/shared/totp"
 	"github.com/ekolek/identity/shared/web"
 )
 
@@ -198,11 +202,13 @@ func withSigningKeySecret(env []string, arn, motoURL string) []string {
 }
 
 // seed creates, on table, the accounts the events log in as: the super
-// admin and an approved resident.
-func seed(t *testing.T, client *dynamodb.Client, table string) {
+// admin, with a TOTP factor as every admin must have one (its secret is
+// returned), and an approved resident.
+func seed(t *testing.T, client *dynamodb.Client, table string) (adminTOTPSecret string) {
 	t.Helper()
 	ctx := t.Context()
-	svc := account.NewService(dynamo.New(client, table), password.NewHasher(password.DefaultParams),
+	st := dynamo.New(client, table)
+	svc := account.NewService(st, password.NewHasher(password.DefaultParams),
 		account.Checks{Phone: phone.Normalize, Password: strength.Check}, config.DefaultBarangays, clock.System{})
 	admin, err := svc.CreateAdmin(ctx, account.NewAdmin{
 		Username: adminUser, Email: adminEmail, FullName: "Maria Reyes", Role: "super_admin", Password: adminPassword,
@@ -220,6 +226,24 @@ func seed(t *testing.T, client *dynamodb.Client, table string) {
 	if _, _, _, err := svc.ChangeResidentStatus(ctx, admin, res.ID, account.ActionApprove, "seeded by the test"); err != nil {
 		t.Fatalf("approve resident: %v", err)
 	}
+	// The functions' data key in local mode is the signing key.
+	key, err := config.DecodeKey(signingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, _ := token.NewKeys(key)
+	mk, _ := mfa.NewKeys(key)
+	factors := mfa.NewService(mfa.Deps{Store: st, Accounts: st, Keys: mk, Tokens: tk, Guard: throttle.NewGuard(st, throttle.DefaultLimits, clock.System{}),
+		Clock: clock.System{}, Policy: mfa.Policy{AdminRequired: true}, TOTP: totp.App{}})
+	en, err := factors.EnrollTOTP(ctx, admin, "Phone")
+	if err != nil {
+		t.Fatalf("seed the admin's factor: %v", err)
+	}
+	code, _ := totp.Code(en.Secret, time.Now())
+	if _, err := factors.ConfirmTOTP(ctx, admin, en.Factor.ID, code, nil); err != nil {
+		t.Fatalf("confirm the admin's factor: %v", err)
+	}
+	return en.Secret
 }
 
 // start runs one function's bootstrap under the emulator until the test ends.
@@ -665,7 +689,7 @@ func TestSessionWithoutCookieIs401(t *testing.T) {
 func TestLoginSessionLogoutAcrossFunctions(t *testing.T) {
 	client, dynamoURL, motoURL := backends(t)
 	table := dynamotest.NewTable(t, client)
-	seed(t, client, table)
+	adminSecret := seed(t, client, table)
 	// As deployed: no key in the environment; each function reads the
 	// stack's secret at cold start (here from moto's Secrets Manager).
 	env := withSigningKeySecret(functionEnv(t, table, dynamoURL, motoURL), signingKeySecret(t, motoURL), motoURL)
@@ -683,6 +707,24 @@ func TestLoginSessionLogoutAcrossFunctions(t *testing.T) {
 		resp, res := invoke(t, login, c.realm+" login", ev)
 		logStep(t, c.realm+" login", resp, res)
 		wantStatus(t, c.realm+" login", resp, http.StatusOK, "")
+		if c.realm == "admin" {
+			// The admin has a second factor: the password step sets no
+			// cookie, and the second step (the same function) ends the login.
+			var due struct {
+				Token string `json:"mfa_token"`
+			}
+			if err := json.Unmarshal([]byte(resp.Body), &due); err != nil || due.Token == "" || len(headerValues(resp, "Set-Cookie")) > 0 {
+				t.Fatalf("admin login with a factor: %s, cookies %v", resp.Body, headerValues(resp, "Set-Cookie"))
+			}
+			code, _ := totp.Code(adminSecret, time.Now().Add(totp.Period*time.Second)) // the step after the seed's
+			body, _ := json.Marshal(map[string]string{"mfa_token": due.Token, "method": "totp", "code": code})
+			ev := forRealm(template(t, "login", c.realm), c.realm, map[string]string{"Content-Type": "application/json"}, string(body))
+			ev.Resource, ev.Path = "/v1/{realm}/login/mfa", "/v1/admin/login/mfa"
+			ev.RequestContext.ResourcePath, ev.RequestContext.Path = ev.Resource, "/"+ev.RequestContext.Stage+ev.Path
+			resp, res = invoke(t, login, "admin second step", ev)
+			logStep(t, "admin second step", resp, res)
+			wantStatus(t, "admin second step", resp, http.StatusOK, "")
+		}
 		var out struct {
 			Account   struct{ ID string } `json:"account"`
 			CSRFToken string              `json:"csrf_token"`

@@ -10,6 +10,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ekolek/identity/shared/app"
+	"github.com/ekolek/identity/shared/metrics"
+	"github.com/ekolek/identity/shared/sender"
 )
 
 // watched is one CloudWatch metric an alarm evaluates: the alarm's own
@@ -94,7 +96,9 @@ func (tp *tmpl) watches(id string) []watched {
 //     TableName (the base table only), and on TableName +
 //     GlobalSecondaryIndexName for each of its global secondary indexes;
 //   - SMS spend: AWS/SNS SMSMonthToDateSpentUSD (account-wide, no
-//     dimensions; a running total, so Maximum, not Sum).
+//     dimensions; a running total, so Maximum, not Sum);
+//   - message delivery failures: EKOLEK MessagesFailed with no dimensions,
+//     the total function sender's embedded-metric lines publish.
 //
 // Every alarm notifies the optional alarm topic and treats missing data
 // (no traffic, no throttling) as OK.
@@ -113,7 +117,7 @@ func TestAlarmChecksNoticeADeletion(t *testing.T) {
 		t.Skip("the template's alarms are incomplete already (TestAlarms)")
 	}
 	required := map[string]bool{"Errors": true, "Throttles": true, "5XXError": true, "ReadThrottleEvents": true, "WriteThrottleEvents": true,
-		"SMSMonthToDateSpentUSD": true, "IteratorAge": true, "ApproximateNumberOfMessagesVisible": true}
+		"SMSMonthToDateSpentUSD": true, "IteratorAge": true, "ApproximateNumberOfMessagesVisible": true, sender.MetricFailed: true}
 	n := 0
 	for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
 		if !slices.ContainsFunc(tp.watches(id), func(w watched) bool { return required[w.metric] }) {
@@ -128,8 +132,9 @@ func TestAlarmChecksNoticeADeletion(t *testing.T) {
 		}
 	}
 	// 17 functions x (errors, throttles), the API, the table and GSI1 x
-	// (read, write), SMS, the sender's iterator age, the dead letters.
-	if want := 2*len(app.Functions()) + 1 + 4 + 1 + 1 + 1; n != want {
+	// (read, write), SMS, the sender's iterator age, the dead letters, the
+	// delivery failures.
+	if want := 2*len(app.Functions()) + 1 + 4 + 1 + 1 + 1 + 1; n != want {
 		t.Errorf("%d alarms on required metrics, want %d", n, want)
 	}
 }
@@ -257,6 +262,8 @@ func alarmProblems(tp *tmpl) []string {
 	}
 
 	want("SMS spend", "AWS/SNS", "SMSMonthToDateSpentUSD", "Maximum", map[string]string{})
+	// Function sender's embedded-metric lines (their dimensionless total).
+	want("message delivery failures", metrics.Namespace, sender.MetricFailed, "Sum", map[string]string{})
 
 	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
 		p := get(tp.resources[id], "Properties")

@@ -41,6 +41,7 @@ import (
 	sesnotify "github.com/ekolek/identity/shared/notify/ses"
 	snsnotify "github.com/ekolek/identity/shared/notify/sns"
 	"github.com/ekolek/identity/shared/outbox"
+	"github.com/ekolek/identity/shared/passkey/passkeytest"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/store/dynamo"
@@ -380,6 +381,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 		ResetIP:       throttle.Limit{Max: 12, Window: time.Hour},
 		RegisterIP:    throttle.Limit{Max: 5, Window: time.Hour},
 		SMSPerNumber:  throttle.Limit{Max: 4, Window: 24 * time.Hour},
+		PasskeyIP:     throttle.Limit{Max: 12, Window: 15 * time.Minute},
 	}
 	cfg.Limits = lim
 	// The table has its stream on (the sender reads it), which can make
@@ -596,9 +598,57 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	pw := "mango tricycle umbrella 42"
 	adminPW := pw
 	loginBody := func(id, pw string) string { return fmt.Sprintf(`{"identifier":%q,"password":%q}`, id, pw) }
+	// Admins must have a second factor (EKOLEK_ADMIN_MFA=required, as
+	// deployed): an admin's first login enrolls TOTP with the login's token
+	// (function mfa); later logins pass a code (function login): a TOTP
+	// code of a step not used yet, else a recovery code.
+	type factorOf struct {
+		secret string
+		last   int64
+		codes  []string
+	}
+	factors := map[string]*factorOf{}
 	login := func(t *testing.T, realm, id, pw string) {
 		t.Helper()
-		call(t, "login", "POST", "/v1/"+realm+"/login", loginBody(id, pw), 200)
+		w := call(t, "login", "POST", "/v1/"+realm+"/login", loginBody(id, pw), 200)
+		var due struct {
+			Enroll   bool   `json:"mfa_enrollment_required"`
+			Required bool   `json:"mfa_required"`
+			Token    string `json:"mfa_token"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &due); err != nil {
+			t.Fatal(err)
+		}
+		now := clk.Now().Unix() / totp.Period
+		switch {
+		case due.Enroll:
+			var en struct{ ID, Secret string }
+			if err := json.Unmarshal(call(t, "mfa", "POST", "/v1/"+realm+"/mfa/totp", fmt.Sprintf(`{"mfa_token":%q}`, due.Token), 200).Body.Bytes(), &en); err != nil {
+				t.Fatal(err)
+			}
+			code, _ := totp.Code(en.Secret, clk.Now())
+			var done struct {
+				Codes []string `json:"recovery_codes"`
+			}
+			body := fmt.Sprintf(`{"mfa_token":%q,"id":%q,"code":%q}`, due.Token, en.ID, code)
+			if err := json.Unmarshal(call(t, "mfa", "POST", "/v1/"+realm+"/mfa/totp/confirm", body, 200).Body.Bytes(), &done); err != nil {
+				t.Fatal(err)
+			}
+			factors[realm+"/"+id] = &factorOf{secret: en.Secret, last: now, codes: done.Codes}
+		case due.Required:
+			f := factors[realm+"/"+id]
+			method, code := "recovery", ""
+			for _, st := range []int64{now, now + 1} { // one step of skew
+				if st > f.last && code == "" {
+					method, f.last = "totp", st
+					code, _ = totp.Code(f.secret, time.Unix(st*totp.Period, 0))
+				}
+			}
+			if code == "" {
+				code, f.codes = f.codes[0], f.codes[1:]
+			}
+			call(t, "login", "POST", "/v1/"+realm+"/login/mfa", fmt.Sprintf(`{"mfa_token":%q,"method":%q,"code":%q}`, due.Token, method, code), 200)
+		}
 	}
 	bossAcct, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "boss", Email: bossEmail, FullName: "Boss", Role: "super_admin", Password: pw})
 	if err != nil {
@@ -1335,11 +1385,12 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 	})
 
 	step("second factor", func(t *testing.T) {
-		// A TOTP factor: enrolled, a wrong first code, confirmed (the first
-		// factor brings recovery codes), listed. New recovery codes and a
-		// removal are refused until a reauth (a wrong password first,
-		// counted toward the lock); then a second factor lets the first go,
-		// and the admin's last one stays.
+		// A TOTP factor enrolled at the first login (the login's token in
+		// place of a session), another enrolled by the session: a wrong
+		// first code, confirmed, renamed. New recovery codes and a removal
+		// are refused until a reauth (a wrong password first, counted
+		// toward the lock); then the second factor goes, and the admin's
+		// last one stays.
 		if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "twofactor", Email: "twofactor@iam.samcheck.example", FullName: "Two Factor", Role: "security_analyst", Password: pw}); err != nil {
 			t.Fatal(err)
 		}
@@ -1349,7 +1400,7 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			if err := json.Unmarshal(call(t, "mfa", "POST", "/v1/admin/mfa/totp", `{"name":"Phone"}`, 200).Body.Bytes(), &en); err != nil {
 				t.Fatal(err)
 			}
-			code, err := totp.Code(en.Secret, clk.Now())
+			code, err := totp.Code(en.Secret, clk.Now().Add(totp.Period*time.Second)) // the login used this step
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1362,19 +1413,101 @@ func TestPoliciesMatchTheCallsEachFunctionMakes(t *testing.T) {
 			return en.ID
 		}
 		browse(jar(t, "admin", "twofactor", pw), func() {
-			has(t, call(t, "mfa", "GET", "/v1/admin/mfa", "", 200), `"factors":[]`)
-			first := enroll(t)
-			has(t, call(t, "mfa", "GET", "/v1/admin/mfa", "", 200), `"recovery_codes_left":10`)
+			var listed struct {
+				Factors []struct{ ID string } `json:"factors"`
+			}
+			w := call(t, "mfa", "GET", "/v1/admin/mfa", "", 200)
+			has(t, w, `"recovery_codes_left":10`)
+			if err := json.Unmarshal(w.Body.Bytes(), &listed); err != nil || len(listed.Factors) != 1 {
+				t.Fatalf("the factor enrolled at the login: %s", w.Body)
+			}
+			second := enroll(t)
+			call(t, "mfa", "PATCH", "/v1/admin/mfa/"+second, `{"name":"Spare phone"}`, 200)
 			clk.Advance(6 * time.Minute) // the login's proof of the password is too old now
 			call(t, "mfa", "POST", "/v1/admin/mfa/recovery-codes", "", 403)
-			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+first, "", 403)
+			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+second, "", 403)
 			call(t, "mfa", "POST", "/v1/admin/reauth", `{"password":"not the password at all"}`, 400)
 			call(t, "mfa", "POST", "/v1/admin/reauth", fmt.Sprintf(`{"password":%q}`, pw), 200)
 			has(t, call(t, "mfa", "POST", "/v1/admin/mfa/recovery-codes", "", 200), `"recovery_codes"`)
-			second := enroll(t)
-			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+first, "", 204)
-			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+second, "", 409)
+			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+second, "", 204)
+			call(t, "mfa", "DELETE", "/v1/admin/mfa/"+listed.Factors[0].ID, "", 409)
 		})
+	})
+
+	step("passkeys and a super admin's clearing", func(t *testing.T) {
+		// A resident registers a passkey (function passkey alone links
+		// go-webauthn), uses it alone and as a login's second step (a
+		// clone's answer first: a wrong answer, counted); an admin's first
+		// factor is a passkey; a recovery code passes a second step; a
+		// super admin clears the resident's factors (its sessions end) and
+		// an analyst may not.
+		const pedroPW = "mango tricycle umbrella 42" // as registered
+		pedroID, err := st.LookupIdentifier(t.Context(), account.Resident, account.Identifier{Kind: account.KindEmail, Value: pedroEmail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		browse(jar(t, "admin", "boss", adminPW), func() {
+			call(t, "admin-residents", "POST", "/v1/admin/residents/"+pedroID+"/approve", "", 200)
+		})
+		authn := passkeytest.New("localhost", "http://localhost:8080")
+		pedro := jar(t, "resident", pedroEmail, pedroPW)
+		var codes struct {
+			Codes []string `json:"recovery_codes"`
+		}
+		browse(pedro, func() {
+			answer, _, err := authn.Create(call(t, "passkey", "POST", "/v1/resident/mfa/webauthn/options", "", 200).Body.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := call(t, "passkey", "POST", "/v1/resident/mfa/webauthn", fmt.Sprintf(`{"credential":%s,"name":"Pixel"}`, answer), 200)
+			if err := json.Unmarshal(w.Body.Bytes(), &codes); err != nil || len(codes.Codes) != 10 {
+				t.Fatalf("the first passkey's recovery codes: %s", w.Body)
+			}
+		})
+		browse(map[string]*http.Cookie{}, func() {
+			answer, _, _ := authn.Get(call(t, "passkey", "POST", "/v1/resident/login/webauthn/options", "", 200).Body.Bytes())
+			call(t, "passkey", "POST", "/v1/resident/login/webauthn", fmt.Sprintf(`{"credential":%s,"remember":true}`, answer), 200)
+		})
+		browse(map[string]*http.Cookie{}, func() {
+			due := field(t, call(t, "login", "POST", "/v1/resident/login", loginBody(pedroEmail, pedroPW), 200), "mfa_token")
+			tokBody := fmt.Sprintf(`{"mfa_token":%q}`, due)
+			opts := call(t, "passkey", "POST", "/v1/resident/login/webauthn/options", tokBody, 200).Body.Bytes()
+			_, cred, err := authn.Get(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cred.Count = 1 // a clone's counter: the one the passkey-only login stored
+			var o struct {
+				PublicKey struct{ Challenge string } `json:"publicKey"`
+			}
+			_ = json.Unmarshal(opts, &o)
+			cloned, _ := authn.Assert(cred, o.PublicKey.Challenge)
+			call(t, "passkey", "POST", "/v1/resident/login/webauthn", fmt.Sprintf(`{"mfa_token":%q,"credential":%s}`, due, cloned), 400)
+			answer, _, _ := authn.Get(call(t, "passkey", "POST", "/v1/resident/login/webauthn/options", tokBody, 200).Body.Bytes())
+			call(t, "passkey", "POST", "/v1/resident/login/webauthn", fmt.Sprintf(`{"mfa_token":%q,"credential":%s}`, due, answer), 200)
+		})
+		browse(map[string]*http.Cookie{}, func() {
+			due := field(t, call(t, "login", "POST", "/v1/resident/login", loginBody(pedroEmail, pedroPW), 200), "mfa_token")
+			call(t, "login", "POST", "/v1/resident/login/mfa", fmt.Sprintf(`{"mfa_token":%q,"method":"recovery","code":%q}`, due, codes.Codes[0]), 200)
+		})
+		if _, err := a.Accounts.CreateAdmin(t.Context(), account.NewAdmin{Username: "keyholder", Email: "keyholder@iam.samcheck.example", FullName: "Key Holder", Role: "security_analyst", Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		browse(map[string]*http.Cookie{}, func() {
+			due := field(t, call(t, "login", "POST", "/v1/admin/login", loginBody("keyholder", pw), 200), "mfa_token")
+			key := passkeytest.New("localhost", "http://localhost:8080")
+			answer, _, err := key.Create(call(t, "passkey", "POST", "/v1/admin/mfa/webauthn/options", fmt.Sprintf(`{"mfa_token":%q}`, due), 200).Body.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			call(t, "passkey", "POST", "/v1/admin/mfa/webauthn", fmt.Sprintf(`{"mfa_token":%q,"credential":%s}`, due, answer), 200)
+			call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+pedroID+"/mfa", "", 403)
+		})
+		browse(jar(t, "admin", "boss", adminPW), func() {
+			has(t, call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+pedroID+"/mfa", "", 200), `"factors_removed":1`, `"sessions_ended":4`)
+			call(t, "admin-sessions", "DELETE", "/v1/admin/accounts/resident/"+account.NewID()+"/mfa", "", 404)
+		})
+		browse(pedro, func() { call(t, "session", "GET", "/v1/resident/session", "", 401) })
 	})
 
 	step("idle refresh and expiry in every function", func(t *testing.T) {

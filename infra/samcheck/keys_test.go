@@ -6,6 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/httpapi"
 )
 
@@ -33,7 +34,7 @@ func TestKeySecretsAreKeptAndGrantedTogether(t *testing.T) {
 			t.Errorf("Globals: %s is !Ref %q, want !Ref %s", name, got, id)
 		}
 	}
-	for _, f := range httpapi.Functions() {
+	for _, f := range app.Functions() {
 		id := logicalID(f)
 		st := statements(tp, id, "secretsmanager:GetSecretValue")
 		// A function that only serves the pages opens no store and reads

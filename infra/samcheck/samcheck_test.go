@@ -93,6 +93,7 @@ type tmpl struct {
 	ids       []string              // logical ids in file order
 	globals   *yaml.Node            // Globals.Function, or nil
 	params    *yaml.Node            // Parameters, or nil
+	conds     *yaml.Node            // Conditions, or nil
 }
 
 func loadTemplate(t *testing.T) *tmpl {
@@ -117,7 +118,7 @@ func loadTemplate(t *testing.T) *tmpl {
 	if err := expandForEach(res); err != nil {
 		t.Fatal(err)
 	}
-	tp := &tmpl{resources: map[string]*yaml.Node{}, globals: get(get(top, "Globals"), "Function"), params: get(top, "Parameters")}
+	tp := &tmpl{resources: map[string]*yaml.Node{}, globals: get(get(top, "Globals"), "Function"), params: get(top, "Parameters"), conds: get(top, "Conditions")}
 	for i := 0; i+1 < len(res.Content); i += 2 {
 		id := res.Content[i].Value
 		tp.resources[id] = res.Content[i+1]
@@ -473,7 +474,11 @@ func TestGlobalsEnvironment(t *testing.T) {
 	}
 	// param resolves a parameter to its default; parameters without one
 	// (EmailFrom) and resources get a stand-in.
+	overrides := map[string]string{}
 	param := func(name string) string {
+		if v, ok := overrides[name]; ok {
+			return v
+		}
 		p := get(tp.params, name)
 		if p == nil {
 			return "stand-in-for-" + name // a resource: table name, secret ARN
@@ -484,17 +489,51 @@ func TestGlobalsEnvironment(t *testing.T) {
 		return "noreply@ekolek.example.org"
 	}
 	placeholder := regexp.MustCompile(`\$\{([A-Za-z0-9:.]+)\}`)
+	// value resolves a variable's value: a scalar, !Ref, !Sub, or !If on
+	// one of the template's conditions, evaluated (condition) with the
+	// parameters at their defaults.
+	var value func(v *yaml.Node) (string, bool)
+	var condition func(n *yaml.Node) (bool, bool)
+	value = func(v *yaml.Node) (string, bool) {
+		switch {
+		case v.Kind == yaml.ScalarNode && v.Tag == "!Ref":
+			return param(v.Value), true
+		case v.Kind == yaml.ScalarNode && v.Tag == "!Sub":
+			return placeholder.ReplaceAllStringFunc(v.Value, func(m string) string { return param(m[2 : len(m)-1]) }), true
+		case v.Kind == yaml.SequenceNode && v.Tag == "!If" && len(v.Content) == 3:
+			holds, ok := condition(get(tp.conds, v.Content[0].Value))
+			if !ok {
+				return "", false
+			}
+			if holds {
+				return value(v.Content[1])
+			}
+			return value(v.Content[2])
+		case v.Kind == yaml.ScalarNode && (scalar(v) != "" || v.Tag == "!!str"):
+			return v.Value, true
+		}
+		return "", false
+	}
+	condition = func(n *yaml.Node) (bool, bool) {
+		switch {
+		case n == nil:
+		case n.Tag == "!Not" && len(n.Content) == 1:
+			holds, ok := condition(n.Content[0])
+			return !holds, ok
+		case n.Tag == "!Equals" && len(n.Content) == 2:
+			a, okA := value(n.Content[0])
+			b, okB := value(n.Content[1])
+			return a == b, okA && okB
+		case n.Tag == "!Condition":
+			return condition(get(tp.conds, n.Value))
+		}
+		return false, false
+	}
 	env := map[string]string{}
 	for i := 0; i+1 < len(vars.Content); i += 2 {
 		name, v := vars.Content[i].Value, vars.Content[i+1]
-		switch {
-		case v.Kind == yaml.ScalarNode && v.Tag == "!Ref":
-			env[name] = param(v.Value)
-		case v.Kind == yaml.ScalarNode && v.Tag == "!Sub":
-			env[name] = placeholder.ReplaceAllStringFunc(v.Value, func(m string) string { return param(m[2 : len(m)-1]) })
-		case scalar(v) != "" || v.Tag == "!!str":
-			env[name] = v.Value
-		default:
+		var ok bool
+		if env[name], ok = value(v); !ok {
 			t.Errorf("%s: Globals variable %s: a value this test cannot resolve", where(v), name)
 		}
 	}
@@ -510,6 +549,17 @@ func TestGlobalsEnvironment(t *testing.T) {
 	}
 	if cfg.Limits != throttle.DefaultLimits {
 		t.Errorf("the template's default limits are %+v, the application's %+v", cfg.Limits, throttle.DefaultLimits)
+	}
+	if cfg.WebAuthnRPID != config.DefaultWebAuthnRPID || !cfg.AdminMFARequired {
+		t.Errorf("the template's defaults: passkeys' relying party %q, admins' second factor required %v; want %q, true",
+			cfg.WebAuthnRPID, cfg.AdminMFARequired, config.DefaultWebAuthnRPID)
+	}
+	// With a custom domain, passkeys are that domain's.
+	overrides["DomainName"] = "id.ekolek.example.org"
+	rpID, _ := value(get(vars, "EKOLEK_WEBAUTHN_RP_ID"))
+	origins, _ := value(get(vars, "EKOLEK_WEBAUTHN_ORIGINS"))
+	if rpID != "id.ekolek.example.org" || origins != "https://id.ekolek.example.org" {
+		t.Errorf("with DomainName set, passkeys' relying party %q and origins %q; want the domain", rpID, origins)
 	}
 	if !slices.Equal(cfg.Barangays, config.DefaultBarangays) {
 		t.Errorf("the template's default barangay directory is %q, the application's %q", cfg.Barangays, config.DefaultBarangays)

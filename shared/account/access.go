@@ -18,11 +18,14 @@ const (
 	ReadSecurityEvents Permission = "security_events:read"
 	// RevokeSessions: end every session of any account.
 	RevokeSessions Permission = "sessions:revoke"
+	// ClearFactors: remove every second factor of another account (and end
+	// its sessions), for someone who lost theirs.
+	ClearFactors Permission = "mfa:clear"
 )
 
 // matrix is the one place that says which role may do what.
 var matrix = map[Role][]Permission{
-	RoleSuperAdmin:            {ReadResidents, ManageResidents, ManageAdmins, ReadSecurityEvents, RevokeSessions},
+	RoleSuperAdmin:            {ReadResidents, ManageResidents, ManageAdmins, ReadSecurityEvents, RevokeSessions, ClearFactors},
 	RoleOperationsManager:     {ReadResidents, ManageResidents},
 	RoleContentRewardsManager: {},
 	RoleSecurityAnalyst:       {ReadSecurityEvents, RevokeSessions},

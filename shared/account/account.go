@@ -121,6 +121,15 @@ type Account struct {
 	SessionEpoch int64
 }
 
+// GreetingName is what a message calls the account's owner: an admin's
+// full name, a resident's first name.
+func (a Account) GreetingName() string {
+	if a.Realm == Admin {
+		return a.FullName
+	}
+	return a.FirstName
+}
+
 // Identifiers returns the login identifiers the account claims in its realm.
 func (a Account) Identifiers() []Identifier {
 	var ids []Identifier

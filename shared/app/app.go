@@ -110,7 +110,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		return nil, errors.Join(err, a.Close())
 	}
 	a.composer = outbox.NewComposer(a.sealer, a.Clock)
-	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: opt.Notifier, totp: opt.Parts.TOTP, dead: opt.DeadLetters}
+	a.parts = built{checks: account.Checks{Phone: opt.Parts.Phone, Password: opt.Parts.Password}, notifier: opt.Notifier,
+		totp: opt.Parts.TOTP, passkeys: opt.Parts.Passkeys, dead: opt.DeadLetters}
 	if a.parts.notifier == nil {
 		if a.parts.notifier, err = openNotifier(a.Config, opt.Parts.Messenger, loadAWS); err != nil {
 			return nil, errors.Join(err, a.Close())
@@ -131,7 +132,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options)
 		params = *opt.Hash
 	}
 	a.hasher = password.NewHasher(params)
-	a.Services = a.services(a.parts)
+	if a.Services, err = a.services(a.parts); err != nil {
+		return nil, errors.Join(err, a.Close())
+	}
 	return a, nil
 }
 
@@ -170,7 +173,10 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 			functions, fieldsOf(missing), a.Config.Notifier)
 	}
 	parts := a.parts.only(needs)
-	s := a.services(parts)
+	s, err := a.services(parts)
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.New(httpapi.Deps{
 		Accounts:       s.Accounts,
 		Auth:           s.Auth,
@@ -181,6 +187,7 @@ func (a *App) Handler(functions ...string) (*httpapi.API, error) {
 		Guard:          s.Guard,
 		Audit:          s.Audit,
 		MFA:            s.MFA,
+		Passkeys:       s.Passkeys,
 		Events:         a.Store,
 		Outbox:         outbox.NewReader(a.Store, a.sealer),
 		Pages:          parts.pages,

@@ -126,7 +126,9 @@ func newStallable(t *testing.T, o faultOptions) *stallable {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ep)
-	env := map[string]string{"EKOLEK_STORE": "dynamodb", "EKOLEK_TABLE": faultTable}
+	// The admins here log in by password alone: these tests are about a
+	// failing store, not the second factor.
+	env := map[string]string{"EKOLEK_STORE": "dynamodb", "EKOLEK_TABLE": faultTable, "EKOLEK_ADMIN_MFA": "optional"}
 	maps.Copy(env, o.env)
 	cfg := loadConfig(t, env)
 	parts := allparts.Parts()

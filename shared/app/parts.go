@@ -38,6 +38,8 @@ type Parts struct {
 	Pages func() (http.Handler, error)
 	// TOTP makes and checks authenticator-app codes (totp.App).
 	TOTP mfa.TOTPApp
+	// Passkeys builds the WebAuthn ceremonies (passkey.New).
+	Passkeys mfa.NewPasskeys
 	// DeadLetters returns the SQS dead-letter queue at a URL
 	// (deadletter.New): function sender's, for the messages it gives up on.
 	DeadLetters func(c aws.Config, queueURL string) sender.DeadLetters
@@ -80,6 +82,9 @@ var PartTable = []Part{
 	{Needs: httpapi.NeedsTOTP, Field: "TOTP", Package: "shared/totp",
 		in:   func(b built) bool { return b.totp != nil },
 		drop: func(b *built) { b.totp = nil }},
+	{Needs: httpapi.NeedsPasskey, Field: "Passkeys", Package: "shared/passkey",
+		in:   func(b built) bool { return b.passkeys != nil },
+		drop: func(b *built) { b.passkeys = nil }},
 	{Needs: httpapi.NeedsDeadLetters, Field: "DeadLetters", Package: "shared/deadletter",
 		in:   func(b built) bool { return b.dead != nil },
 		drop: func(b *built) { b.dead = nil }},
@@ -118,6 +123,7 @@ type built struct {
 	notifier notify.Notifier
 	pages    http.Handler
 	totp     mfa.TOTPApp
+	passkeys mfa.NewPasskeys
 	dead     sender.DeadLetters
 }
 

@@ -24,13 +24,15 @@ type Services struct {
 	Auth *auth.Service
 	// MFA is the second factor: enrollment, management, the second step.
 	MFA *mfa.Service
+	// Passkeys are the WebAuthn ceremonies; nil without the part.
+	Passkeys mfa.Passkeys
 }
 
 // services builds the domain services on a's store, keys and clock with
 // the parts p: every part this program has (App.Services), or only those a
 // handler's routes declare (Handler). They hold no state of their own, so
 // building them again per handler costs nothing at run time.
-func (a *App) services(p built) Services {
+func (a *App) services(p built) (Services, error) {
 	cfg := a.Config
 	guard := throttle.NewGuard(a.Store, cfg.Limits, a.Clock)
 	// Messages are queued through a store that tells the local sender.
@@ -48,7 +50,20 @@ func (a *App) services(p built) Services {
 		Guard:   guard,
 		Audit:   audit.NewRecorder(a.Store, a.Log, a.Clock, cfg.AuditRetention),
 	}
-	s.MFA = mfa.NewService(a.Store, a.Store, a.mfaKeys, a.keys, guard, a.Clock, mfa.Policy{AdminRequired: cfg.AdminMFARequired}, p.totp)
-	s.Auth = auth.NewService(s.Accounts, p.checks, s.Sessions, s.Guard, s.Audit, s.Reset, a.Log)
-	return s
+	s.MFA = mfa.NewService(mfa.Deps{
+		Store: a.Store, Accounts: a.Store, Keys: a.mfaKeys, Tokens: a.keys, Guard: guard, Clock: a.Clock,
+		Policy: mfa.Policy{AdminRequired: cfg.AdminMFARequired}, TOTP: p.totp, Notices: messages, Log: a.Log,
+	})
+	if p.passkeys != nil {
+		var err error
+		rp := mfa.RelyingParty{ID: cfg.WebAuthnRPID, Origins: cfg.WebAuthnOrigins}
+		if s.Passkeys, err = p.passkeys(rp, a.Store, s.MFA, a.Clock); err != nil {
+			return Services{}, err
+		}
+	}
+	s.Auth = auth.NewService(auth.Deps{
+		Accounts: s.Accounts, Checks: p.checks, Sessions: s.Sessions, Guard: s.Guard, Trail: s.Audit,
+		Notices: s.Reset, MFA: s.MFA, Passkeys: s.Passkeys, Log: a.Log,
+	})
+	return s, nil
 }

@@ -1,15 +1,19 @@
 // Package auth holds the use cases that prove who someone is: logging in
-// and changing one's own password. It composes the account domain (whose
-// password, which status), the throttle guard (the identifier lock and the
-// IP limit, always before any password work), sessions and the security
-// trail, so every caller (the HTTP API, a command-line tool) logs in by the
-// same rules and leaves the same events.
+// (with its second step, or an admin's first factor at the login that
+// requires one, or a passkey alone) and changing one's own password. It
+// composes the account domain (whose password, which status), the
+// throttle guard (the identifier lock and the IP limit, always before any
+// password work), the second factor, sessions and the security trail, so
+// every caller (the HTTP API, a command-line tool) logs in by the same
+// rules and leaves the same events.
 //
 // Errors are the domain's: *throttle.Refused, account.ErrInvalidCredentials,
-// *account.StatusError, *password.WeakError, or a store error. A refusal by
-// a limit is returned, not recorded: recording it (rate_limited) is the
-// caller's, as it is for every limited operation, because it names the route
-// and folds a stranger's repeats.
+// *account.StatusError, *password.WeakError, the second factor's
+// (mfa.ErrInvalidToken, mfa.ErrInvalidCode, *mfa.WrongCodeError,
+// mfa.ErrInvalidCredential), or a store error. A refusal by a limit is
+// returned, not recorded: recording it (rate_limited) is the caller's, as
+// it is for every limited operation, because it names the route and folds
+// a stranger's repeats.
 package auth
 
 import (
@@ -20,6 +24,7 @@ import (
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/password"
 	"github.com/ekolek/identity/shared/session"
 	"github.com/ekolek/identity/shared/throttle"
@@ -49,13 +54,30 @@ type Service struct {
 	guard    *throttle.Guard
 	trail    *audit.Recorder
 	notices  Notices
+	mfa      *mfa.Service
+	passkeys mfa.Passkeys
 	log      *slog.Logger
 }
 
-// NewService returns a Service. checks read what is typed into a login box
-// (a resident's mobile number needs Checks.Phone).
-func NewService(accounts *account.Service, checks account.Checks, sessions *session.Manager, guard *throttle.Guard, trail *audit.Recorder, notices Notices, log *slog.Logger) *Service {
-	return &Service{accounts: accounts, checks: checks, sessions: sessions, guard: guard, trail: trail, notices: notices, log: log}
+// Deps are what a Service composes. Checks read what is typed into a login
+// box (a resident's mobile number needs Checks.Phone); Passkeys is the
+// optional part (nil in a program without it: its use cases panic).
+type Deps struct {
+	Accounts *account.Service
+	Checks   account.Checks
+	Sessions *session.Manager
+	Guard    *throttle.Guard
+	Trail    *audit.Recorder
+	Notices  Notices
+	MFA      *mfa.Service
+	Passkeys mfa.Passkeys
+	Log      *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	return &Service{accounts: d.Accounts, checks: d.Checks, sessions: d.Sessions, guard: d.Guard, trail: d.Trail,
+		notices: d.Notices, mfa: d.MFA, passkeys: d.Passkeys, log: d.Log}
 }
 
 // Login is one login attempt.
@@ -69,6 +91,9 @@ type Login struct {
 	// none. That session ends in the same store change that starts the new
 	// one, so a planted cookie never becomes a logged-in one.
 	Presented string
+	// Remember is "keep me signed in" (residents only; the cookie's
+	// business): an mfa_token carries it to the second step.
+	Remember bool
 }
 
 // SignedIn is a completed login: the account and its new session.
@@ -77,33 +102,89 @@ type SignedIn struct {
 	Session session.Session
 	// Token is what the client presents from now on (the session cookie).
 	Token string
+	// Remember is the login's "keep me signed in".
+	Remember bool
+	// Enrolled is the first factor the login enrolled (ConfirmFirstTOTP,
+	// RegisterFirstPasskey), and RecoveryCodes the account's first
+	// recovery codes that came with it (shown once).
+	Enrolled      mfa.Factor
+	RecoveryCodes []string
+	// RecoveryLeft is how many recovery codes are left after a second step
+	// by one.
+	RecoveryLeft int
 }
 
-// Login checks a login and starts a session. A locked identifier or a
-// throttled IP is refused (*throttle.Refused) before any password hash is
-// computed. A wrong password or an unknown identifier is
-// account.ErrInvalidCredentials and counts toward the identifier's lock and
-// the IP's limit; a right password for an account whose status keeps it out
-// is *account.StatusError and counts toward neither. Every login gets a new
-// session id.
-func (s *Service) Login(ctx context.Context, who Requester, in Login) (SignedIn, error) {
-	key := s.checks.CanonicalIdentifier(in.Realm, in.Identifier)
-	if err := s.guard.BeginLogin(ctx, string(in.Realm), key, who.IP); err != nil {
-		return SignedIn{}, err
+// Outcome is a login's result: signed in, or (Pending) a password step
+// that passed for an account whose login needs a second step or a first
+// factor (Due): no session was started, and MFAToken is what the next
+// step presents.
+type Outcome struct {
+	SignedIn
+	Due      mfa.Due
+	MFAToken mfa.Token
+}
+
+// Pending reports whether the login waits for a second step or an
+// enrollment.
+func (o Outcome) Pending() bool { return !o.Due.None() }
+
+// Login checks a login's password and, when the account needs nothing
+// more, starts a session. A locked identifier or a throttled IP is refused
+// (*throttle.Refused) before any password hash is computed. A wrong
+// password or an unknown identifier is account.ErrInvalidCredentials and
+// counts toward the identifier's lock and the IP's limit; a right password
+// for an account whose status keeps it out is *account.StatusError and
+// counts toward neither. A right password for an account with a second
+// factor (or one that must enroll its first) starts no session: the
+// Outcome is Pending, with an mfa_token for the next step; the
+// identifier's earlier failures then stay counted until the second step
+// passes (throttle.Guard.FactorDue). Every login gets a new session id.
+func (s *Service) Login(ctx context.Context, who Requester, in Login) (Outcome, error) {
+	realm, key := string(in.Realm), s.checks.CanonicalIdentifier(in.Realm, in.Identifier)
+	if err := s.guard.BeginLogin(ctx, realm, key, who.IP); err != nil {
+		return Outcome{}, err
 	}
 	acct, rehash, err := s.checkPassword(ctx, who, in, key)
 	if err != nil {
-		return SignedIn{}, err
+		return Outcome{}, err
 	}
-	return s.signIn(ctx, who, in, acct, rehash)
+	due, err := s.mfa.LoginStep(ctx, acct)
+	if err != nil {
+		// No verdict yet on the login as a whole: the retry starts afresh.
+		s.guard.Unjudged(ctx, realm, who.IP, key)
+		return Outcome{}, err
+	}
+	if due.None() || due.Enroll {
+		// An enrollment is no guess at anything: the password was the
+		// proof, as in a login without a second factor.
+		err = s.guard.LoginSucceeded(ctx, realm, key, who.IP)
+	} else {
+		err = s.guard.FactorDue(ctx, realm, key, who.IP)
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	if due.None() {
+		done, err := s.signIn(ctx, who, acct, in.Presented, "", in.Identifier)
+		done.Remember = in.Remember
+		s.upgradeHash(ctx, who, acct, in.Password, rehash)
+		return Outcome{SignedIn: done}, err
+	}
+	tok, err := s.mfa.IssueToken(ctx, acct, due.Purpose(), key, in.Remember)
+	if err != nil {
+		return Outcome{}, err
+	}
+	s.upgradeHash(ctx, who, acct, in.Password, rehash)
+	return Outcome{Due: due, MFAToken: tok}, nil
 }
 
 // checkPassword authenticates in and settles the attempt BeginLogin
-// admitted under key: a failure keeps its place in the counts (and may lock
-// the identifier); a right password gives it back, whether or not the
-// account's status lets it in, and so does a store failure before any
-// verdict. A refused attempt is recorded with the
-// account the identifier belongs to, if any.
+// admitted under key when it fails: a failure keeps its place in the counts
+// (and may lock the identifier); a right password for an account whose
+// status keeps it out gives it back, and so does a store failure before
+// any verdict. A right password is settled by the caller (Login), which
+// first learns whether a second step is due. A refused attempt is recorded
+// with the account the identifier belongs to, if any.
 func (s *Service) checkPassword(ctx context.Context, who Requester, in Login, key string) (account.Account, bool, error) {
 	realm := string(in.Realm)
 	acct, rehash, err := s.accounts.Authenticate(ctx, in.Realm, in.Identifier, in.Password)
@@ -133,30 +214,36 @@ func (s *Service) checkPassword(ctx context.Context, who Requester, in Login, ke
 		s.guard.Unjudged(ctx, realm, who.IP, key)
 		return account.Account{}, false, err
 	}
-	if err := s.guard.LoginSucceeded(ctx, realm, key, who.IP); err != nil {
-		return account.Account{}, false, err
-	}
 	return acct, rehash, nil
 }
 
 // signIn ends a login whose checks have all passed: a new session for acct
 // as it authenticated (its SessionEpoch, so a credential change that
-// committed meanwhile refuses the session), then the best-effort upgrade of
-// an old hash, then the event.
-func (s *Service) signIn(ctx context.Context, who Requester, in Login, acct account.Account, rehash bool) (SignedIn, error) {
-	token, sess, err := s.sessions.Start(ctx, acct, who.IP, who.UserAgent, in.Presented)
+// committed meanwhile refuses the session), marked with the second step's
+// method (or none), ending the session presented; then the event.
+func (s *Service) signIn(ctx context.Context, who Requester, acct account.Account, presented string, method mfa.Method, identifier string) (SignedIn, error) {
+	token, sess, err := s.sessions.StartAfterFactor(ctx, acct, who.IP, who.UserAgent, presented, string(method))
 	if err != nil {
 		return SignedIn{}, err
 	}
-	if rehash {
-		// The login stands either way, and a failed upgrade is retried at
-		// the next login.
-		if err := s.accounts.UpgradeHash(ctx, acct, in.Password); err != nil {
-			s.log.Warn("password rehash failed", "request_id", who.RequestID, "realm", in.Realm, "account_id", acct.ID, "error", err.Error())
-		}
+	var details map[string]string
+	if method != "" {
+		details = map[string]string{"second_factor": string(method)}
 	}
-	s.event(ctx, who, audit.LoginSucceeded, in.Realm, acct.ID, in.Identifier, nil)
+	s.event(ctx, who, audit.LoginSucceeded, acct.Realm, acct.ID, identifier, details)
 	return SignedIn{Account: acct, Session: sess, Token: token}, nil
+}
+
+// upgradeHash stores a new hash of a right password whose stored hash uses
+// older parameters. The login stands either way, and a failed upgrade is
+// retried at the next login.
+func (s *Service) upgradeHash(ctx context.Context, who Requester, acct account.Account, pw string, rehash bool) {
+	if !rehash {
+		return
+	}
+	if err := s.accounts.UpgradeHash(ctx, acct, pw); err != nil {
+		s.log.Warn("password rehash failed", "request_id", who.RequestID, "realm", acct.Realm, "account_id", acct.ID, "error", err.Error())
+	}
 }
 
 // PasswordChange is a signed-in account's change of its own password.

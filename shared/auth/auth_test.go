@@ -15,6 +15,7 @@ import (
 	"github.com/ekolek/identity/shared/auth"
 	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/code"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/password"
@@ -24,6 +25,7 @@ import (
 	"github.com/ekolek/identity/shared/store/embedded"
 	"github.com/ekolek/identity/shared/throttle"
 	"github.com/ekolek/identity/shared/token"
+	"github.com/ekolek/identity/shared/totp"
 )
 
 // cheap are argon2id parameters far below production's: these tests are
@@ -41,6 +43,7 @@ type world struct {
 	clock    *clock.Manual
 	hasher   *password.Hasher
 	sessions *session.Manager
+	mfa      *mfa.Service
 	sealer   *outbox.Sealer
 	auth     *auth.Service
 }
@@ -86,9 +89,15 @@ func newWorld(t *testing.T, limits throttle.Limits, hash password.Params) *world
 	messages := code.NewOutbox(outbox.NewComposer(sealer, clk), st, st, guard, 100, clk)
 	resets := reset.NewService(st, code.NewEngine(st, st, secret, clk), messages, hasher, checks, keys, clk, log)
 	trail := audit.NewRecorder(st, log, clk, 24*time.Hour)
+	mfaKeys, err := mfa.NewKeys([]byte(strings.Repeat("d", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	factors := mfa.NewService(mfa.Deps{Store: st, Accounts: st, Keys: mfaKeys, Tokens: keys, Guard: guard, Clock: clk, Policy: mfa.Policy{AdminRequired: true}, TOTP: totp.App{}})
 	return &world{
-		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions, sealer: sealer,
-		auth: auth.NewService(accounts, checks, sessions, guard, trail, resets, log),
+		t: t, ctx: context.Background(), store: st, clock: clk, hasher: hasher, sessions: sessions, sealer: sealer, mfa: factors,
+		auth: auth.NewService(auth.Deps{Accounts: accounts, Checks: checks, Sessions: sessions, Guard: guard, Trail: trail,
+			Notices: resets, MFA: factors, Log: log}),
 	}
 }
 
@@ -113,8 +122,15 @@ func (w *world) resident(status account.Status) account.Account {
 	return a
 }
 
+// login logs in as a resident with no second factor: a pending outcome
+// fails the test.
 func (w *world) login(identifier, pw, presented string) (auth.SignedIn, error) {
-	return w.auth.Login(w.ctx, who, auth.Login{Realm: account.Resident, Identifier: identifier, Password: pw, Presented: presented})
+	w.t.Helper()
+	out, err := w.auth.Login(w.ctx, who, auth.Login{Realm: account.Resident, Identifier: identifier, Password: pw, Presented: presented})
+	if out.Pending() {
+		w.t.Fatalf("login as %s waits for %+v", identifier, out.Due)
+	}
+	return out.SignedIn, err
 }
 
 func (w *world) mustLogin(identifier, pw string) auth.SignedIn {

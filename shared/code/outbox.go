@@ -84,3 +84,18 @@ func (o *Outbox) Notice(ctx context.Context, kind notify.Kind, lang string, ch n
 	}
 	return nil
 }
+
+// NotifyAccount queues a notice of kind to a's email address, when a has
+// proved it (an admin's address was set by whoever created the account), in
+// a's language: the second factor's notices of changes to how the account
+// signs in. They go by email only: an SMS costs money against the daily
+// cap, and the password-change notice already covers the phone.
+func (o *Outbox) NotifyAccount(ctx context.Context, a account.Account, kind notify.Kind, data notify.Data) error {
+	if a.Email == "" || !a.EmailVerified {
+		return nil
+	}
+	if data.Name == "" {
+		data.Name = a.GreetingName()
+	}
+	return o.Notice(ctx, kind, a.Language, notify.Email, a.Email, data, a.Realm, a.ID)
+}

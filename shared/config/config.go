@@ -183,6 +183,7 @@ func Load(getenv Getenv) (Config, error) {
 		CodeVerifyIP:  throttle.Limit{Max: count("EKOLEK_CODE_VERIFY_IP_MAX", d.CodeVerifyIP.Max), Window: dur("EKOLEK_CODE_VERIFY_IP_WINDOW", d.CodeVerifyIP.Window)},
 		ResetIP:       throttle.Limit{Max: count("EKOLEK_RESET_IP_MAX", d.ResetIP.Max), Window: dur("EKOLEK_RESET_IP_WINDOW", d.ResetIP.Window)},
 		RegisterIP:    throttle.Limit{Max: count("EKOLEK_REGISTER_IP_MAX", d.RegisterIP.Max), Window: dur("EKOLEK_REGISTER_IP_WINDOW", d.RegisterIP.Window)},
+		PasskeyIP:     throttle.Limit{Max: count("EKOLEK_PASSKEY_IP_MAX", d.PasskeyIP.Max), Window: dur("EKOLEK_PASSKEY_IP_WINDOW", d.PasskeyIP.Window)},
 		SMSPerNumber:  throttle.Limit{Max: count("EKOLEK_SMS_PER_NUMBER_DAILY", d.SMSPerNumber.Max), Window: 24 * time.Hour},
 	}
 	c.AuditRetention = dur("EKOLEK_AUDIT_RETENTION", audit.DefaultRetention)

@@ -113,6 +113,10 @@ func appendSession(b []byte, s session.Session, current bool) []byte {
 	b = appendString(b, s.UserAgent)
 	b = append(b, `,"current":`...)
 	b = appendBool(b, current)
+	if s.SecondFactor != "" {
+		b = append(b, `,"second_factor":`...)
+		b = appendString(b, s.SecondFactor)
+	}
 	return append(b, '}')
 }
 

@@ -54,6 +54,9 @@ type Deps struct {
 	Audit    *audit.Recorder
 	// MFA is the second factor's service.
 	MFA *mfa.Service
+	// Passkeys are the WebAuthn ceremonies (the optional part; nil in a
+	// function whose routes do not declare NeedsPasskey).
+	Passkeys mfa.Passkeys
 	// Events is where GET /v1/admin/security-events reads.
 	Events audit.Store
 	// Pages serves the pages (package web) for GET / and GET /{proxy+};

@@ -10,6 +10,7 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/auth"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/session"
 )
 
@@ -77,7 +78,9 @@ type loginRequest struct {
 }
 
 // login is POST /v1/{realm}/login: the login itself is auth.Service's; a
-// limit's refusal is recorded here, as on every route.
+// limit's refusal is recorded here, as on every route. A right password
+// for an account that needs a second step (or must enroll a first factor)
+// answers 200 with the mfa_token for it and sets no cookie at all.
 func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
 	var in loginRequest
@@ -96,20 +99,67 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, p params) error {
 	if len(fields) > 0 {
 		return errInvalid("Identifier and password are required.", fields)
 	}
-	login := auth.Login{Realm: realm, Identifier: *in.Identifier, Password: *in.Password, Presented: a.sessionToken(r, realm)}
-	done, err := a.Auth.Login(r.Context(), info(r).requester(), login)
+	login := auth.Login{Realm: realm, Identifier: *in.Identifier, Password: *in.Password, Presented: a.sessionToken(r, realm),
+		Remember: in.Remember != nil && *in.Remember}
+	out, err := a.Auth.Login(r.Context(), info(r).requester(), login)
 	if err != nil {
 		return a.refused(r, realm, login.Identifier, err)
 	}
-	csrf := newCSRFToken()
-	a.setSession(w, realm, done.Token, done.Session.ExpiresAt, in.Remember != nil && *in.Remember)
-	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
-	writeJSON(w, http.StatusOK, struct {
-		Account   any         `json:"account"`
-		Session   sessionJSON `json:"session"`
-		CSRFToken string      `json:"csrf_token"`
-	}{accountView(done.Account), sessionView(done.Session, true), csrf})
+	if out.Pending() {
+		writeMFADue(w, out)
+		return nil
+	}
+	a.signedIn(w, realm, out.SignedIn, nil)
 	return nil
+}
+
+// writeMFADue answers a login that waits for its second step (with the
+// methods the account has) or for a first factor: the mfa_token, and no
+// cookie.
+func writeMFADue(w http.ResponseWriter, out auth.Outcome) {
+	expires := out.MFAToken.ExpiresAt.Format(time.RFC3339)
+	if out.Due.Enroll {
+		writeJSON(w, http.StatusOK, struct {
+			Required  bool   `json:"mfa_enrollment_required"`
+			Token     string `json:"mfa_token"`
+			ExpiresAt string `json:"expires_at"`
+		}{true, out.MFAToken.Value, expires})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Required  bool         `json:"mfa_required"`
+		Token     string       `json:"mfa_token"`
+		Methods   []mfa.Method `json:"methods"`
+		ExpiresAt string       `json:"expires_at"`
+	}{true, out.MFAToken.Value, out.Due.Methods, expires})
+}
+
+// signedInJSON is the answer of every route that ends a login: the
+// account, its new session and the new CSRF token, and what the second
+// factor has to say (a first factor's recovery codes, how many are left
+// after one was used, the factor just enrolled).
+type signedInJSON struct {
+	Account           any         `json:"account"`
+	Session           sessionJSON `json:"session"`
+	CSRFToken         string      `json:"csrf_token"`
+	Factor            *factorJSON `json:"factor,omitempty"`
+	RecoveryCodes     []string    `json:"recovery_codes,omitempty"`
+	RecoveryCodesLeft *int        `json:"recovery_codes_left,omitempty"`
+}
+
+// signedIn sets the cookies of a login that ended with a session (the
+// session's and a fresh CSRF token) and answers it; factor is the factor
+// the login enrolled, if any.
+func (a *API) signedIn(w http.ResponseWriter, realm account.Realm, done auth.SignedIn, factor *factorJSON) {
+	csrf := newCSRFToken()
+	a.setSession(w, realm, done.Token, done.Session.ExpiresAt, done.Remember)
+	a.setCookie(w, a.cookies.csrf, csrf, a.Clock.Now().Add(a.csrfLifetime()), false)
+	out := signedInJSON{Account: accountView(done.Account), Session: sessionView(done.Session, true), CSRFToken: csrf,
+		Factor: factor, RecoveryCodes: done.RecoveryCodes}
+	if done.Session.SecondFactor == string(mfa.MethodRecovery) {
+		out.RecoveryCodesLeft = &done.RecoveryLeft
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // csrfLifetime outlives any session: the cookie is shared by both realms.

@@ -15,7 +15,7 @@ func TestAdminSessionSaysWhatTheRoleMayDo(t *testing.T) {
 	e := newEnv(t)
 	e.approvedResident()
 	for role, want := range map[account.Role][]string{
-		account.RoleSuperAdmin:            {"residents:read", "residents:manage", "admins:manage", "security_events:read", "sessions:revoke"},
+		account.RoleSuperAdmin:            {"residents:read", "residents:manage", "admins:manage", "security_events:read", "sessions:revoke", "mfa:clear"},
 		account.RoleOperationsManager:     {"residents:read", "residents:manage"},
 		account.RoleContentRewardsManager: {},
 		account.RoleSecurityAnalyst:       {"security_events:read", "sessions:revoke"},

@@ -83,6 +83,8 @@ func errorFor(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong, expired or already used. Ask for a new one if needed."}
 	case errors.Is(err, reset.ErrInvalidToken):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_token", Message: "The reset token is not valid (expired or already used). Start the reset again."}
+	case errors.Is(err, mfa.ErrInvalidCredential):
+		return errInvalidCredential
 	case errors.Is(err, mfa.ErrInvalidCode):
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong or was already used."}
 	case errors.Is(err, mfa.ErrInvalidToken):

@@ -53,6 +53,9 @@ type env struct {
 	// armFailure, in store-failure scenarios, snapshots the store and arms
 	// the injected failure.
 	armFailure func()
+	// adminSecrets are the TOTP secrets of the admins adminLogin enrolled,
+	// by username.
+	adminSecrets sync.Map
 }
 
 type envOption func(*config.Config, *app.Options)
@@ -77,11 +80,18 @@ func withStore(s backend.Store) envOption {
 	return func(_ *config.Config, o *app.Options) { o.Store = s }
 }
 
+// testConfig is the default configuration, but for admins' second
+// factor: optional, so that the tests about everything else log admins in
+// by password alone. The tests about the second factor ask for the
+// default (adminMFARequired).
 func testConfig(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(k string) string {
-		if k == "EKOLEK_DATA_DIR" {
+		switch k {
+		case "EKOLEK_DATA_DIR":
 			return t.TempDir()
+		case "EKOLEK_ADMIN_MFA":
+			return "optional"
 		}
 		return ""
 	})
@@ -89,6 +99,12 @@ func testConfig(t testing.TB) config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// adminMFARequired builds the env as deployed by default: every admin must
+// have a second factor (EKOLEK_ADMIN_MFA=required).
+func adminMFARequired() envOption {
+	return func(c *config.Config, _ *app.Options) { c.AdminMFARequired = true }
 }
 
 // servedAsFunctions serves each route the way its Lambda function is built:
@@ -384,6 +400,10 @@ func (b *browser) do(method, path string, body any, hdr ...string) *response {
 		}
 		b.e.noteSecret(out.str("csrf_token"))
 		b.e.noteSecret(out.str("reset_token"))
+		b.e.noteSecret(out.str("mfa_token"))
+		for _, c := range out.strings("recovery_codes") {
+			b.e.secrets.Store(c, true)
+		}
 	}
 	return out
 }
@@ -467,7 +487,7 @@ func (e *env) changeStatus(id, action string) *response {
 		e.createAdmin("boss", account.RoleSuperAdmin)
 	}
 	b := e.browser()
-	b.mustLogin("admin", "boss", adminPassword)
+	b.adminLogin("boss")
 	r := b.do(http.MethodPost, "/v1/admin/residents/"+id+"/"+action, nil)
 	if r.status != http.StatusOK {
 		e.t.Fatalf("%s %s: %d %s", action, id, r.status, r.body)

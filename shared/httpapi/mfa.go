@@ -55,29 +55,69 @@ func (a *API) getMFA(w http.ResponseWriter, r *http.Request, p params) error {
 	return nil
 }
 
+// enrolling is the account an enrollment route acts for: the signed-in
+// caller, or, when the body carries an mfa_token, the account of that
+// enrollment token (an admin who must have a second factor, at the login
+// that found none), which stands in for a session.
+func (a *API) enrolling(w http.ResponseWriter, r *http.Request, realm account.Realm, mfaToken *string) (account.Account, error) {
+	if mfaToken != nil {
+		return a.MFA.OpenEnrollment(r.Context(), realm, *mfaToken)
+	}
+	c, err := a.authenticate(w, r, realm)
+	return c.account, err
+}
+
+// signedInUnless is the signed-in caller of an enrollment route that
+// confirms a factor, unless the body carries an mfa_token (which the
+// confirmation checks itself): then there is none to read.
+func (a *API) signedInUnless(w http.ResponseWriter, r *http.Request, realm account.Realm, mfaToken *string) (caller, error) {
+	if mfaToken != nil {
+		return caller{}, nil
+	}
+	return a.authenticate(w, r, realm)
+}
+
+// writeEnrolled answers a factor a signed-in caller added: the factor,
+// and the recovery codes when it was the account's first (shown once).
+func writeEnrolled(w http.ResponseWriter, c mfa.Confirmed) {
+	writeJSON(w, http.StatusOK, struct {
+		Factor        factorJSON `json:"factor"`
+		RecoveryCodes []string   `json:"recovery_codes,omitempty"`
+	}{factorView(c.Factor), c.RecoveryCodes})
+}
+
+// factorName checks the name a person gives a factor ("" when none).
+func factorName(name *string) (string, error) {
+	if name == nil {
+		return "", nil
+	}
+	if utf8.RuneCountInString(*name) > maxFactorName {
+		return "", errInvalid("The name is too long.", map[string]string{"name": "at most 64 characters"})
+	}
+	return *name, nil
+}
+
 type enrollTOTPRequest struct {
-	Name *string `json:"name"`
+	Name     *string `json:"name"`
+	MFAToken *string `json:"mfa_token"`
 }
 
 // enrollTOTP is POST /v1/{realm}/mfa/totp: a new pending TOTP factor, with
 // the secret (base32), its otpauth:// URI and the QR code, shown this once.
 func (a *API) enrollTOTP(w http.ResponseWriter, r *http.Request, p params) error {
-	c, err := a.authenticate(w, r, p.realm())
-	if err != nil {
-		return err
-	}
 	var in enrollTOTPRequest
 	if err := decode(r, &in, true); err != nil {
 		return err
 	}
-	name := ""
-	if in.Name != nil {
-		name = *in.Name
+	acct, err := a.enrolling(w, r, p.realm(), in.MFAToken)
+	if err != nil {
+		return err
 	}
-	if utf8.RuneCountInString(name) > maxFactorName {
-		return errInvalid("The name is too long.", map[string]string{"name": "at most 64 characters"})
+	name, err := factorName(in.Name)
+	if err != nil {
+		return err
 	}
-	e, err := a.MFA.EnrollTOTP(r.Context(), c.account, name)
+	e, err := a.MFA.EnrollTOTP(r.Context(), acct, name)
 	if err != nil {
 		return err
 	}
@@ -92,21 +132,27 @@ func (a *API) enrollTOTP(w http.ResponseWriter, r *http.Request, p params) error
 }
 
 type confirmTOTPRequest struct {
-	ID   *string `json:"id"`
-	Code *string `json:"code"`
+	ID       *string `json:"id"`
+	Code     *string `json:"code"`
+	MFAToken *string `json:"mfa_token"`
 }
+
+// errWrongFirstCode answers a wrong first code of a new factor.
+var errWrongFirstCode = &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong. Type the code the app shows now.",
+	Fields: map[string]string{"code": "wrong"}}
 
 // confirmTOTP is POST /v1/{realm}/mfa/totp/confirm: a first code makes the
 // pending factor active; the account's first factor answers with its
-// recovery codes, shown this once.
+// recovery codes, shown this once. Under an enrollment mfa_token it ends
+// the login that asked for it: a session and cookies, as a login answers.
 func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, p params) error {
 	realm := p.realm()
-	c, err := a.authenticate(w, r, realm)
-	if err != nil {
-		return err
-	}
 	var in confirmTOTPRequest
 	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	c, err := a.signedInUnless(w, r, realm, in.MFAToken)
+	if err != nil {
 		return err
 	}
 	fields := map[string]string{}
@@ -119,19 +165,60 @@ func (a *API) confirmTOTP(w http.ResponseWriter, r *http.Request, p params) erro
 	if len(fields) > 0 {
 		return errInvalid("Give the factor's id and a code from the app.", fields)
 	}
-	done, err := a.MFA.ConfirmTOTP(r.Context(), c.account, *in.ID, *in.Code)
+	if in.MFAToken != nil {
+		done, err := a.Auth.ConfirmFirstTOTP(r.Context(), info(r).requester(), realm, *in.MFAToken, *in.ID, *in.Code, a.sessionToken(r, realm))
+		if errors.Is(err, mfa.ErrInvalidCode) {
+			return errWrongFirstCode
+		}
+		if err != nil {
+			return err
+		}
+		a.signedIn(w, realm, done, new(factorView(done.Enrolled)))
+		return nil
+	}
+	done, err := a.MFA.ConfirmTOTP(r.Context(), c.account, *in.ID, *in.Code, nil)
 	if errors.Is(err, mfa.ErrInvalidCode) {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "The code is wrong. Type the code the app shows now.",
-			Fields: map[string]string{"code": "wrong"}}
+		return errWrongFirstCode
 	}
 	if err != nil {
 		return err
 	}
 	a.event(r, audit.MFAEnrolled, realm, c.account.ID, "", map[string]string{"type": string(mfa.TOTP), "factor_id": done.Factor.ID})
-	writeJSON(w, http.StatusOK, struct {
-		Factor        factorJSON `json:"factor"`
-		RecoveryCodes []string   `json:"recovery_codes,omitempty"`
-	}{factorView(done.Factor), done.RecoveryCodes})
+	writeEnrolled(w, done)
+	return nil
+}
+
+type renameFactorRequest struct {
+	Name *string `json:"name"`
+}
+
+// renameFactor is PATCH /v1/{realm}/mfa/{id} {name}: one of my factors
+// gets a name ("" takes it away). A name is no security matter: no recent
+// authentication is asked. Someone else's id is 404.
+func (a *API) renameFactor(w http.ResponseWriter, r *http.Request, p params) error {
+	c, err := a.authenticate(w, r, p.realm())
+	if err != nil {
+		return err
+	}
+	var in renameFactorRequest
+	if err := decode(r, &in, false); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		return errInvalid("Give the factor's new name.", map[string]string{"name": "required"})
+	}
+	name, err := factorName(in.Name)
+	if err != nil {
+		return err
+	}
+	if !account.ValidID(p["id"]) {
+		return errNotFound
+	}
+	f, err := a.MFA.RenameFactor(r.Context(), c.account, p["id"], name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]factorJSON{"factor": factorView(f)})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // numbers typed as people type them, new passwords, messages that really
 // go out), and every route of the table needs a step.
 func TestEveryRouteRunsWithOnlyTheDeclaredParts(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, adminMFARequired())
 	served := map[string]bool{}
 	step := func(route string, r *response, status int) *response {
 		t.Helper()
@@ -41,8 +42,15 @@ func TestEveryRouteRunsWithOnlyTheDeclaredParts(t *testing.T) {
 	code, _ := e.lastCode(e164)
 	step("POST /v1/resident/register/verify", juan.do("POST", "/v1/resident/register/verify", map[string]string{"identifier": typed, "code": code}), 204)
 
+	// The first login of an admin who must have a second factor enrolls
+	// one (function mfa, with the login's token in place of a session).
 	e.createAdmin("boss", account.RoleSuperAdmin)
-	step("POST /v1/{realm}/login", boss.login("admin", "boss", adminPassword), 200)
+	tok := step("POST /v1/{realm}/login", boss.login("admin", "boss", adminPassword), 200).str("mfa_token")
+	first := boss.enrollFirstTOTP("admin", tok)
+	served["POST /v1/{realm}/mfa/totp"] = true
+	step("POST /v1/{realm}/mfa/totp/confirm", boss.confirmFirstTOTP("admin", tok, first), 200)
+	e.adminSecrets.Store("boss", first.secret)
+	e.nextStep()
 	step("GET /v1/admin/residents", boss.do("GET", "/v1/admin/residents?status=pending", nil), 200)
 	step("GET /v1/admin/residents/{id}", boss.do("GET", "/v1/admin/residents/"+id, nil), 200)
 	step("POST /v1/admin/residents/{id}/{action}", boss.do("POST", "/v1/admin/residents/"+id+"/approve", nil), 200)
@@ -85,18 +93,33 @@ func TestEveryRouteRunsWithOnlyTheDeclaredParts(t *testing.T) {
 		"reset_token": token, "new_password": "ampalaya upo patola 2027",
 	}), 204)
 
-	boss.mustLogin("admin", "boss", adminPassword) // an hour idle ended the last session
+	step("POST /v1/{realm}/login/mfa", boss.adminLogin("boss"), 200) // an hour idle ended the last session
 	step("GET /v1/admin/security-events", boss.do("GET", "/v1/admin/security-events?realm=resident&account="+id, nil), 200)
 	step("DELETE /v1/admin/accounts/{accountRealm}/{id}/sessions", boss.do("DELETE", "/v1/admin/accounts/resident/"+id+"/sessions", nil), 200)
 
-	// The second factor: TOTP made and checked by function mfa alone.
+	// The second factor: TOTP made and checked by function mfa alone;
+	// passkeys by function passkey alone.
 	step("GET /v1/{realm}/mfa", boss.do("GET", "/v1/admin/mfa", nil), 200)
 	en := boss.enrollTOTP("admin")
-	served["POST /v1/{realm}/mfa/totp"] = true
 	step("POST /v1/{realm}/mfa/totp/confirm", boss.confirmTOTP("admin", en), 200)
+	step("PATCH /v1/{realm}/mfa/{id}", boss.do("PATCH", "/v1/admin/mfa/"+en.id, map[string]string{"name": "Spare phone"}), 200)
 	step("POST /v1/{realm}/reauth", boss.do("POST", "/v1/admin/reauth", map[string]string{"password": adminPassword}), 200)
 	step("POST /v1/{realm}/mfa/recovery-codes", boss.do("POST", "/v1/admin/mfa/recovery-codes", nil), 200)
-	step("DELETE /v1/{realm}/mfa/{id}", boss.do("DELETE", "/v1/admin/mfa/"+en.id, nil), 409) // an admin's last factor
+	step("DELETE /v1/{realm}/mfa/{id}", boss.do("DELETE", "/v1/admin/mfa/"+en.id, nil), 204)
+	authn := authenticator()
+	answer, _, err := authn.Create(step("POST /v1/{realm}/mfa/webauthn/options", boss.do("POST", "/v1/admin/mfa/webauthn/options", nil), 200).body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("POST /v1/{realm}/mfa/webauthn", boss.do("POST", "/v1/admin/mfa/webauthn", map[string]any{"credential": json.RawMessage(answer)}), 200)
+	pk := e.browser()
+	tok = pk.loginDue("admin", "boss", adminPassword).str("mfa_token")
+	answer, _, err = authn.Get(step("POST /v1/{realm}/login/webauthn/options", pk.do("POST", "/v1/admin/login/webauthn/options", map[string]string{"mfa_token": tok}), 200).body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("POST /v1/{realm}/login/webauthn", pk.passkeyLogin("admin", answer, tok), 200)
+	step("DELETE /v1/admin/accounts/{accountRealm}/{id}/mfa", boss.do("DELETE", "/v1/admin/accounts/resident/"+id+"/mfa", nil), 200)
 
 	// The pages: served by function web alone, from its embedded files.
 	for route, path := range map[string]string{"GET /": "/", "GET /{proxy+}": "/login"} {

@@ -68,6 +68,9 @@ const (
 	// NeedsDeadLetters: keeps the messages delivery gave up on in the SQS
 	// dead-letter queue. Function sender's alone, like NeedsDelivery.
 	NeedsDeadLetters
+	// NeedsPasskey: runs WebAuthn ceremonies (package passkey:
+	// go-webauthn, 4.6 MB).
+	NeedsPasskey
 )
 
 // NeedsOf is what the routes of the named functions need together (every
@@ -87,6 +90,9 @@ var bothRealms = []account.Realm{account.Resident, account.Admin}
 // Table is every route of the v1 API.
 var Table = []Route{
 	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login", Realms: bothRealms, Needs: NeedsPhone, handle: (*API).login},
+	// A login's second step is one person's few seconds after its
+	// password: the same warm function.
+	{Function: "login", Method: http.MethodPost, Path: "/v1/{realm}/login/mfa", Realms: bothRealms, Needs: NeedsTOTP, handle: (*API).loginMFA},
 	{Function: "logout", Method: http.MethodPost, Path: "/v1/{realm}/logout", Realms: bothRealms, handle: (*API).logout},
 	{Function: "session", Method: http.MethodGet, Path: "/v1/{realm}/session", Realms: bothRealms, handle: (*API).getSession},
 	// The directory is a constant of the configuration: served by the
@@ -111,14 +117,21 @@ var Table = []Route{
 	{Function: "sessions", Method: http.MethodDelete, Path: "/v1/{realm}/sessions/{id}", Realms: bothRealms, handle: (*API).endMySession},
 	{Function: "password-change", Method: http.MethodPost, Path: "/v1/{realm}/password", Realms: bothRealms, Needs: NeedsPasswordPolicy, handle: (*API).changePassword},
 	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/sessions", handle: (*API).revokeAccountSessions},
+	{Function: "admin-sessions", Method: http.MethodDelete, Path: "/v1/admin/accounts/{accountRealm}/{id}/mfa", handle: (*API).clearFactors},
 	// The second factor: enrollment and management (the login's second
-	// step is the login function's).
+	// step by a code is the login function's; passkeys are a function of
+	// their own, so that no other links go-webauthn).
 	{Function: "mfa", Method: http.MethodGet, Path: "/v1/{realm}/mfa", Realms: bothRealms, handle: (*API).getMFA},
 	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/mfa/totp", Realms: bothRealms, Needs: NeedsTOTP, handle: (*API).enrollTOTP},
 	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/mfa/totp/confirm", Realms: bothRealms, Needs: NeedsTOTP, handle: (*API).confirmTOTP},
 	{Function: "mfa", Method: http.MethodDelete, Path: "/v1/{realm}/mfa/{id}", Realms: bothRealms, handle: (*API).removeFactor},
+	{Function: "mfa", Method: http.MethodPatch, Path: "/v1/{realm}/mfa/{id}", Realms: bothRealms, handle: (*API).renameFactor},
 	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/mfa/recovery-codes", Realms: bothRealms, handle: (*API).newRecoveryCodes},
 	{Function: "mfa", Method: http.MethodPost, Path: "/v1/{realm}/reauth", Realms: bothRealms, handle: (*API).reauth},
+	{Function: "passkey", Method: http.MethodPost, Path: "/v1/{realm}/mfa/webauthn/options", Realms: bothRealms, Needs: NeedsPasskey, handle: (*API).passkeyRegistrationOptions},
+	{Function: "passkey", Method: http.MethodPost, Path: "/v1/{realm}/mfa/webauthn", Realms: bothRealms, Needs: NeedsPasskey, handle: (*API).registerPasskey},
+	{Function: "passkey", Method: http.MethodPost, Path: "/v1/{realm}/login/webauthn/options", Realms: bothRealms, Needs: NeedsPasskey, handle: (*API).passkeyLoginOptions},
+	{Function: "passkey", Method: http.MethodPost, Path: "/v1/{realm}/login/webauthn", Realms: bothRealms, Needs: NeedsPasskey, handle: (*API).passkeyLogin},
 	// Pages: everything API Gateway does not route to the API (its most
 	// specific resources win over the greedy {proxy+}).
 	{Function: "web", Method: http.MethodGet, Path: "/", Needs: NeedsPages, handle: (*API).page},

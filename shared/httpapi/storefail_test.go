@@ -301,6 +301,20 @@ func snapshot(t *testing.T, s backend.Store) string {
 				if err != nil {
 					t.Fatal(err)
 				}
+				for i, f := range factors {
+					// A factor's use (a TOTP step, a passkey's counter)
+					// is a counter too: a second step spends it before
+					// its session is written, and a use stays spent when
+					// that write fails (else a failure would hand out a
+					// second use of one code).
+					f.LastStep, f.LastUsedAt = 0, time.Time{}
+					if f.Passkey != nil {
+						p := *f.Passkey
+						p.SignCount, p.BackupState = 0, false
+						f.Passkey = &p
+					}
+					factors[i] = f
+				}
 				out = append(out, a, ss, enrollment, factors)
 				for _, p := range []code.Purpose{code.VerifyEmail, code.VerifyPhone, code.PasswordReset} {
 					if r, err := s.GetCode(ctx, realm, a.ID, p); err == nil {

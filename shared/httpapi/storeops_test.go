@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -51,6 +52,9 @@ func TestStoreCallsPerRoute(t *testing.T) {
 		}
 	}
 	var factor enrolledTOTP
+	var mfaTok, passkeyID string
+	var answer json.RawMessage
+	authn, second := authenticator(), e.browser()
 	rows := []row{
 		// The pages read nothing: / looks at the cookie only.
 		{"GET /", page("/"), 0, 0, 302},
@@ -62,12 +66,39 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			e.secrets.Store(factor.secret, true)
 			return r
 		}, 1, 1, 0},
-		{"POST /v1/{realm}/mfa/totp/confirm", func() *response { return res.confirmTOTP("resident", factor) }, 3, 2, 0},
+		{"POST /v1/{realm}/mfa/totp/confirm (the notice to the verified email)", func() *response { return res.confirmTOTP("resident", factor) }, 3, 3, 0},
 		{"POST /v1/{realm}/reauth", func() *response {
 			return res.do("POST", "/v1/resident/reauth", map[string]string{"password": residentPassword})
 		}, 3, 10, 0},
-		{"POST /v1/{realm}/mfa/recovery-codes", func() *response { return res.do("POST", "/v1/resident/mfa/recovery-codes", nil) }, 2, 2, 0},
-		{"DELETE /v1/{realm}/mfa/{id}", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+factor.id, nil) }, 2, 2, 0},
+		{"POST /v1/{realm}/mfa/recovery-codes (the notice)", func() *response { return res.do("POST", "/v1/resident/mfa/recovery-codes", nil) }, 2, 3, 0},
+		{"PATCH /v1/{realm}/mfa/{id}", func() *response {
+			return res.do("PATCH", "/v1/resident/mfa/"+factor.id, map[string]string{"name": "Phone"})
+		}, 2, 1, 0},
+		{"POST /v1/{realm}/login (a second step due)", func() *response {
+			e.nextStep()
+			r := second.login("resident", "juan@example.com", residentPassword)
+			mfaTok = r.str("mfa_token")
+			return r
+		}, 4, 6, 0},
+		{"POST /v1/{realm}/login/mfa", func() *response { return second.secondStep("resident", mfaTok, "totp", e.totpCode(factor.secret)) }, 5, 7, 0},
+		{"POST /v1/{realm}/mfa/webauthn/options", func() *response {
+			r := res.do("POST", "/v1/resident/mfa/webauthn/options", nil)
+			answer, _, _ = authn.Create(r.body)
+			return r
+		}, 2, 1, 0},
+		{"POST /v1/{realm}/mfa/webauthn (the notice)", func() *response {
+			r := res.do("POST", "/v1/resident/mfa/webauthn", map[string]any{"credential": answer})
+			passkeyID = r.str("factor", "id")
+			return r
+		}, 3, 4, 0},
+		{"POST /v1/{realm}/login/webauthn/options", func() *response {
+			r := second.do("POST", "/v1/resident/login/webauthn/options", nil)
+			answer, _, _ = authn.Get(r.body)
+			return r
+		}, 0, 3, 0},
+		{"POST /v1/{realm}/login/webauthn", func() *response { return second.passkeyLogin("resident", answer, "") }, 4, 5, 0},
+		{"DELETE /v1/{realm}/mfa/{id} (the passkey; the notice)", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+passkeyID, nil) }, 2, 3, 0},
+		{"DELETE /v1/{realm}/mfa/{id} (the notice)", func() *response { return res.do("DELETE", "/v1/resident/mfa/"+factor.id, nil) }, 2, 3, 0},
 		{"GET /{proxy+}", page("/login"), 0, 0, 200},
 		{"GET /v1/admin/residents", func() *response { return boss.do("GET", "/v1/admin/residents?status=approved", nil) }, 2, 0, 0},
 		{"GET /v1/admin/residents/{id}", func() *response { return boss.do("GET", "/v1/admin/residents/"+rid, nil) }, 3, 0, 0},
@@ -96,8 +127,8 @@ func TestStoreCallsPerRoute(t *testing.T) {
 			return boss.do("DELETE", "/v1/admin/accounts/resident/"+rid+"/sessions", nil)
 		}, 4, 2, 0},
 		// The rest of the routes, in the order a person meets them.
-		{"POST /v1/{realm}/login", func() *response { return fresh.login("resident", "juan@example.com", changedPassword) }, 3, 7, 0},
-		{"POST /v1/{realm}/login (admin)", func() *response { return e.browser().login("admin", "analyst", adminPassword) }, 3, 7, 0},
+		{"POST /v1/{realm}/login", func() *response { return fresh.login("resident", "juan@example.com", changedPassword) }, 4, 7, 0},
+		{"POST /v1/{realm}/login (admin)", func() *response { return e.browser().login("admin", "analyst", adminPassword) }, 4, 7, 0},
 		{"POST /v1/{realm}/login (wrong password)", func() *response { return e.browser().login("resident", "juan@example.com", "wrong password 1") }, 4, 4, 401},
 		{"GET /v1/{realm}/session", func() *response { return fresh.session("resident") }, 1, 0, 0},
 		{"GET /v1/barangays", func() *response { return newcomer.do("GET", "/v1/barangays", nil) }, 0, 0, 0},
@@ -141,6 +172,9 @@ func TestStoreCallsPerRoute(t *testing.T) {
 		{"POST /v1/{realm}/password-reset/confirm", func() *response {
 			return fresh.do("POST", "/v1/resident/password-reset/confirm", map[string]string{"reset_token": resetToken, "new_password": "ampalaya upo patola 2027"})
 		}, 3, 7, 0},
+		{"DELETE /v1/admin/accounts/{accountRealm}/{id}/mfa", func() *response {
+			return boss.do("DELETE", "/v1/admin/accounts/admin/"+target+"/mfa", nil)
+		}, 4, 2, 0},
 	}
 	// A message is a write of the request (a code's goes with the code in
 	// one transaction; a notice is a PutItem of its own): delivering it is

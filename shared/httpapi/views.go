@@ -60,6 +60,9 @@ type sessionJSON struct {
 	IP            string `json:"ip"`
 	UserAgent     string `json:"user_agent"`
 	Current       bool   `json:"current"`
+	// SecondFactor is how the login passed its second step (totp,
+	// webauthn, recovery); absent for a password alone.
+	SecondFactor string `json:"second_factor,omitempty"`
 }
 
 func sessionView(s session.Session, current bool) sessionJSON {
@@ -72,6 +75,7 @@ func sessionView(s session.Session, current bool) sessionJSON {
 		IP:            s.IP,
 		UserAgent:     s.UserAgent,
 		Current:       current,
+		SecondFactor:  s.SecondFactor,
 	}
 }
 

@@ -191,6 +191,16 @@ type Store interface {
 	// ErrConflict otherwise (a replay, or a concurrent use of the same
 	// code); ErrNotFound when f is gone.
 	UseTOTPStep(ctx context.Context, f Factor, step int64) error
+	// RenameFactor sets the stored factor f.ID's name to f.Name, on
+	// condition that it exists. ErrNotFound otherwise.
+	RenameFactor(ctx context.Context, f Factor) error
+	// ClearFactors deletes the factors fs of account a (passkeys' claims
+	// too) and its enrollment (its recovery codes), and ends a's sessions
+	// (a new session epoch, as session.Store's EndSessions), as one change,
+	// on condition that the stored account is still a.Version and the
+	// stored enrollment e.Version. It returns how many sessions ended.
+	// ErrConflict when either changed, ErrNotFound when a is gone.
+	ClearFactors(ctx context.Context, a account.Account, e Enrollment, fs []Factor) (int, error)
 	// UsePasskey stores f's passkey's new sign count, backup state and
 	// f.LastUsedAt, on condition that the stored sign count is still
 	// readCount. ErrConflict otherwise; ErrNotFound when f is gone.
@@ -215,6 +225,10 @@ type Store interface {
 	// try's number). ErrConflict when it is out of tries, ErrNotFound when
 	// it is gone.
 	ReserveMFAAttempt(ctx context.Context, t TokenRecord) (int, error)
+	// ReleaseMFAAttempt gives back one try counted at the token (one that
+	// ended without a verdict), on condition it has one counted.
+	// ErrConflict when it has none, ErrNotFound when it is gone.
+	ReleaseMFAAttempt(ctx context.Context, t TokenRecord) error
 	// RedeemMFAToken deletes the token on condition that it exists with at
 	// most MaxAttempts tries counted (the redeeming try is one of them): of
 	// concurrent redemptions exactly one succeeds, the others get

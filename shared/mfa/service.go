@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/store"
 	"github.com/ekolek/identity/shared/throttle"
 	"github.com/ekolek/identity/shared/token"
@@ -26,8 +28,11 @@ var ErrReauthRequired = errors.New("mfa: recent authentication required")
 // its try was the Attempt-th of the token's MaxAttempts, and Locked says it
 // locked the identifier. It is ErrInvalidCode to errors.Is.
 type WrongCodeError struct {
-	Attempt int
-	Locked  bool
+	// Realm and AccountID are the account the step was for.
+	Realm     account.Realm
+	AccountID string
+	Attempt   int
+	Locked    bool
 }
 
 func (e *WrongCodeError) Error() string {
@@ -65,13 +70,53 @@ type Service struct {
 	clock    clock.Clock
 	policy   Policy
 	totp     TOTPApp
+	notices  Notices
+	log      *slog.Logger
 }
 
-// NewService returns a Service. keys keep the factors' secrets; tokens sign
-// mfa_tokens; guard is the login throttle a wrong code counts toward; totp
-// is the optional part TOTP factors need (nil in a program without it).
-func NewService(s Store, accounts Accounts, keys *Keys, tokens *token.Keys, guard *throttle.Guard, c clock.Clock, p Policy, totp TOTPApp) *Service {
-	return &Service{store: s, accounts: accounts, keys: keys, tokens: tokens, guard: guard, clock: c, policy: p, totp: totp}
+// Deps are what a Service works with.
+type Deps struct {
+	Store    Store
+	Accounts Accounts
+	// Keys keep the factors' secrets; Tokens sign mfa_tokens.
+	Keys   *Keys
+	Tokens *token.Keys
+	// Guard is the login throttle a wrong code counts toward.
+	Guard  *throttle.Guard
+	Clock  clock.Clock
+	Policy Policy
+	// TOTP is the optional part TOTP factors need (nil in a program
+	// without it).
+	TOTP TOTPApp
+	// Notices queues the owner's notices of changes (nil: none, for the
+	// tests of the rules alone); a notice that cannot be queued is logged
+	// to Log.
+	Notices Notices
+	Log     *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	return &Service{store: d.Store, accounts: d.Accounts, keys: d.Keys, tokens: d.Tokens, guard: d.Guard, clock: d.Clock,
+		policy: d.Policy, totp: d.TOTP, notices: d.Notices, log: d.Log}
+}
+
+// Notices queues notices to an account's owner (code.Outbox): each
+// enrollment, removal and recovery-code use is told by email, so that a
+// change the owner did not make does not go unseen.
+type Notices interface {
+	NotifyAccount(ctx context.Context, a account.Account, kind notify.Kind, data notify.Data) error
+}
+
+// notify tells a's owner of a change, best effort: the change has
+// committed, and a notice that cannot be queued is logged.
+func (s *Service) notify(ctx context.Context, a account.Account, kind notify.Kind, data notify.Data) {
+	if s.notices == nil {
+		return
+	}
+	if err := s.notices.NotifyAccount(ctx, a, kind, data); err != nil && s.log != nil {
+		s.log.Warn("second factor notice not queued", "realm", a.Realm, "account_id", a.ID, "kind", kind, "error", err.Error())
+	}
 }
 
 // Policy returns who must have a second factor.
@@ -99,13 +144,6 @@ func (s *Service) Overview(ctx context.Context, a account.Account) (Overview, er
 		}
 	}
 	return o, nil
-}
-
-// HasFactor reports whether a has an active factor: a login then needs a
-// second step.
-func (s *Service) HasFactor(ctx context.Context, a account.Account) (bool, error) {
-	e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
-	return e.Active > 0, err
 }
 
 // Enrolled is a new pending TOTP factor and what the authenticator app
@@ -149,10 +187,15 @@ type Confirmed struct {
 // ConfirmTOTP makes a's pending TOTP factor id active with a first code
 // of it (whose time step is then used: it cannot also pass a login). The
 // account's first factor comes with a new set of recovery codes, in the
-// same store change. ErrNotFound when a has no such pending factor (or it
-// lapsed), ErrInvalidCode for a wrong code.
-func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code string) (Confirmed, error) {
+// same store change. first, when not nil, is the enrollment step that
+// stands in for a session (BeginEnrollStep): its token is redeemed once
+// the code is right and before the factor is stored, and only while the
+// account has no factor. ErrNotFound when a has no such pending factor (or
+// it lapsed), ErrInvalidCode for a wrong code, ErrInvalidToken for a
+// first factor's token used or outdone meanwhile.
+func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code string, first *StepStart) (Confirmed, error) {
 	var out Confirmed
+	redeem := s.redeemOnce(ctx, first)
 	err := retry(func() error {
 		f, err := s.store.GetFactor(ctx, a.Realm, a.ID, id)
 		if err != nil {
@@ -171,32 +214,44 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a account.Account, id, code s
 			return ErrInvalidCode
 		}
 		f.State, f.ExpiresAt, f.LastStep, f.LastUsedAt = Active, time.Time{}, st, now
-		codes, err := s.enroll(ctx, a, func(e Enrollment) error { return s.store.ConfirmFactor(ctx, f, e) })
+		codes, err := s.enroll(ctx, a, redeem, func(e Enrollment) error { return s.store.ConfirmFactor(ctx, f, e) })
 		out = Confirmed{Factor: f, RecoveryCodes: codes}
 		return err
 	})
+	if err == nil {
+		s.notify(ctx, a, notify.FactorAdded, notify.Data{Factor: string(TOTP)})
+	}
 	return out, err
 }
 
 // AddPasskey stores a's newly registered passkey f (active from the
 // start), with a new set of recovery codes when it is the account's first
-// factor. store.ErrConflict when its credential is registered already.
-func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor) (Confirmed, error) {
+// factor; first is as for ConfirmTOTP. store.ErrConflict when its
+// credential is registered already.
+func (s *Service) AddPasskey(ctx context.Context, a account.Account, f Factor, first *StepStart) (Confirmed, error) {
 	var out Confirmed
+	redeem := s.redeemOnce(ctx, first)
 	err := retry(func() error {
-		codes, err := s.enroll(ctx, a, func(e Enrollment) error { return s.store.AddPasskey(ctx, f, e) })
+		codes, err := s.enroll(ctx, a, redeem, func(e Enrollment) error { return s.store.AddPasskey(ctx, f, e) })
 		out = Confirmed{Factor: f, RecoveryCodes: codes}
 		return err
 	})
+	if err == nil {
+		s.notify(ctx, a, notify.FactorAdded, notify.Data{Factor: string(WebAuthn)})
+	}
 	return out, err
 }
 
 // enroll counts one more active factor of a, stored by write together
 // with the enrollment it is given; the account's first factor brings a new
-// set of recovery codes, returned as they are shown.
-func (s *Service) enroll(ctx context.Context, a account.Account, write func(Enrollment) error) ([]string, error) {
+// set of recovery codes, returned as they are shown. redeem (redeemOnce)
+// comes first.
+func (s *Service) enroll(ctx context.Context, a account.Account, redeem func(Enrollment) error, write func(Enrollment) error) ([]string, error) {
 	e, _, err := s.store.Factors(ctx, a.Realm, a.ID)
 	if err != nil {
+		return nil, err
+	}
+	if err := redeem(e); err != nil {
 		return nil, err
 	}
 	var codes []string
@@ -224,6 +279,93 @@ func (s *Service) newRecovery(e *Enrollment, now time.Time) ([]string, error) {
 		e.Recovery[i], _ = s.keys.recoveryHash(e.RecoveryKey, e.Realm, e.AccountID, normalizeRecovery(c))
 	}
 	return codes, nil
+}
+
+// redeemOnce is what enroll does first for an enrollment step first (nil:
+// a session's enrollment, nothing): the first time, it redeems first's
+// token, refusing (ErrInvalidToken) when the enrollment read shows the
+// account has a factor already (an enrollment token is for the first one
+// only: once there is a factor, a login passes it). Retries of the write
+// after a lost race find it redeemed and check only the enrollment; the
+// write itself is conditional on that enrollment's version.
+func (s *Service) redeemOnce(ctx context.Context, first *StepStart) func(Enrollment) error {
+	redeemed := false
+	return func(e Enrollment) error {
+		if first == nil {
+			return nil
+		}
+		if e.Active > 0 {
+			return ErrInvalidToken
+		}
+		if redeemed {
+			return nil
+		}
+		if err := s.redeem(ctx, first.Record); err != nil {
+			return err
+		}
+		redeemed = true
+		return nil
+	}
+}
+
+// RenameFactor names a's active factor id. ErrNotFound when a has no such
+// factor.
+func (s *Service) RenameFactor(ctx context.Context, a account.Account, id, name string) (Factor, error) {
+	f, err := s.store.GetFactor(ctx, a.Realm, a.ID, id)
+	if err != nil {
+		return Factor{}, err
+	}
+	if !f.Usable() {
+		return Factor{}, store.ErrNotFound
+	}
+	f.Name = name
+	if err := s.store.RenameFactor(ctx, f); err != nil {
+		return Factor{}, err
+	}
+	return f, nil
+}
+
+// Cleared is what clearing an account's second factor took: its active
+// factors and how many of its sessions ended.
+type Cleared struct {
+	Account       account.Account
+	Factors       []Factor
+	SessionsEnded int
+}
+
+// ClearFactors removes every factor of the account id in realm (its
+// recovery codes too) and ends its sessions, as one change: a super
+// admin's help for someone who lost their factors, or whose factors are
+// not theirs any more. A session or mfa_token started before is refused
+// from then on (the session epoch moved). ErrNotFound when there is no
+// such account.
+func (s *Service) ClearFactors(ctx context.Context, realm account.Realm, id string) (Cleared, error) {
+	var out Cleared
+	err := retry(func() error {
+		a, err := s.accounts.GetAccount(ctx, realm, id)
+		if err != nil {
+			return err
+		}
+		e, fs, err := s.store.Factors(ctx, realm, id)
+		if err != nil {
+			return err
+		}
+		n, err := s.store.ClearFactors(ctx, a, e, fs)
+		if err != nil {
+			return err
+		}
+		out = Cleared{Account: a, SessionsEnded: n}
+		for _, f := range fs {
+			if f.Usable() {
+				out.Factors = append(out.Factors, f)
+			}
+		}
+		return nil
+	})
+	if err == nil && len(out.Factors) > 0 {
+		s.notify(ctx, out.Account, notify.FactorsCleared, notify.Data{})
+	}
+	return out, err
 }
 
 // RemoveFactor removes a's factor id, on a session that proved the
@@ -261,6 +403,9 @@ func (s *Service) RemoveFactor(ctx context.Context, a account.Account, authAt ti
 		removed = f
 		return nil
 	})
+	if err == nil && removed.Usable() {
+		s.notify(ctx, a, notify.FactorRemoved, notify.Data{Factor: string(removed.Type)})
+	}
 	return removed, err
 }
 
@@ -285,6 +430,9 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, a account.Account, authA
 		}
 		return s.store.ReplaceRecovery(ctx, e)
 	})
+	if err == nil {
+		s.notify(ctx, a, notify.FactorAdded, notify.Data{Factor: string(MethodRecovery)})
+	}
 	return codes, err
 }
 

@@ -43,7 +43,7 @@ func newRig(t *testing.T, p mfa.Policy) *rig {
 	// Mid-step, so a code of now stays one for the whole test.
 	c := clock.NewManual(time.Date(2025, 3, 1, 8, 0, 10, 0, time.UTC))
 	g := throttle.NewGuard(s, throttle.DefaultLimits, c)
-	return &rig{svc: mfa.NewService(s, s, mk, tk, g, c, p, totp.App{}), store: s, clock: c, guard: g, keys: tk}
+	return &rig{svc: mfa.NewService(mfa.Deps{Store: s, Accounts: s, Keys: mk, Tokens: tk, Guard: g, Clock: c, Policy: p, TOTP: totp.App{}}), store: s, clock: c, guard: g, keys: tk}
 }
 
 func (r *rig) account(t *testing.T, realm account.Realm) account.Account {
@@ -79,7 +79,7 @@ func (r *rig) enrolled(t *testing.T, a account.Account) (string, []string) {
 	if err != nil {
 		t.Fatalf("EnrollTOTP: %v", err)
 	}
-	c, err := r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now()))
+	c, err := r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now()), nil)
 	if err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
@@ -120,16 +120,16 @@ func TestEnrollAndConfirm(t *testing.T) {
 		t.Errorf("pending factor listed: %+v", o)
 	}
 
-	_, err = r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now().Add(-2*time.Minute)))
+	_, err = r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now().Add(-2*time.Minute)), nil)
 	wantErr(t, "ConfirmTOTP with an old code", err, mfa.ErrInvalidCode)
-	c, err := r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now()))
+	c, err := r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now()), nil)
 	if err != nil {
 		t.Fatalf("ConfirmTOTP: %v", err)
 	}
 	if len(c.RecoveryCodes) != mfa.RecoveryCount || !regexp.MustCompile(`^\w{5}-\w{5}$`).MatchString(c.RecoveryCodes[0]) {
 		t.Errorf("first factor's recovery codes = %v", c.RecoveryCodes)
 	}
-	_, err = r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now()))
+	_, err = r.svc.ConfirmTOTP(t.Context(), a, e.Factor.ID, r.code(t, e.Secret, r.clock.Now()), nil)
 	wantErr(t, "ConfirmTOTP twice", err, store.ErrNotFound)
 
 	// The confirming code's step is used: it cannot also pass a login.
@@ -138,7 +138,7 @@ func TestEnrollAndConfirm(t *testing.T) {
 
 	// A second factor brings no new codes.
 	e2, _ := r.svc.EnrollTOTP(t.Context(), a, "Tablet")
-	c2, err := r.svc.ConfirmTOTP(t.Context(), a, e2.Factor.ID, r.code(t, e2.Secret, r.clock.Now()))
+	c2, err := r.svc.ConfirmTOTP(t.Context(), a, e2.Factor.ID, r.code(t, e2.Secret, r.clock.Now()), nil)
 	if err != nil || c2.RecoveryCodes != nil {
 		t.Errorf("second factor: %v, codes %v", err, c2.RecoveryCodes)
 	}
@@ -150,7 +150,7 @@ func TestEnrollAndConfirm(t *testing.T) {
 	// A pending factor lapses.
 	e3, _ := r.svc.EnrollTOTP(t.Context(), a, "Late")
 	r.clock.Advance(mfa.PendingTTL)
-	_, err = r.svc.ConfirmTOTP(t.Context(), a, e3.Factor.ID, r.code(t, e3.Secret, r.clock.Now()))
+	_, err = r.svc.ConfirmTOTP(t.Context(), a, e3.Factor.ID, r.code(t, e3.Secret, r.clock.Now()), nil)
 	wantErr(t, "ConfirmTOTP after the pending factor lapsed", err, store.ErrNotFound)
 }
 
@@ -368,8 +368,8 @@ func TestRemoveFactor(t *testing.T) {
 	if _, err := r.svc.RemoveFactor(t.Context(), res, now, ro.Factors[0].ID); err != nil {
 		t.Fatalf("a resident's last factor: %v", err)
 	}
-	if has, _ := r.svc.HasFactor(t.Context(), res); has {
-		t.Error("the resident still has a factor")
+	if d, _ := r.svc.LoginStep(t.Context(), res); !d.None() {
+		t.Errorf("the resident's login still needs %+v", d)
 	}
 	_, err = r.svc.SecondStep(t.Context(), account.Resident, r.token(t, res), mfa.MethodRecovery, codes[0], ip)
 	wantErr(t, "a recovery code of a removed last factor", err, mfa.ErrInvalidCode)
@@ -418,7 +418,7 @@ func TestSecretResealedAfterRotation(t *testing.T) {
 	oldKey, newKey := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{8}, 32)
 	tk, _ := token.NewKeys(newKey, oldKey)
 	mk, _ := mfa.NewKeys(newKey, oldKey)
-	rotated := mfa.NewService(r.store, r.store, mk, tk, r.guard, r.clock, mfa.Policy{}, totp.App{})
+	rotated := mfa.NewService(mfa.Deps{Store: r.store, Accounts: r.store, Keys: mk, Tokens: tk, Guard: r.guard, Clock: r.clock, TOTP: totp.App{}})
 	r.clock.Advance(30 * time.Second)
 	tok, _ := rotated.IssueToken(t.Context(), a, mfa.ForLogin, a.Email, false)
 	if _, err := rotated.SecondStep(t.Context(), account.Resident, tok.Value, mfa.MethodTOTP, r.code(t, secret, r.clock.Now()), ip); err != nil {
@@ -431,7 +431,7 @@ func TestSecretResealedAfterRotation(t *testing.T) {
 
 	tk2, _ := token.NewKeys(newKey)
 	mk2, _ := mfa.NewKeys(newKey)
-	next := mfa.NewService(r.store, r.store, mk2, tk2, r.guard, r.clock, mfa.Policy{}, totp.App{})
+	next := mfa.NewService(mfa.Deps{Store: r.store, Accounts: r.store, Keys: mk2, Tokens: tk2, Guard: r.guard, Clock: r.clock, TOTP: totp.App{}})
 	r.clock.Advance(30 * time.Second)
 	tok, _ = next.IssueToken(t.Context(), a, mfa.ForLogin, a.Email, false)
 	if _, err := next.SecondStep(t.Context(), account.Resident, tok.Value, mfa.MethodTOTP, r.code(t, secret, r.clock.Now()), ip); err != nil {

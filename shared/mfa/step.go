@@ -6,7 +6,9 @@ import (
 	"slices"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/store"
+	"github.com/ekolek/identity/shared/throttle"
 )
 
 // The second step of a login, in the order every method keeps:
@@ -33,12 +35,29 @@ type StepStart struct {
 	Account account.Account
 }
 
-// BeginStep opens a login's mfa_token of realm and reserves a try at it.
-// ErrInvalidToken for a token that does not open, is out of tries or
-// whose account changed since its password step; *throttle.Refused when
-// the identifier is locked (nothing counted).
-func (s *Service) BeginStep(ctx context.Context, realm account.Realm, value string) (StepStart, error) {
-	r, err := s.OpenToken(ctx, realm, value, ForLogin)
+// BeginStep opens a login's mfa_token of realm and reserves a try at it,
+// for a second step from ip. ErrInvalidToken for a token that does not
+// open, is out of tries or whose account changed since its password step;
+// *throttle.Refused when the identifier is locked or the IP has had its
+// failed logins (nothing counted).
+func (s *Service) BeginStep(ctx context.Context, realm account.Realm, value, ip string) (StepStart, error) {
+	st, err := s.openStep(ctx, realm, value, ForLogin)
+	if err != nil {
+		return StepStart{}, err
+	}
+	if err := s.guard.BeginFactor(ctx, string(realm), st.Record.Identifier, ip); err != nil {
+		return StepStart{}, err
+	}
+	if st.Record, err = s.reserve(ctx, st.Record); err != nil {
+		return StepStart{}, err
+	}
+	return st, nil
+}
+
+// openStep opens an mfa_token of realm for purpose with its account as it
+// is now, which must still be the one the password step saw.
+func (s *Service) openStep(ctx context.Context, realm account.Realm, value string, purpose TokenPurpose) (StepStart, error) {
+	r, err := s.OpenToken(ctx, realm, value, purpose)
 	if err != nil {
 		return StepStart{}, err
 	}
@@ -52,13 +71,20 @@ func (s *Service) BeginStep(ctx context.Context, realm account.Realm, value stri
 	if !r.Binds(a) {
 		return StepStart{}, ErrInvalidToken
 	}
-	if err := s.guard.BeginFactor(ctx, string(realm), r.Identifier); err != nil {
-		return StepStart{}, err
-	}
-	if r, err = s.reserve(ctx, r); err != nil {
-		return StepStart{}, err
-	}
 	return StepStart{Record: r, Account: a}, nil
+}
+
+// Unjudged gives back the try st reserved when the step ended without a
+// verdict (the store failed before the answer was compared), so that the
+// person's retry with the same token does not find it counted, as a login
+// that ends without a verdict gives its throttle places back. It is best
+// effort within throttle.GiveBackTime, even past the request's deadline
+// (which passing is the usual failure). A try that was judged, or whose
+// token was redeemed, is not given back.
+func (s *Service) Unjudged(ctx context.Context, st StepStart) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), throttle.GiveBackTime)
+	defer cancel()
+	_ = s.store.ReleaseMFAAttempt(ctx, st.Record)
 }
 
 // FailStep records a wrong answer to st: a failed login of its identifier
@@ -69,7 +95,7 @@ func (s *Service) FailStep(ctx context.Context, st StepStart, ip string) error {
 	if err != nil {
 		return err
 	}
-	return &WrongCodeError{Attempt: st.Record.Attempts, Locked: locked}
+	return &WrongCodeError{Realm: st.Record.Realm, AccountID: st.Record.AccountID, Attempt: st.Record.Attempts, Locked: locked}
 }
 
 // PassStep redeems st's token after a right answer (ErrInvalidToken when
@@ -101,12 +127,13 @@ func (s *Service) SecondStep(ctx context.Context, realm account.Realm, value str
 	if m != MethodTOTP && m != MethodRecovery {
 		return Passed{}, ErrInvalidCode
 	}
-	st, err := s.BeginStep(ctx, realm, value)
+	st, err := s.BeginStep(ctx, realm, value, ip)
 	if err != nil {
 		return Passed{}, err
 	}
 	e, fs, err := s.store.Factors(ctx, realm, st.Account.ID)
 	if err != nil {
+		s.Unjudged(ctx, st)
 		return Passed{}, err
 	}
 	p := Passed{StepStart: st, Method: m}
@@ -169,5 +196,6 @@ func (s *Service) recoveryStep(ctx context.Context, p Passed, e Enrollment, code
 		return Passed{}, err
 	}
 	p.RecoveryLeft = len(e.Recovery) - 1
+	s.notify(ctx, p.Account, notify.RecoveryCodeUsed, notify.Data{Left: p.RecoveryLeft})
 	return p, nil
 }

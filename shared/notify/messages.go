@@ -17,15 +17,28 @@ const (
 	ResetCode       Kind = "reset_code"       // a password reset code
 	PasswordChanged Kind = "password_changed" // notice after a password change or reset
 	AdminInvitation Kind = "admin_invitation" // a new admin's username and invitation code
+	// The second factor's notices: a factor (or a new set of recovery
+	// codes) added, a factor removed, a recovery code used to sign in,
+	// every factor cleared by a super admin.
+	FactorAdded      Kind = "factor_added"
+	FactorRemoved    Kind = "factor_removed"
+	RecoveryCodeUsed Kind = "recovery_code_used"
+	FactorsCleared   Kind = "factors_cleared"
 )
 
 // Data fills in a message. Code and Minutes are for the kinds that carry a
-// code; Username is for AdminInvitation.
+// code; Username is for AdminInvitation; Factor for FactorAdded and
+// FactorRemoved; Left for RecoveryCodeUsed.
 type Data struct {
 	Name     string // the person's name, for the email greeting
 	Code     string
 	Minutes  int // how long the code stays valid
 	Username string
+	// Factor is what was added or removed: "totp" (an authenticator app),
+	// "webauthn" (a passkey) or "recovery" (a new set of recovery codes).
+	Factor string
+	// Left is how many recovery codes are left.
+	Left int
 }
 
 // Compose returns the message of kind in lang ("en" or "fil"; anything else
@@ -113,6 +126,20 @@ func plural(n int, one, many string) string {
 
 const neverShareEN = "Never share this code with anyone, not even E-KOLEK staff."
 
+// ifNotYouEN closes every notice of a change to the account's security.
+const ifNotYouEN = "If this was you, there is nothing more to do. If it was not you, contact the City Environment Office right away so they can secure your account."
+
+// englishFactor names a second factor as a notice speaks of it.
+func englishFactor(f string) string {
+	switch f {
+	case "webauthn":
+		return "A passkey"
+	case "recovery":
+		return "A new set of recovery codes"
+	}
+	return "An authenticator app"
+}
+
 func englishContent(kind Kind, d Data) content {
 	expires := "It expires in " + englishDuration(d.Minutes) + "."
 	switch kind {
@@ -151,6 +178,40 @@ func englishContent(kind Kind, d Data) content {
 				"If this was you, there is nothing more to do. If it was not you, contact the City Environment Office right away so they can secure your account.",
 			},
 			sms: "Your E-KOLEK password was changed. If this was not you, contact the City Environment Office right away.",
+		}
+	case FactorAdded:
+		lead := englishFactor(d.Factor) + " was added to your E-KOLEK account, for the second step of signing in."
+		if d.Factor == "recovery" {
+			lead = "A new set of recovery codes was made for your E-KOLEK account. The old codes no longer work."
+		}
+		return content{
+			subject: "A way to sign in was added to your E-KOLEK account",
+			lead:    []string{lead, ifNotYouEN},
+			sms:     englishFactor(d.Factor) + " was added to your E-KOLEK account. If this was not you, contact the City Environment Office right away.",
+		}
+	case FactorRemoved:
+		return content{
+			subject: "A way to sign in was removed from your E-KOLEK account",
+			lead:    []string{englishFactor(d.Factor) + " was removed from your E-KOLEK account.", ifNotYouEN},
+			sms:     englishFactor(d.Factor) + " was removed from your E-KOLEK account. If this was not you, contact the City Environment Office right away.",
+		}
+	case RecoveryCodeUsed:
+		return content{
+			subject: "A recovery code was used to sign in to E-KOLEK",
+			lead: []string{
+				"Someone signed in to your E-KOLEK account with one of its recovery codes. " + plural(d.Left, "recovery code is", "recovery codes are") + " left; you can make a new set on your account page.",
+				ifNotYouEN,
+			},
+			sms: "A recovery code was used to sign in to your E-KOLEK account. If this was not you, contact the City Environment Office right away.",
+		}
+	case FactorsCleared:
+		return content{
+			subject: "The second step of signing in to E-KOLEK was reset",
+			lead: []string{
+				"The City Environment Office removed every second step of signing in to your E-KOLEK account (authenticator apps, passkeys and recovery codes) and signed the account out everywhere. After you sign in you can add them again.",
+				"If you did not ask for this, contact the City Environment Office right away.",
+			},
+			sms: "The City Environment Office removed the second step of signing in to your E-KOLEK account. If you did not ask for this, contact them right away.",
 		}
 	case AdminInvitation:
 		return content{
@@ -197,6 +258,20 @@ func filipinoDuration(m int) string {
 
 const neverShareFIL = "Huwag itong ibahagi kaninuman, kahit sa mga kawani ng E-KOLEK."
 
+// ifNotYouFIL closes every notice of a change to the account's security.
+const ifNotYouFIL = "Kung ikaw ito, wala ka nang kailangang gawin. Kung hindi ikaw ito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran ng lungsod para maprotektahan ang iyong account."
+
+// filipinoFactor names a second factor as a notice speaks of it.
+func filipinoFactor(f string) string {
+	switch f {
+	case "webauthn":
+		return "isang passkey"
+	case "recovery":
+		return "bagong set ng recovery codes"
+	}
+	return "isang authenticator app"
+}
+
 func filipinoContent(kind Kind, d Data) content {
 	expires := "Mag-e-expire ito sa loob ng " + filipinoDuration(d.Minutes) + "."
 	switch kind {
@@ -235,6 +310,40 @@ func filipinoContent(kind Kind, d Data) content {
 				"Kung ikaw ito, wala ka nang kailangang gawin. Kung hindi ikaw ito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran ng lungsod para maprotektahan ang iyong account.",
 			},
 			sms: "Napalitan ang password ng iyong E-KOLEK account. Kung hindi ikaw ito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran ng lungsod.",
+		}
+	case FactorAdded:
+		lead := "Idinagdag ang " + filipinoFactor(d.Factor) + " sa iyong E-KOLEK account, para sa pangalawang hakbang ng pag-sign in."
+		if d.Factor == "recovery" {
+			lead = "Gumawa ng bagong set ng recovery codes para sa iyong E-KOLEK account. Hindi na gagana ang mga luma."
+		}
+		return content{
+			subject: "May idinagdag na paraan ng pag-sign in sa iyong E-KOLEK account",
+			lead:    []string{lead, ifNotYouFIL},
+			sms:     "Idinagdag ang " + filipinoFactor(d.Factor) + " sa iyong E-KOLEK account. Kung hindi ikaw ito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran.",
+		}
+	case FactorRemoved:
+		return content{
+			subject: "May inalis na paraan ng pag-sign in sa iyong E-KOLEK account",
+			lead:    []string{"Inalis ang " + filipinoFactor(d.Factor) + " sa iyong E-KOLEK account.", ifNotYouFIL},
+			sms:     "Inalis ang " + filipinoFactor(d.Factor) + " sa iyong E-KOLEK account. Kung hindi ikaw ito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran.",
+		}
+	case RecoveryCodeUsed:
+		return content{
+			subject: "Ginamit ang isang recovery code ng iyong E-KOLEK account",
+			lead: []string{
+				fmt.Sprintf("May nag-sign in sa iyong E-KOLEK account gamit ang isa sa mga recovery code nito. %d recovery code na lang ang natitira; makagagawa ka ng bagong set sa pahina ng iyong account.", d.Left),
+				ifNotYouFIL,
+			},
+			sms: "Ginamit ang isang recovery code para mag-sign in sa iyong E-KOLEK account. Kung hindi ikaw ito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran.",
+		}
+	case FactorsCleared:
+		return content{
+			subject: "Na-reset ang pangalawang hakbang ng pag-sign in sa E-KOLEK",
+			lead: []string{
+				"Inalis ng Tanggapan ng Kapaligiran ng lungsod ang lahat ng pangalawang hakbang ng pag-sign in sa iyong E-KOLEK account (authenticator app, passkey at recovery codes) at na-sign out ang account sa lahat ng device. Maaari mo silang idagdag muli pagka-sign in mo.",
+				"Kung hindi ikaw ang humiling nito, makipag-ugnayan agad sa Tanggapan ng Kapaligiran ng lungsod.",
+			},
+			sms: "Inalis ng Tanggapan ng Kapaligiran ang pangalawang hakbang ng pag-sign in sa iyong E-KOLEK account. Kung hindi ikaw ang humiling nito, tumawag agad.",
 		}
 	case AdminInvitation:
 		return content{

@@ -8,7 +8,8 @@ import (
 	"github.com/ekolek/identity/shared/notify"
 )
 
-var allKinds = []notify.Kind{notify.VerifyEmail, notify.VerifyPhone, notify.ResetCode, notify.PasswordChanged, notify.AdminInvitation}
+var allKinds = []notify.Kind{notify.VerifyEmail, notify.VerifyPhone, notify.ResetCode, notify.PasswordChanged, notify.AdminInvitation,
+	notify.FactorAdded, notify.FactorRemoved, notify.RecoveryCodeUsed, notify.FactorsCleared}
 
 // codeKinds carry a code.
 var codeKinds = map[notify.Kind]bool{notify.VerifyEmail: true, notify.VerifyPhone: true, notify.ResetCode: true, notify.AdminInvitation: true}
@@ -157,7 +158,7 @@ func TestMessagesSayWhatTheyMust(t *testing.T) {
 					switch kind {
 					case notify.ResetCode:
 						must = append(must, p.ignore)
-					case notify.PasswordChanged:
+					case notify.PasswordChanged, notify.FactorAdded, notify.FactorRemoved, notify.RecoveryCodeUsed, notify.FactorsCleared:
 						must = append(must, p.office)
 					case notify.AdminInvitation:
 						must = append(must, d.Username, p.resetPage)

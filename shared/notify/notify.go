@@ -44,6 +44,30 @@ var ErrUndeliverable = errors.New("notify: undeliverable")
 // was sent.
 var ErrUnavailable = errors.New("notify: unavailable")
 
+// ProviderCode is the error code a provider answered with (SES's
+// "MessageRejected", SNS's "OptedOut"…), wrapped in a failed send's error
+// beside ErrUndeliverable or ErrUnavailable: what the refusal was, without
+// the provider's message (which can echo the recipient back).
+type ProviderCode string
+
+func (c ProviderCode) Error() string { return string(c) }
+
+// Reason names why a send failed in a word fit for a metric dimension: the
+// provider's code when it answered, "timeout" when the attempt ran out of
+// time, else "unavailable" or "undeliverable".
+func Reason(err error) string {
+	var code ProviderCode
+	switch {
+	case errors.As(err, &code):
+		return string(code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, ErrUndeliverable):
+		return "undeliverable"
+	}
+	return "unavailable"
+}
+
 // Router sends email through one notifier and SMS through another.
 type Router struct {
 	Email, SMS Notifier

@@ -31,11 +31,12 @@ import (
 // RPName is the relying party's name browsers show.
 const RPName = "E-KOLEK"
 
-// ErrInvalid is every refused ceremony answer: malformed, for a challenge
-// that is unknown, used, expired, of another realm, account or purpose, a
-// signature that does not verify, a counter that went back (a cloned
-// authenticator), a credential that is not the account's.
-var ErrInvalid = errors.New("passkey: invalid credential")
+// ErrInvalid is every refused ceremony answer (mfa.ErrInvalidCredential):
+// malformed, for a challenge that is unknown, used, expired, of another
+// realm, account or purpose, a signature that does not verify, a counter
+// that went back (a cloned authenticator), a credential that is not the
+// account's.
+var ErrInvalid = mfa.ErrInvalidCredential
 
 // Config is the relying party: its id (a domain) and the origins
 // ceremonies may come from.
@@ -45,10 +46,7 @@ type Config struct {
 }
 
 // Store is what passkeys read and write: the mfa store and accounts.
-type Store interface {
-	mfa.Store
-	mfa.Accounts
-}
+type Store = mfa.PasskeyStore
 
 // Service runs WebAuthn ceremonies.
 type Service struct {
@@ -79,6 +77,14 @@ func NewService(cfg Config, s Store, factors *mfa.Service, c clock.Clock) (*Serv
 	}
 	return &Service{wa: wa, store: s, mfa: factors, clock: c}, nil
 }
+
+// New is the optional part app.Parts.Passkeys: a Service for the relying
+// party rp.
+func New(rp mfa.RelyingParty, s mfa.PasskeyStore, factors *mfa.Service, c clock.Clock) (mfa.Passkeys, error) {
+	return NewService(Config{RPID: rp.ID, Origins: rp.Origins}, s, factors, c)
+}
+
+var _ mfa.NewPasskeys = New
 
 // user is an account as WebAuthn sees it, with its passkeys.
 type user struct {
@@ -187,7 +193,7 @@ func (s *Service) take(ctx context.Context, realm account.Realm, challenge strin
 // navigator.credentials.create. A resident (discoverable) key and user
 // verification are preferred, so the passkey can also sign in alone; a's
 // passkeys are excluded, so one authenticator is not registered twice.
-func (s *Service) RegistrationOptions(ctx context.Context, a account.Account) (*protocol.CredentialCreation, error) {
+func (s *Service) RegistrationOptions(ctx context.Context, a account.Account) (any, error) {
 	u, err := s.userOf(ctx, a)
 	if err != nil {
 		return nil, err
@@ -211,8 +217,10 @@ func (s *Service) RegistrationOptions(ctx context.Context, a account.Account) (*
 
 // Register finishes a registration of a's: credential is the browser's
 // answer (the PublicKeyCredential as JSON), name the person's name for it.
-// The first factor of the account comes with recovery codes.
-func (s *Service) Register(ctx context.Context, a account.Account, name string, credential []byte) (mfa.Confirmed, error) {
+// The first factor of the account comes with recovery codes; first is the
+// enrollment step standing in for a session, if any (mfa.Service's
+// AddPasskey).
+func (s *Service) Register(ctx context.Context, a account.Account, name string, credential []byte, first *mfa.StepStart) (mfa.Confirmed, error) {
 	parsed, err := protocol.ParseCredentialCreationResponseBytes(credential)
 	if err != nil {
 		return mfa.Confirmed{}, ErrInvalid
@@ -245,7 +253,7 @@ func (s *Service) Register(ctx context.Context, a account.Account, name string, 
 	for _, t := range cred.Transport {
 		f.Passkey.Transports = append(f.Passkey.Transports, string(t))
 	}
-	return s.mfa.AddPasskey(ctx, a, f)
+	return s.mfa.AddPasskey(ctx, a, f, first)
 }
 
 // LoginOptions starts a passkey login in realm: the options for
@@ -255,7 +263,7 @@ func (s *Service) Register(ctx context.Context, a account.Account, name string, 
 // alone: the browser offers the discoverable credentials it holds for this
 // site, and user verification is required, as the passkey stands for both
 // factors.
-func (s *Service) LoginOptions(ctx context.Context, realm account.Realm, mfaToken string) (*protocol.CredentialAssertion, error) {
+func (s *Service) LoginOptions(ctx context.Context, realm account.Realm, mfaToken string) (any, error) {
 	if mfaToken == "" {
 		assertion, sd, err := s.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 		if err != nil {
@@ -288,67 +296,59 @@ func (s *Service) LoginOptions(ctx context.Context, realm account.Realm, mfaToke
 	return assertion, s.begin(ctx, realm, a.ID, r.ID, mfa.Login, sd)
 }
 
-// SignedIn is a passkey login that passed: the account, the factor (its
-// counter already moved on) and, for a second step, the token's record
-// (its Remember is the login's).
-type SignedIn struct {
-	Account account.Account
-	Factor  mfa.Factor
-	// Step is the second step's start; zero for a passkey-only login.
-	Step mfa.StepStart
-}
-
 // Login finishes a passkey login in realm from ip: credential is the
 // browser's answer, mfaToken the login's token for a second step ("" for
 // a passkey alone, which must answer a ceremony begun without one). A
 // second step runs as every second step does (mfa.Service.BeginStep): the
-// token's try is reserved first and a refused answer counts toward the
+// token's try is reserved first (and given back when the store fails
+// before the answer is judged), and a refused answer counts toward the
 // identifier's lock. Errors: ErrInvalid, mfa.ErrInvalidToken,
 // *throttle.Refused, *mfa.WrongCodeError, or a store error. The caller
 // checks that the account's status lets it in.
-func (s *Service) Login(ctx context.Context, realm account.Realm, mfaToken string, credential []byte, ip string) (SignedIn, error) {
+func (s *Service) Login(ctx context.Context, realm account.Realm, mfaToken string, credential []byte, ip string) (mfa.Passed, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
 	if err != nil {
-		return SignedIn{}, ErrInvalid
+		return mfa.Passed{}, ErrInvalid
 	}
 	c, sd, err := s.take(ctx, realm, parsed.Response.CollectedClientData.Challenge, mfa.Login)
 	if err != nil {
-		return SignedIn{}, err
+		return mfa.Passed{}, err
 	}
 	if (c.TokenID == "") != (mfaToken == "") {
-		return SignedIn{}, ErrInvalid
+		return mfa.Passed{}, ErrInvalid
 	}
 	if mfaToken == "" {
 		return s.passkeyOnly(ctx, realm, sd, parsed)
 	}
-	st, err := s.mfa.BeginStep(ctx, realm, mfaToken)
+	st, err := s.mfa.BeginStep(ctx, realm, mfaToken, ip)
 	if err != nil {
-		return SignedIn{}, err
+		return mfa.Passed{}, err
 	}
 	if st.Record.ID != c.TokenID || st.Account.ID != c.AccountID {
-		return SignedIn{}, ErrInvalid
+		return mfa.Passed{}, ErrInvalid
 	}
 	u, err := s.userOf(ctx, st.Account)
 	if err != nil {
-		return SignedIn{}, err
+		s.mfa.Unjudged(ctx, st)
+		return mfa.Passed{}, err
 	}
 	cred, err := s.wa.ValidateLogin(u, sd, parsed)
 	if err != nil || cred.Authenticator.CloneWarning {
-		return SignedIn{}, s.mfa.FailStep(ctx, st, ip)
+		return mfa.Passed{}, s.mfa.FailStep(ctx, st, ip)
 	}
 	if err := s.mfa.PassStep(ctx, st); err != nil {
-		return SignedIn{}, err
+		return mfa.Passed{}, err
 	}
 	f, err := s.used(ctx, u, cred)
 	if err != nil {
-		return SignedIn{}, err
+		return mfa.Passed{}, err
 	}
-	return SignedIn{Account: st.Account, Factor: f, Step: st}, nil
+	return mfa.Passed{StepStart: st, Method: mfa.MethodWebAuthn, FactorID: f.ID}, nil
 }
 
 // passkeyOnly checks a discoverable credential's answer: the credential id
 // finds the factor, whose account must be the one the user handle names.
-func (s *Service) passkeyOnly(ctx context.Context, realm account.Realm, sd webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData) (SignedIn, error) {
+func (s *Service) passkeyOnly(ctx context.Context, realm account.Realm, sd webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData) (mfa.Passed, error) {
 	var found user
 	handler := func(rawID, userHandle []byte) (webauthn.User, error) {
 		f, err := s.store.LookupPasskey(ctx, realm, rawID)
@@ -367,16 +367,16 @@ func (s *Service) passkeyOnly(ctx context.Context, realm account.Realm, sd webau
 	}
 	_, cred, err := s.wa.ValidatePasskeyLogin(handler, sd, parsed)
 	if errors.Is(err, store.ErrUnavailable) {
-		return SignedIn{}, err
+		return mfa.Passed{}, err
 	}
 	if err != nil || cred.Authenticator.CloneWarning {
-		return SignedIn{}, ErrInvalid
+		return mfa.Passed{}, ErrInvalid
 	}
 	f, err := s.used(ctx, found, cred)
 	if err != nil {
-		return SignedIn{}, err
+		return mfa.Passed{}, err
 	}
-	return SignedIn{Account: found.a, Factor: f}, nil
+	return mfa.Passed{StepStart: mfa.StepStart{Account: found.a}, Method: mfa.MethodWebAuthn, FactorID: f.ID}, nil
 }
 
 // used records a verified use of one of u's passkeys: its new counter and

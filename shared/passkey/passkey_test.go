@@ -45,7 +45,7 @@ func newRig(t *testing.T) *rig {
 	mk, _ := mfa.NewKeys(secret)
 	c := clock.NewManual(time.Now())
 	g := throttle.NewGuard(s, throttle.DefaultLimits, c)
-	m := mfa.NewService(s, s, mk, tk, g, c, mfa.Policy{AdminRequired: true}, nil)
+	m := mfa.NewService(mfa.Deps{Store: s, Accounts: s, Keys: mk, Tokens: tk, Guard: g, Clock: c, Policy: mfa.Policy{AdminRequired: true}})
 	pk, err := passkey.NewService(passkey.Config{RPID: rpID, Origins: []string{origin}}, s, m, c)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func (r *rig) register(t *testing.T, a account.Account) mfa.Confirmed {
 	if err != nil {
 		t.Fatalf("authenticator: %v", err)
 	}
-	c, err := r.pk.Register(t.Context(), a, "Laptop", answer)
+	c, err := r.pk.Register(t.Context(), a, "Laptop", answer, nil)
 	if err != nil {
 		t.Fatalf("Register: %v", err)
 	}
@@ -152,7 +152,7 @@ func TestRegister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := r.pk.Register(t.Context(), a, "Phone", answer)
+	c2, err := r.pk.Register(t.Context(), a, "Phone", answer, nil)
 	if err != nil || c2.RecoveryCodes != nil {
 		t.Errorf("second passkey: %v, codes %v", err, c2.RecoveryCodes)
 	}
@@ -165,24 +165,24 @@ func TestRegisterRefused(t *testing.T) {
 
 	opts, _ := r.pk.RegistrationOptions(t.Context(), a)
 	answer, _, _ := r.auth.Create(js(t, opts))
-	_, err := r.pk.Register(t.Context(), b, "Stolen", answer)
+	_, err := r.pk.Register(t.Context(), b, "Stolen", answer, nil)
 	wantErr(t, "an answer to another account's ceremony", err, passkey.ErrInvalid)
-	_, err = r.pk.Register(t.Context(), a, "Late", answer)
+	_, err = r.pk.Register(t.Context(), a, "Late", answer, nil)
 	wantErr(t, "an answer whose ceremony was taken", err, passkey.ErrInvalid)
 
 	opts, _ = r.pk.RegistrationOptions(t.Context(), a)
 	evil := passkeytest.New(rpID, "http://localhost:9999")
 	answer, _, _ = evil.Create(js(t, opts))
-	_, err = r.pk.Register(t.Context(), a, "Phished", answer)
+	_, err = r.pk.Register(t.Context(), a, "Phished", answer, nil)
 	wantErr(t, "an answer from another origin", err, passkey.ErrInvalid)
 
 	opts, _ = r.pk.RegistrationOptions(t.Context(), a)
 	answer, _, _ = r.auth.Create(js(t, opts))
 	r.clock.Advance(mfa.CeremonyTTL)
-	_, err = r.pk.Register(t.Context(), a, "Slow", answer)
+	_, err = r.pk.Register(t.Context(), a, "Slow", answer, nil)
 	wantErr(t, "an answer after the ceremony expired", err, passkey.ErrInvalid)
 
-	_, err = r.pk.Register(t.Context(), a, "Junk", []byte(`{"id":"x"}`))
+	_, err = r.pk.Register(t.Context(), a, "Junk", []byte(`{"id":"x"}`), nil)
 	wantErr(t, "junk", err, passkey.ErrInvalid)
 	if o, _ := r.mfa.Overview(t.Context(), a); len(o.Factors) != 0 {
 		t.Errorf("refused registrations left %+v", o.Factors)
@@ -198,7 +198,7 @@ func TestSecondStep(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
-	if in.Account.ID != a.ID || in.Factor.ID != c.Factor.ID || in.Factor.Passkey.SignCount != 1 || in.Step.Record.AccountID != a.ID {
+	if in.Account.ID != a.ID || in.FactorID != c.Factor.ID || in.Method != mfa.MethodWebAuthn || in.Record.AccountID != a.ID {
 		t.Errorf("signed in %+v", in)
 	}
 	stored, _ := r.store.GetFactor(t.Context(), account.Admin, a.ID, c.Factor.ID)
@@ -249,7 +249,7 @@ func TestPasskeyOnly(t *testing.T) {
 	a := r.account(t, account.Resident)
 	c := r.register(t, a)
 	in, err := r.pk.Login(t.Context(), account.Resident, "", r.loginAnswer(t, account.Resident, ""), ip)
-	if err != nil || in.Account.ID != a.ID || in.Factor.ID != c.Factor.ID || in.Step.Record.ID != "" {
+	if err != nil || in.Account.ID != a.ID || in.FactorID != c.Factor.ID || in.Record.ID != "" {
 		t.Fatalf("passkey-only login = %+v, %v", in, err)
 	}
 

@@ -96,7 +96,7 @@ func (s *Service) send(ctx context.Context, a account.Account, ch notify.Channel
 	}
 	return s.codes.Send(ctx, s.outbox, realm, a.ID, code.PasswordReset, code.TTL, code.Message{
 		Kind: notify.ResetCode, Lang: a.Language, Channel: ch, To: to,
-		Data: notify.Data{Name: firstName(a), Username: a.Username},
+		Data: notify.Data{Name: a.GreetingName(), Username: a.Username},
 	})
 }
 
@@ -205,7 +205,7 @@ func (s *Service) notifyChanged(ctx context.Context, a account.Account) {
 		if c.to == "" || !c.verified {
 			continue
 		}
-		if err := s.outbox.Notice(ctx, notify.PasswordChanged, a.Language, c.ch, c.to, notify.Data{Name: firstName(a)}, a.Realm, a.ID); err != nil {
+		if err := s.outbox.Notice(ctx, notify.PasswordChanged, a.Language, c.ch, c.to, notify.Data{Name: a.GreetingName()}, a.Realm, a.ID); err != nil {
 			s.log.Warn("password change notice not sent", "realm", a.Realm, "account_id", a.ID, "channel", c.ch, "error", err.Error())
 		}
 	}
@@ -230,13 +230,6 @@ func (s *Service) find(ctx context.Context, realm account.Realm, identifier stri
 		return account.Account{}, nil
 	}
 	return a, err
-}
-
-func firstName(a account.Account) string {
-	if a.Realm == account.Admin {
-		return a.FullName
-	}
-	return a.FirstName
 }
 
 func userInputs(a account.Account) []string {

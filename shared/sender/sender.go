@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/clock"
+	"github.com/ekolek/identity/shared/metrics"
 	"github.com/ekolek/identity/shared/notify"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/store"
@@ -40,6 +41,17 @@ type DeadLetters interface {
 // ErrRetry means an attempt failed and the message has attempts left: it
 // is to be tried again (the stream's batch item failure, the local sweep).
 var ErrRetry = errors.New("sender: not delivered, to be tried again")
+
+// The delivery metrics (package metrics, namespace EKOLEK): every message
+// sent, by channel; every attempt the provider refused or that failed, by
+// channel and reason (the provider's error code, "timeout",
+// "unavailable"), and in total, which the template alarms on: a sandboxed
+// SES account, an unverified sender or SNS's spend limit shows up here
+// while the requests themselves still answer as the contract says.
+const (
+	MetricSent   = "MessagesSent"
+	MetricFailed = "MessagesFailed"
+)
 
 // AttemptTimeout bounds one attempt's call to the provider. The AWS
 // clients give up on a stalled attempt of theirs sooner (awsenv.Bounded:
@@ -92,6 +104,7 @@ func (s *Sender) Deliver(ctx context.Context, id string) error {
 	err = s.notifier.Send(sendCtx, msg)
 	cancel()
 	if err == nil {
+		metrics.Count(ctx, s.log, s.clock.Now(), MetricSent, metrics.Dimension{Name: "Channel", Value: string(m.Channel)})
 		if err := s.record(ctx, func(c context.Context) error { return s.store.MarkMessageSent(c, m, s.clock.Now()) }); err != nil {
 			// Sent, but not marked: another attempt would send it again,
 			// so none is asked for.
@@ -101,6 +114,8 @@ func (s *Sender) Deliver(ctx context.Context, id string) error {
 		s.log.Info("message sent", s.attrs(m)...)
 		return nil
 	}
+	metrics.Count(ctx, s.log, s.clock.Now(), MetricFailed,
+		metrics.Dimension{Name: "Channel", Value: string(m.Channel)}, metrics.Dimension{Name: "Reason", Value: notify.Reason(err)})
 	if errors.Is(err, notify.ErrUndeliverable) || m.Attempts >= outbox.MaxAttempts {
 		return s.giveUp(ctx, m, err.Error())
 	}

@@ -575,3 +575,80 @@ func TestDeliveryCalls(t *testing.T) {
 		t.Errorf("the last attempt of a message with %d charges: %v, want %v (claim, mark failed, one refund each)", len(f.Charges), got, want)
 	}
 }
+
+// Delivery is measured where CloudWatch reads it: each outcome logs one
+// line in the embedded metric format, a refusal by the provider's own code
+// (here SES in a fresh account, where the sender is not verified), with
+// the dimensionless total the template's alarm watches.
+func TestDeliveryOutcomesAreMetrics(t *testing.T) {
+	refusing := mototest.Private(t).Endpoint // nobody verified the sender there
+	r := newRig(t, embeddedStore(t), motoNotifier(t, refusing), nil)
+	if err := r.sender.Deliver(t.Context(), r.resetCode("r1", notify.Email, "juan@example.com").ID); err != nil {
+		t.Fatal(err)
+	}
+	ok := newRig(t, embeddedStore(t), outbox.Keep{}, nil)
+	if err := ok.sender.Deliver(t.Context(), ok.resetCode("r2", notify.SMS, "+639171234567").ID); err != nil {
+		t.Fatal(err)
+	}
+
+	type directive struct {
+		Timestamp         int64
+		CloudWatchMetrics []struct {
+			Namespace  string
+			Dimensions [][]string
+			Metrics    []struct{ Name, Unit string }
+		}
+	}
+	metricLines := func(logs string) []map[string]any {
+		var out []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("a log line that is not JSON: %q", line)
+			}
+			if rec["_aws"] != nil {
+				out = append(out, rec)
+			}
+		}
+		return out
+	}
+	check := func(rec map[string]any, name string, dims map[string]string) {
+		t.Helper()
+		raw, _ := json.Marshal(rec["_aws"])
+		var d directive
+		if err := json.Unmarshal(raw, &d); err != nil || len(d.CloudWatchMetrics) != 1 {
+			t.Fatalf("_aws: %s (%v)", raw, err)
+		}
+		m := d.CloudWatchMetrics[0]
+		wantSets := [][]string{{}}
+		var names []string
+		for _, n := range []string{"Channel", "Reason"} {
+			if _, ok := dims[n]; ok {
+				names = append(names, n)
+				wantSets = append(wantSets, slices.Clone(names))
+			}
+		}
+		if m.Namespace != "EKOLEK" || len(m.Metrics) != 1 || m.Metrics[0].Name != name || m.Metrics[0].Unit != "Count" ||
+			fmt.Sprint(m.Dimensions) != fmt.Sprint(wantSets) || d.Timestamp != r.clock.Now().UnixMilli() {
+			t.Errorf("EMF directive %s, want %s in EKOLEK with dimension sets %v", raw, name, wantSets)
+		}
+		if rec[name] != 1.0 {
+			t.Errorf("%s = %v, want 1", name, rec[name])
+		}
+		for k, v := range dims {
+			if rec[k] != v {
+				t.Errorf("%s = %v, want %s", k, rec[k], v)
+			}
+		}
+	}
+	failed := metricLines(r.logs.String())
+	if len(failed) != 1 {
+		t.Fatalf("%d metric lines for one refused message", len(failed))
+	}
+	check(failed[0], sender.MetricFailed, map[string]string{"Channel": "email", "Reason": "MessageRejected"})
+	sent := metricLines(ok.logs.String())
+	if len(sent) != 1 {
+		t.Fatalf("%d metric lines for one sent message", len(sent))
+	}
+	check(sent[0], sender.MetricSent, map[string]string{"Channel": "sms"})
+}

@@ -33,6 +33,9 @@ type Limits struct {
 	ResetIP Limit
 	// RegisterIP registrations per IP.
 	RegisterIP Limit
+	// PasskeyIP passkey login ceremonies begun per IP (each stores a
+	// challenge, for anyone who asks).
+	PasskeyIP Limit
 	// SMSPerNumber messages to one phone number.
 	SMSPerNumber Limit
 }
@@ -44,6 +47,7 @@ var DefaultLimits = Limits{
 	CodeVerifyIP:  Limit{30, 15 * time.Minute},
 	ResetIP:       Limit{10, time.Hour},
 	RegisterIP:    Limit{10, time.Hour},
+	PasskeyIP:     Limit{60, 15 * time.Minute},
 	SMSPerNumber:  Limit{5, 24 * time.Hour},
 }
 
@@ -57,6 +61,7 @@ const (
 	CodeVerifyIP    Kind = "code_verify_ip"
 	ResetIP         Kind = "reset_ip"
 	RegisterIP      Kind = "register_ip"
+	PasskeyIP       Kind = "passkey_ip"
 	SMSNumber       Kind = "sms_number"
 )
 
@@ -320,6 +325,8 @@ func (g *Guard) Spend(ctx context.Context, kind Kind, who string) (Charge, error
 		l, who = g.limits.ResetIP, client(who)
 	case RegisterIP:
 		l, who = g.limits.RegisterIP, client(who)
+	case PasskeyIP:
+		l, who = g.limits.PasskeyIP, client(who)
 	case SMSNumber:
 		l = g.limits.SMSPerNumber
 	default:

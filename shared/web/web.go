@@ -62,6 +62,10 @@ type Page struct {
 	File string
 	// Script is the page's module under assets/.
 	Script string
+	// Styles are stylesheets under assets/ the page loads after site.css
+	// (and console.css on admin pages): rules only these pages use stay
+	// out of every other page's first load.
+	Styles []string
 }
 
 // Pages is every page. A page is added here and as pages/<File>; New fails
@@ -71,15 +75,21 @@ var Pages = []Page{
 	{Path: "/register", Name: "register", Realm: "resident", File: "register.html", Script: "register.js"},
 	{Path: "/verify", Name: "verify", Realm: "resident", File: "verify.html", Script: "verify.js"},
 	{Path: "/reset", Name: "reset", Realm: "resident", File: "reset.html", Script: "reset.js"},
-	{Path: "/account", Name: "account", Realm: "resident", SignedIn: true, File: "account.html", Script: "account.js"},
+	{Path: "/account", Name: "account", Realm: "resident", SignedIn: true, File: "account.html", Script: "account.js", Styles: mfaStyles},
+	{Path: "/account/authenticator", Name: "mfa-enroll", Realm: "resident", SignedIn: true, File: "mfa-enroll.html", Script: "mfa-enroll.js", Styles: mfaStyles},
 	{Path: "/admin/login", Name: "admin-login", Realm: "admin", File: "admin/login.html", Script: "login.js"},
 	{Path: "/admin/reset", Name: "admin-reset", Realm: "admin", File: "admin/reset.html", Script: "admin-reset.js"},
 	{Path: "/admin/", Name: "admin-residents", Realm: "admin", SignedIn: true, File: "admin/residents.html", Script: "residents.js"},
 	{Path: "/admin/residents/{id}", Name: "admin-resident", Realm: "admin", SignedIn: true, File: "admin/resident.html", Script: "resident.js"},
 	{Path: "/admin/admins", Name: "admin-admins", Realm: "admin", SignedIn: true, File: "admin/admins.html", Script: "admins.js"},
 	{Path: "/admin/security", Name: "admin-security", Realm: "admin", SignedIn: true, File: "admin/security.html", Script: "security.js"},
-	{Path: "/admin/account", Name: "admin-account", Realm: "admin", SignedIn: true, File: "admin/account.html", Script: "admin-account.js"},
+	{Path: "/admin/account", Name: "admin-account", Realm: "admin", SignedIn: true, File: "admin/account.html", Script: "admin-account.js", Styles: mfaStyles},
+	{Path: "/admin/account/authenticator", Name: "admin-mfa-enroll", Realm: "admin", SignedIn: true, File: "admin/mfa-enroll.html", Script: "admin-mfa-enroll.js", Styles: mfaStyles},
 }
+
+// mfaStyles are the stylesheets of the pages with two-step sign-in's QR
+// code and recovery codes.
+var mfaStyles = []string{"mfa.css"}
 
 // notFound is the page of every unknown path (status 404).
 var notFound = Page{Name: "not-found", File: "notfound.html", Script: "page.js"}

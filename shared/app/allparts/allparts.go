@@ -12,6 +12,7 @@ import (
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/deadletter"
 	"github.com/ekolek/identity/shared/notify/awsnotify"
+	"github.com/ekolek/identity/shared/passkey"
 	"github.com/ekolek/identity/shared/password/strength"
 	"github.com/ekolek/identity/shared/phone"
 	"github.com/ekolek/identity/shared/totp"
@@ -29,5 +30,6 @@ func Parts() app.Parts {
 		Pages:       web.Handler,
 		TOTP:        totp.App{},
 		DeadLetters: deadletter.New,
+		Passkeys:    passkey.New,
 	}
 }

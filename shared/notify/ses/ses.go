@@ -78,11 +78,11 @@ func classify(ctx context.Context, err error) error {
 		case "MessageRejected", // e.g. a sender or (in the sandbox) recipient not verified, a virus
 			"MailFromDomainNotVerifiedException",
 			"InvalidParameterValue": // what SES answers for a malformed address ("Missing final '@domain'")
-			return fmt.Errorf("%w: ses SendEmail: %s", notify.ErrUndeliverable, apiErr.ErrorCode())
+			return fmt.Errorf("%w: ses SendEmail: %w", notify.ErrUndeliverable, notify.ProviderCode(apiErr.ErrorCode()))
 		}
 	}
 	if errors.As(err, &apiErr) {
-		return fmt.Errorf("%w: ses SendEmail: %s", notify.ErrUnavailable, apiErr.ErrorCode())
+		return fmt.Errorf("%w: ses SendEmail: %w", notify.ErrUnavailable, notify.ProviderCode(apiErr.ErrorCode()))
 	}
 	// Transport errors name the endpoint, not the recipient.
 	return fmt.Errorf("%w: ses SendEmail: %v", notify.ErrUnavailable, err)

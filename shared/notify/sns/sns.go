@@ -80,13 +80,13 @@ func classify(ctx context.Context, err error) error {
 			"ParameterValueInvalid",
 			"OptedOut",
 			"EndpointDisabled":
-			return fmt.Errorf("%w: sns Publish: %s", notify.ErrUndeliverable, apiErr.ErrorCode())
+			return fmt.Errorf("%w: sns Publish: %w", notify.ErrUndeliverable, notify.ProviderCode(apiErr.ErrorCode()))
 		}
 	}
 	// Only the error code, never the provider's message: messages can
 	// echo the recipient's address or number back, and errors reach logs.
 	if errors.As(err, &apiErr) {
-		return fmt.Errorf("%w: sns Publish: %s", notify.ErrUnavailable, apiErr.ErrorCode())
+		return fmt.Errorf("%w: sns Publish: %w", notify.ErrUnavailable, notify.ProviderCode(apiErr.ErrorCode()))
 	}
 	// Transport errors name the endpoint, not the recipient.
 	return fmt.Errorf("%w: sns Publish: %v", notify.ErrUnavailable, err)

@@ -39,6 +39,7 @@ import (
 	"github.com/ekolek/identity/shared/audit"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/contact"
+	"github.com/ekolek/identity/shared/mfa"
 	"github.com/ekolek/identity/shared/outbox"
 	"github.com/ekolek/identity/shared/reset"
 	"github.com/ekolek/identity/shared/session"
@@ -341,6 +342,11 @@ type accountWrite struct {
 	// condition they still exist), those keyed in end are deleted.
 	endSessions bool
 	keep, end   []map[string]types.AttributeValue
+	// drop are other items of the account deleted with it (its second
+	// factors and their passkey claims); enrollment, when not nil, is its
+	// second factor's enrollment, deleted on condition of its version.
+	drop       []map[string]types.AttributeValue
+	enrollment *mfa.Enrollment
 }
 
 // writeAccount stores a with its version bumped, on condition the stored
@@ -359,7 +365,10 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 	if w.roster != nil {
 		room--
 	}
-	end := w.end
+	if w.enrollment != nil {
+		room--
+	}
+	end := append(slices.Clone(w.drop), w.end...)
 	if surplus := len(end) - room; surplus > 0 {
 		if err := s.checkBeforeSurplus(ctx, a, w); err != nil {
 			return err
@@ -405,6 +414,11 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 			ExpressionAttributeValues: map[string]types.AttributeValue{":cur": num(*w.roster), ":next": num(*w.roster + 1)},
 		}})
 	}
+	enrollmentAt := -1
+	if w.enrollment != nil {
+		enrollmentAt = len(items)
+		items = append(items, s.deleteEnrollment(*w.enrollment))
+	}
 	keptFrom := len(items)
 	for _, k := range w.keep {
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
@@ -418,10 +432,10 @@ func (s *Store) writeAccount(ctx context.Context, op string, a account.Account, 
 	for _, k := range end {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: k}})
 	}
-	// Only the account, the code, the roster and the kept sessions carry
-	// conditions.
+	// Only the account, the code, the roster, the enrollment and the kept
+	// sessions carry conditions.
 	return s.transact(ctx, op, items, func(i int, old map[string]types.AttributeValue) error {
-		if i == rosterAt || i >= keptFrom {
+		if i == rosterAt || i == enrollmentAt || i >= keptFrom {
 			return store.ErrConflict
 		}
 		return conditionFailed(old)
@@ -453,6 +467,15 @@ func (s *Store) checkBeforeSurplus(ctx context.Context, a account.Account, w acc
 			return err
 		}
 		if v != *w.roster {
+			return store.ErrConflict
+		}
+	}
+	if e := w.enrollment; e != nil {
+		cur, _, err := s.Factors(ctx, e.Realm, e.AccountID)
+		if err != nil {
+			return err
+		}
+		if cur.Version != e.Version {
 			return store.ErrConflict
 		}
 	}

@@ -176,16 +176,19 @@ func enrollmentFrom(realm account.Realm, accountID string, it item) mfa.Enrollme
 }
 
 // putEnrollment writes e with its version moved on, on condition the
-// stored version is still e.Version (none stored: version 0).
+// stored version is still e.Version.
 func (s *Store) putEnrollment(e mfa.Enrollment) types.TransactWriteItem {
-	p := &types.Put{TableName: s.table, Item: enrollmentItem(e)}
+	cond, vals := enrollmentIs(e)
+	return types.TransactWriteItem{Put: &types.Put{TableName: s.table, Item: enrollmentItem(e), ConditionExpression: cond, ExpressionAttributeValues: vals}}
+}
+
+// enrollmentIs is the condition that the stored enrollment is still
+// e.Version (none stored: version 0).
+func enrollmentIs(e mfa.Enrollment) (*string, map[string]types.AttributeValue) {
 	if e.Version == 0 {
-		p.ConditionExpression = aws.String("attribute_not_exists(PK)")
-	} else {
-		p.ConditionExpression = aws.String("v = :v")
-		p.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(e.Version)}
+		return aws.String("attribute_not_exists(PK)"), nil
 	}
-	return types.TransactWriteItem{Put: p}
+	return aws.String("v = :v"), map[string]types.AttributeValue{":v": num(e.Version)}
 }
 
 func claimPasskeyItem(f mfa.Factor) item {
@@ -356,6 +359,48 @@ func (s *Store) UseTOTPStep(ctx context.Context, f mfa.Factor, step int64) error
 	return conditionalWrite(ctx, "UseTOTPStep", err)
 }
 
+// RenameFactor implements mfa.Store with one conditional UpdateItem.
+func (s *Store) RenameFactor(ctx context.Context, f mfa.Factor) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           s.table,
+		Key:                                 factorKey(f.Realm, f.AccountID, f.ID),
+		UpdateExpression:                    aws.String("SET factor_name = :n"),
+		ConditionExpression:                 aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":n": str(f.Name)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return conditionalWrite(ctx, "RenameFactor", err)
+}
+
+// ClearFactors implements mfa.Store as an account write (writeAccount):
+// the account with a new session epoch, the deletion of its sessions, of
+// fs and their passkey claims, and of the enrollment on its version, in
+// one transaction, except that more than fit in one are deleted first in
+// batches, as writeAccount says.
+func (s *Store) ClearFactors(ctx context.Context, a account.Account, e mfa.Enrollment, fs []mfa.Factor) (int, error) {
+	w := accountWrite{enrollment: &e}
+	if err := s.readSessions(ctx, "ClearFactors", a, nil, &w); err != nil {
+		return 0, err
+	}
+	for _, f := range fs {
+		w.drop = append(w.drop, factorKey(f.Realm, f.AccountID, f.ID))
+		if f.Passkey != nil {
+			w.drop = append(w.drop, passkeyKey(f.Realm, f.Passkey.CredentialID))
+		}
+	}
+	if err := s.writeAccount(ctx, "ClearFactors", a, w); err != nil {
+		return 0, err
+	}
+	return len(w.end), nil
+}
+
+// deleteEnrollment deletes e's item on condition the stored version is
+// still e.Version (none stored: nothing to delete).
+func (s *Store) deleteEnrollment(e mfa.Enrollment) types.TransactWriteItem {
+	cond, vals := enrollmentIs(e)
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: s.table, Key: enrollmentKey(e.Realm, e.AccountID), ConditionExpression: cond, ExpressionAttributeValues: vals}}
+}
+
 // UsePasskey implements mfa.Store with one conditional UpdateItem.
 func (s *Store) UsePasskey(ctx context.Context, f mfa.Factor, readCount uint32) error {
 	if f.Passkey == nil {
@@ -512,6 +557,19 @@ func (s *Store) ReserveMFAAttempt(ctx context.Context, t mfa.TokenRecord) (int, 
 		return 0, err
 	}
 	return int(item(out.Attributes).getN("attempts")), nil
+}
+
+// ReleaseMFAAttempt implements mfa.Store with one conditional UpdateItem.
+func (s *Store) ReleaseMFAAttempt(ctx context.Context, t mfa.TokenRecord) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           s.table,
+		Key:                                 mfaTokenKey(t.Realm, t.AccountID, t.ID),
+		UpdateExpression:                    aws.String("SET attempts = attempts - :one"),
+		ConditionExpression:                 aws.String("attempts > :zero"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":one": num(1), ":zero": num(0)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return conditionalWrite(ctx, "ReleaseMFAAttempt", err)
 }
 
 // RedeemMFAToken implements mfa.Store with one conditional DeleteItem.

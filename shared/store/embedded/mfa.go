@@ -243,6 +243,49 @@ func (s *Store) UseTOTPStep(_ context.Context, f mfa.Factor, step int64) error {
 	})
 }
 
+// RenameFactor implements mfa.Store.
+func (s *Store) RenameFactor(_ context.Context, f mfa.Factor) error {
+	return s.update(func(tx *bolt.Tx) error {
+		cur, err := getFactor(tx, f.Realm, f.AccountID, f.ID)
+		if err != nil {
+			return err
+		}
+		cur.Name = f.Name
+		return putFactor(tx, cur)
+	})
+}
+
+// ClearFactors implements mfa.Store in one bbolt transaction.
+func (s *Store) ClearFactors(_ context.Context, a account.Account, e mfa.Enrollment, fs []mfa.Factor) (int, error) {
+	return s.updateCount(func(tx *bolt.Tx) (int, error) {
+		cur, err := getEnrollment(tx, a.Realm, a.ID)
+		if err != nil {
+			return 0, err
+		}
+		if cur.Version != e.Version {
+			return 0, store.ErrConflict
+		}
+		n, err := updateAccountEndSessions(tx, a, nil)
+		if err != nil {
+			return 0, err
+		}
+		b := tx.Bucket(bMFA)
+		doomed := [][]byte{enrollmentKey(a.Realm, a.ID)}
+		for _, f := range fs {
+			doomed = append(doomed, factorKey(f.Realm, f.AccountID, f.ID))
+			if f.Passkey != nil {
+				doomed = append(doomed, passkeyKey(f.Realm, f.Passkey.CredentialID))
+			}
+		}
+		for _, k := range doomed {
+			if err := b.Delete(k); err != nil {
+				return 0, err
+			}
+		}
+		return n, nil
+	})
+}
+
 // UsePasskey implements mfa.Store.
 func (s *Store) UsePasskey(_ context.Context, f mfa.Factor, readCount uint32) error {
 	return s.update(func(tx *bolt.Tx) error {
@@ -369,6 +412,22 @@ func (s *Store) ReserveMFAAttempt(_ context.Context, t mfa.TokenRecord) (int, er
 		return putJSON(tx, k, cur)
 	})
 	return n, err
+}
+
+// ReleaseMFAAttempt implements mfa.Store.
+func (s *Store) ReleaseMFAAttempt(_ context.Context, t mfa.TokenRecord) error {
+	return s.update(func(tx *bolt.Tx) error {
+		k := mfaTokenKey(t.Realm, t.AccountID, t.ID)
+		var cur mfa.TokenRecord
+		if err := getJSON(tx, k, &cur); err != nil {
+			return err
+		}
+		if cur.Attempts <= 0 {
+			return store.ErrConflict
+		}
+		cur.Attempts--
+		return putJSON(tx, k, cur)
+	})
 }
 
 // RedeemMFAToken implements mfa.Store.

@@ -31,6 +31,10 @@ var mfaTests = []struct {
 	{"MFA/PasskeyCounterConcurrent", testPasskeyCounterConcurrent},
 	{"MFA/Remove", testRemoveFactor},
 	{"MFA/RemoveConcurrent", testRemoveConcurrent},
+	{"MFA/Rename", testRenameFactor},
+	{"MFA/Clear", testClearFactors},
+	{"MFA/ClearManySessions", testClearFactorsManySessions},
+	{"MFA/ClearConcurrent", testClearConcurrent},
 	{"MFA/Recovery", testRecovery},
 	{"MFA/RecoveryConcurrent", testRecoveryConcurrent},
 	{"MFA/Ceremony", testCeremony},
@@ -38,6 +42,7 @@ var mfaTests = []struct {
 	{"MFA/Token", testMFAToken},
 	{"MFA/TokenAttemptsConcurrent", testMFATokenAttemptsConcurrent},
 	{"MFA/TokenRedeemConcurrent", testMFATokenRedeemConcurrent},
+	{"MFA/TokenRelease", testMFATokenRelease},
 	{"MFA/BesideSessions", testMFABesideSessions},
 	{"Session/SecondFactorAndReauth", testSessionReauth},
 }
@@ -709,4 +714,168 @@ func testSessionReauth(t *testing.T, s Store) {
 	if _, _, err := s.GetSession(ctx(t), account.Admin, "a1", "k2"); err == nil {
 		t.Error("Reauthenticate created a session")
 	}
+}
+
+func testRenameFactor(t *testing.T, s Store) {
+	now := wall()
+	f := totpFactor(account.Resident, "r1", "f1", now)
+	mustCreateFactor(t, s, f)
+	f.Name = "Lola's phone"
+	if err := s.RenameFactor(ctx(t), f); err != nil {
+		t.Fatalf("RenameFactor: %v", err)
+	}
+	sameFactor(t, "renamed factor", mustGetFactor(t, s, f), f)
+	gone := totpFactor(account.Resident, "r1", "f2", now)
+	wantErr(t, "RenameFactor of a missing factor", s.RenameFactor(ctx(t), gone), store.ErrNotFound)
+	if _, err := s.GetFactor(ctx(t), account.Resident, "r1", "f2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RenameFactor of a missing factor made one: %v", err)
+	}
+}
+
+// enrolledAdmin stores admin a1 with n sessions, a confirmed TOTP factor,
+// a passkey and recovery codes, and returns the account, enrollment and
+// factors as read.
+func enrolledAdmin(t *testing.T, s Store, n int) (account.Account, mfa.Enrollment, []mfa.Factor) {
+	t.Helper()
+	now := wall()
+	mustCreate(t, s, admin("a1", "admin1", "admin1@example.com", account.StatusActive, at(0)))
+	for i := range n {
+		mustCreateSessions(t, s, sess(account.Admin, "a1", fmt.Sprintf("k%03d", i), now))
+	}
+	f := totpFactor(account.Admin, "a1", "f1", now)
+	mustCreateFactor(t, s, f)
+	e, _ := mustFactors(t, s, account.Admin, "a1")
+	e.Recovery, e.RecoveryKey = recoveryHashes("ee"), "k1"
+	_, e = confirmed(t, s, f, e, 1000)
+	e.Active++
+	if err := s.AddPasskey(ctx(t), passkeyFactor(account.Admin, "a1", "p1", 3, now.Add(time.Second)), e); err != nil {
+		t.Fatalf("AddPasskey: %v", err)
+	}
+	e, fs := mustFactors(t, s, account.Admin, "a1")
+	return mustGet(t, s, account.Admin, "a1"), e, fs
+}
+
+// cleared checks that a1 has no factor, enrollment, passkey claim or
+// session left, and a session epoch of its own.
+func cleared(t *testing.T, s Store, before account.Account) {
+	t.Helper()
+	e, fs := mustFactors(t, s, account.Admin, "a1")
+	sameEnrollment(t, "enrollment after a clear", e, mfa.Enrollment{Realm: account.Admin, AccountID: "a1"})
+	if len(fs) != 0 {
+		t.Errorf("factors after a clear: %+v", fs)
+	}
+	if _, err := s.LookupPasskey(ctx(t), account.Admin, []byte{3, 0, 0xff, 1}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the passkey's claim after a clear: %v", err)
+	}
+	if ss, err := s.ListSessions(ctx(t), account.Admin, "a1"); err != nil || len(ss) != 0 {
+		t.Errorf("sessions after a clear: %d, %v", len(ss), err)
+	}
+	a := mustGet(t, s, account.Admin, "a1")
+	if a.Version != before.Version+1 || a.SessionEpoch != a.Version {
+		t.Errorf("account after a clear: version %d, epoch %d; want version %d and the epoch with it", a.Version, a.SessionEpoch, before.Version+1)
+	}
+}
+
+func testClearFactors(t *testing.T, s Store) {
+	a, e, fs := enrolledAdmin(t, s, 3)
+	stale := e
+	stale.Version--
+	_, err := s.ClearFactors(ctx(t), a, stale, fs)
+	wantErr(t, "ClearFactors with a stale enrollment", err, store.ErrConflict)
+	old := a
+	old.Version--
+	_, err = s.ClearFactors(ctx(t), old, e, fs)
+	wantErr(t, "ClearFactors with a stale account", err, store.ErrConflict)
+	if ge, gfs := mustFactors(t, s, account.Admin, "a1"); ge.Active != 2 || len(gfs) != 2 {
+		t.Fatalf("a refused clear changed the factors: active %d, %d factors", ge.Active, len(gfs))
+	}
+	if ss, _ := s.ListSessions(ctx(t), account.Admin, "a1"); len(ss) != 3 {
+		t.Fatalf("a refused clear ended sessions: %d left", len(ss))
+	}
+
+	n, err := s.ClearFactors(ctx(t), a, e, fs)
+	if err != nil || n != 3 {
+		t.Fatalf("ClearFactors = %d, %v; want 3 sessions ended", n, err)
+	}
+	cleared(t, s, a)
+	// The credential is free again, and an account without factors clears
+	// (its sessions end) too.
+	if err := s.AddPasskey(ctx(t), passkeyFactor(account.Admin, "a1", "p2", 3, wall()), mfa.Enrollment{Realm: account.Admin, AccountID: "a1", Active: 1}); err != nil {
+		t.Errorf("AddPasskey of a cleared credential: %v", err)
+	}
+	mustCreate(t, s, resident("r1", "r1@example.com", "+639170000001", account.StatusApproved, at(0)))
+	mustCreateSessions(t, s, sess(account.Resident, "r1", "s1", wall()))
+	if n, err := s.ClearFactors(ctx(t), mustGet(t, s, account.Resident, "r1"), mfa.Enrollment{Realm: account.Resident, AccountID: "r1"}, nil); err != nil || n != 1 {
+		t.Errorf("ClearFactors of an account without factors = %d, %v; want 1", n, err)
+	}
+	_, err = s.ClearFactors(ctx(t), admin("nobody", "nobody", "nobody@example.com", account.StatusActive, at(0)), mfa.Enrollment{Realm: account.Admin, AccountID: "nobody"}, nil)
+	wantErr(t, "ClearFactors of a missing account", err, store.ErrNotFound)
+}
+
+// testClearFactorsManySessions: more sessions than one DynamoDB
+// transaction holds.
+func testClearFactorsManySessions(t *testing.T, s Store) {
+	a, e, fs := enrolledAdmin(t, s, 110)
+	n, err := s.ClearFactors(ctx(t), a, e, fs)
+	if err != nil || n != 110 {
+		t.Fatalf("ClearFactors = %d, %v; want 110 sessions ended", n, err)
+	}
+	cleared(t, s, a)
+}
+
+// testClearConcurrent: two clears from one read, and a clear racing a new
+// factor's confirmation: one of each pair passes.
+func testClearConcurrent(t *testing.T, s Store) {
+	a, e, fs := enrolledAdmin(t, s, 2)
+	oneWinsOthers(t, 2, "ClearFactors", func(int) error {
+		_, err := s.ClearFactors(ctx(t), a, e, fs)
+		return err
+	}, store.ErrConflict, store.ErrNotFound)
+	cleared(t, s, a)
+
+	a = mustGet(t, s, account.Admin, "a1")
+	f := totpFactor(account.Admin, "a1", "f9", wall())
+	mustCreateFactor(t, s, f)
+	e, fs = mustFactors(t, s, account.Admin, "a1")
+	winner := oneWinsOthers(t, 2, "ClearFactors or ConfirmFactor", func(i int) error {
+		if i == 0 {
+			_, err := s.ClearFactors(ctx(t), a, e, fs)
+			return err
+		}
+		c := f
+		c.State, c.ExpiresAt = mfa.Active, time.Time{}
+		next := e
+		next.Active++
+		return s.ConfirmFactor(ctx(t), c, next)
+	}, store.ErrConflict, store.ErrNotFound)
+	ge, gfs := mustFactors(t, s, account.Admin, "a1")
+	if winner == 0 && (ge.Active != 0 || len(gfs) != 0) || winner == 1 && (ge.Active != 1 || len(gfs) != 1) {
+		t.Errorf("winner %d left active %d, %d factors", winner, ge.Active, len(gfs))
+	}
+}
+
+func testMFATokenRelease(t *testing.T, s Store) {
+	r := mfaToken(account.Admin, "a1", "t1", wall())
+	if err := s.PutMFAToken(ctx(t), r); err != nil {
+		t.Fatalf("PutMFAToken: %v", err)
+	}
+	wantErr(t, "ReleaseMFAAttempt with none counted", s.ReleaseMFAAttempt(ctx(t), r), store.ErrConflict)
+	for range mfa.MaxAttempts {
+		if _, err := s.ReserveMFAAttempt(ctx(t), r); err != nil {
+			t.Fatalf("ReserveMFAAttempt: %v", err)
+		}
+	}
+	if err := s.ReleaseMFAAttempt(ctx(t), r); err != nil {
+		t.Fatalf("ReleaseMFAAttempt: %v", err)
+	}
+	if got, _ := s.GetMFAToken(ctx(t), account.Admin, "a1", "t1"); got.Attempts != mfa.MaxAttempts-1 {
+		t.Errorf("attempts after a release = %d, want %d", got.Attempts, mfa.MaxAttempts-1)
+	}
+	if n, err := s.ReserveMFAAttempt(ctx(t), r); err != nil || n != mfa.MaxAttempts {
+		t.Errorf("the try given back = %d, %v; want try %d", n, err, mfa.MaxAttempts)
+	}
+	if err := s.RedeemMFAToken(ctx(t), r); err != nil {
+		t.Fatalf("RedeemMFAToken: %v", err)
+	}
+	wantErr(t, "ReleaseMFAAttempt of a redeemed token", s.ReleaseMFAAttempt(ctx(t), r), store.ErrNotFound)
 }

@@ -1,24 +1,18 @@
 // account.js: "my account" of both realms (data-page "account",
-// "admin-account"): who I am, where I am signed in (sign one device out, or
-// all the others), and a password change. The session is loaded once and
+// "admin-account"): who I am, two-step sign-in (factors.js), where I am
+// signed in (sign one device out, or all the others), and a password
+// change. The session is loaded once and
 // then only looked at (api.js).
-import { startPage, requireSession, call, bindForm, showNotice, showError, paths, realm } from './api.js';
-import { translate } from './i18n.js';
+import { startPage, requireSession, call, bindForm, showNotice, showError, paths, realm, el } from './api.js';
+import { translate, when } from './i18n.js';
+import { describe } from './device.js';
+import { startFactors } from './factors.js';
 
 startPage();
 
 const list = document.querySelector('[data-sessions]');
 const others = document.querySelector('[data-action="revoke-others"]');
 const passwordForm = document.querySelector('form[data-form="password-change"]');
-
-/** An element with a translated text (data-i18n) and optional variables. */
-function el(tag, key, vars, cls) {
-  const e = document.createElement(tag);
-  if (key) e.dataset.i18n = key;
-  if (vars) e.dataset.i18nVars = JSON.stringify(vars);
-  if (cls) e.className = cls;
-  return e;
-}
 
 /** One row of the summary list: a label and a value (text, or nodes). */
 function row(labelKey, ...value) {
@@ -68,22 +62,15 @@ function showAccount(a) {
 
 /** "Chrome on Android", from a user agent string; never more than that. */
 function device(ua) {
-  const browser = /Edg\//.test(ua) ? 'Edge' : /OPR\//.test(ua) ? 'Opera' : /SamsungBrowser/.test(ua) ? 'Samsung Internet'
-    : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : '';
-  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Windows/.test(ua) ? 'Windows'
-    : /Mac OS X/.test(ua) ? 'macOS' : /CrOS/.test(ua) ? 'ChromeOS' : /Linux/.test(ua) ? 'Linux' : '';
+  const { browser, os } = describe(ua);
   const p = el('p', null, null, 'device');
   if (browser && os) p.append(el('span', 'device.on', { browser, os }));
   else p.append(el('span', browser || os ? 'device.one' : 'device.unknown', { name: browser || os }));
   return p;
 }
 
-function when(key, iso) {
-  const span = el('span', key);
-  const time = document.createElement('time');
-  time.dateTime = iso;
-  time.dataset.i18nDate = iso;
-  return [span, ' ', time];
+function since(key, iso) {
+  return [el('span', key), ' ', when(iso)];
 }
 
 async function showSessions() {
@@ -97,7 +84,7 @@ async function showSessions() {
     name.id = 'device-' + i;
     if (s.current) name.append(' ', el('strong', 'account.this_device', null, 'tag tag--ok'));
     const meta = el('p', null, null, 'meta');
-    meta.append(...when('account.signed_in', s.created_at), ' · ', ...when('account.last_active', s.last_seen_at));
+    meta.append(...since('account.signed_in', s.created_at), ' · ', ...since('account.last_active', s.last_seen_at));
     if (s.ip) meta.append(' · ', el('span', 'account.ip', { ip: s.ip }));
     li.append(name, meta);
     if (!s.current) {
@@ -152,7 +139,7 @@ bindForm(passwordForm, {
 
 requireSession().then(({ account }) => {
   showAccount(account);
-  return showSessions();
+  return Promise.all([startFactors(account), showSessions()]);
 }).catch((err) => {
   if (err.status !== 401) showError(err);
 });

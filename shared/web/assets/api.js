@@ -8,15 +8,15 @@
 import { t, startLanguage, setTitleError, translate } from './i18n.js';
 
 const realms = {
-  resident: { api: '/v1/resident', login: '/login', home: '/account' },
-  admin: { api: '/v1/admin', login: '/admin/login', home: '/admin/' },
+  resident: { api: '/v1/resident', login: '/login', home: '/account', account: '/account', authenticator: '/account/authenticator' },
+  admin: { api: '/v1/admin', login: '/admin/login', home: '/admin/', account: '/admin/account', authenticator: '/admin/account/authenticator' },
 };
 
 /** The page's realm ("resident" or "admin"), from <body data-realm>. */
 export const realm = document.body.dataset.realm || 'resident';
-/** The realm's paths: api (prefix), login and home pages. */
+/** The realm's paths: api (prefix), the login, home and account pages, and the authenticator app's enrollment. */
 export const paths = realms[realm];
-const signedInPage = document.body.hasAttribute('data-signed-in');
+let signedInPage = document.body.hasAttribute('data-signed-in');
 const main = document.querySelector('main');
 
 /** An error answer of the API (or code "network" when none came). */
@@ -198,13 +198,16 @@ function place(el, selector) {
   main.prepend(el);
 }
 
-function text(tag, key, vars, cls) {
-  const el = document.createElement(tag);
-  el.dataset.i18n = key;
-  if (vars) el.dataset.i18nVars = JSON.stringify(vars);
-  if (cls) el.className = cls;
-  el.textContent = t(key, vars);
-  return el;
+/** An element with a translated text (data-i18n, when key is given) and optional variables and class. */
+export function el(tag, key, vars, cls) {
+  const e = document.createElement(tag);
+  if (key) {
+    e.dataset.i18n = key;
+    if (vars) e.dataset.i18nVars = JSON.stringify(vars);
+    e.textContent = t(key, vars);
+  }
+  if (cls) e.className = cls;
+  return e;
 }
 
 /** Shows a notice [data-notice=code] of what just happened; it takes focus. */
@@ -214,7 +217,7 @@ export function showNotice(code, vars) {
   box.dataset.notice = code;
   box.setAttribute('role', 'status');
   box.tabIndex = -1;
-  box.append(text('p', 'notice.' + code, vars));
+  box.append(el('p', 'notice.' + code, vars));
   place(box, '[data-notice]');
   box.focus();
   return box;
@@ -254,11 +257,11 @@ export function showError(err, form) {
   summary.dataset.error = err.code;
   summary.tabIndex = -1;
   summary.setAttribute('aria-labelledby', 'error-summary-title');
-  const title = text('h2', 'error.title');
+  const title = el('h2', 'error.title');
   title.id = 'error-summary-title';
   summary.append(title);
   const vars = err.retryAfter ? { minutes: Math.max(1, Math.ceil(err.retryAfter / 60)) } : undefined;
-  const messageKey = ['error.' + err.code + '.' + realm, 'error.' + err.code].find((k) => t.has(k)) || 'error.unknown';
+  const messageKey = messageFor(err.code, form);
   const fields = { ...err.fields };
   for (const name of [].concat(errorField[err.code] || [])) {
     if (form && form.elements[name] && form.elements[name].type !== 'hidden') fields[name] = err.code;
@@ -269,10 +272,10 @@ export function showError(err, form) {
   const list = document.createElement('ul');
   for (const [name, why] of Object.entries(fields).sort((a, b) => rank(a[0]) - rank(b[0]))) {
     const input = form && form.elements[name];
-    const key = fieldKey(name, why, err.code);
+    const key = fieldKey(name, why, err.code, messageKey);
     const item = document.createElement('li');
     if (input && input.id && input.type !== 'hidden') {
-      const link = text('a', key);
+      const link = el('a', key);
       link.href = '#' + input.id;
       link.addEventListener('click', (ev) => {
         ev.preventDefault();
@@ -282,11 +285,11 @@ export function showError(err, form) {
       item.append(link);
       markField(input, key, err);
     } else {
-      item.append(text('span', key));
+      item.append(el('span', key));
     }
     list.append(item);
   }
-  summary.append(list.children.length ? list : text('p', messageKey, vars));
+  summary.append(list.children.length ? list : el('p', messageKey, vars));
   place(summary, '.error-summary');
   const notice = main.querySelector('[data-notice]');
   if (notice) notice.remove();
@@ -295,9 +298,20 @@ export function showError(err, form) {
   return summary;
 }
 
-function fieldKey(name, why, code) {
-  if (code === 'weak_password' || code === 'invalid_code') return 'error.' + code;
-  if (code === 'invalid_credentials') return 'field.current_password.wrong';
+/**
+ * The text of an error code: where one form (data-form), or one realm,
+ * needs other words than the rest, error.<code>.<form> or
+ * error.<code>.<realm>; else error.<code>.
+ */
+function messageFor(code, form) {
+  const keys = ['error.' + code + '.' + realm, 'error.' + code];
+  if (form && form.dataset.form) keys.unshift('error.' + code + '.' + form.dataset.form);
+  return keys.find((k) => t.has(k)) || 'error.unknown';
+}
+
+function fieldKey(name, why, code, messageKey) {
+  if (code === 'weak_password' || code === 'invalid_code') return messageKey;
+  if (code === 'invalid_credentials') return t.has(`field.${name}.wrong`) ? `field.${name}.wrong` : 'field.current_password.wrong';
   for (const key of [`field.${name}.${why === 'required' ? 'required' : 'invalid'}`, 'field.' + why]) {
     if (t.has(key)) return key;
   }
@@ -311,10 +325,10 @@ function markField(input, key, err) {
   const msg = document.createElement('p');
   msg.className = 'field-error';
   msg.id = input.id + '-error';
-  msg.append(text('span', 'error.prefix', undefined, 'visually-hidden'), ' ', text('span', key));
+  msg.append(el('span', 'error.prefix', undefined, 'visually-hidden'), ' ', el('span', key));
   if (err.code === 'weak_password' && err.reasons.length) {
     const why = document.createElement('ul');
-    for (const r of err.reasons) why.append(text('li', t.has('reason.' + r) ? 'reason.' + r : 'reason.too_guessable'));
+    for (const r of err.reasons) why.append(el('li', t.has('reason.' + r) ? 'reason.' + r : 'reason.too_guessable'));
     msg.append(why);
   }
   input.before(msg);
@@ -342,7 +356,8 @@ export function formValues(form) {
  * Sends form to its action as JSON when it is submitted and shows the API's
  * errors. done(answer, sent) runs on success, failed(err, sent) after an
  * error is shown; values(form) replaces formValues. The submit button is
- * disabled while the request runs.
+ * disabled while the request runs. A form built by a script may name
+ * another method than HTML's two in data-method ("patch").
  */
 export function bindForm(form, { done, failed, values = formValues }) {
   form.addEventListener('submit', async (ev) => {
@@ -355,7 +370,9 @@ export function bindForm(form, { done, failed, values = formValues }) {
     try {
       let answer;
       try {
-        answer = await call(form.method.toUpperCase(), form.getAttribute('action'), body);
+        // Attributes, not form.method and form.action: an input named
+        // "method" (the second step's) would stand in their place.
+        answer = await call((form.dataset.method || form.getAttribute('method')).toUpperCase(), form.getAttribute('action'), body);
       } catch (err) {
         if (leaving) return;
         showError(err, form);
@@ -388,6 +405,18 @@ export function cooldown(button, until) {
     if (left > 0) button.dataset.cooldownTimer = setTimeout(tick, 1000);
   };
   tick();
+}
+
+/**
+ * Makes a signed-in page a step of signing in instead, before startPage:
+ * an admin enrolling a first factor with the login's mfa_token has no
+ * session yet, so the page has no sign-out button or console menu, and a
+ * 401 or another tab's sign-out does not end it.
+ */
+export function withoutSession() {
+  signedInPage = false;
+  document.body.removeAttribute('data-signed-in');
+  document.querySelectorAll('[data-action="logout"], .console-nav').forEach((e) => e.remove());
 }
 
 /** Starts a page: <html class="js"> (its script runs; tests wait for it), the language, a notice from ?notice=, the sign-out button, the realm's tabs. */

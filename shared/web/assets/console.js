@@ -5,32 +5,13 @@
 // idle console warns a minute before its session ends, with "stay signed
 // in", and leaves by itself when it does (api.js checks at the deadline).
 import './i18n-console.js';
-import { startPage, requireSession, peek, showError, clearErrors, ApiError, call } from './api.js';
-import { t, translate, lang } from './i18n.js';
+import { startPage, requireSession, peek, showError, clearErrors, ApiError, call, el } from './api.js';
+import { t, translate, lang, when } from './i18n.js';
+
+export { el, when };
 
 const main = document.querySelector('main');
 let permissions = [];
-
-/** An element with a translated text (data-i18n) and optional variables. */
-export function el(tag, key, vars, cls) {
-  const e = document.createElement(tag);
-  if (key) {
-    e.dataset.i18n = key;
-    if (vars) e.dataset.i18nVars = JSON.stringify(vars);
-    e.textContent = t(key, vars);
-  }
-  if (cls) e.className = cls;
-  return e;
-}
-
-/** A time shown in the chosen language (re-formatted when it changes). */
-export function when(iso) {
-  const e = document.createElement('time');
-  e.dateTime = iso;
-  e.dataset.i18nDate = iso;
-  translate(e);
-  return e;
-}
 
 /** One row of a summary list: a label and a value (text, or nodes). */
 export function row(labelKey, ...value) {
@@ -59,7 +40,11 @@ document.addEventListener('ekolek:signed-in', (ev) => {
     if (li.dataset.need && !can(li.dataset.need)) li.remove();
     else li.hidden = false;
     const a = li.querySelector('a');
-    if (a.getAttribute('href') === location.pathname || (location.pathname.startsWith('/admin/residents/') && a.getAttribute('href') === '/admin/')) {
+    // The page, or a page under it: a resident under the queue, the
+    // authenticator app's enrollment under the account.
+    const href = a.getAttribute('href');
+    const under = href === '/admin/' ? '/admin/residents/' : href + '/';
+    if (href === location.pathname || location.pathname.startsWith(under)) {
       a.setAttribute('aria-current', 'page');
     }
   }

@@ -23,6 +23,7 @@ const text = {
   'login.remember': ['Keep me signed in on this device', 'Manatiling naka-sign in sa device na ito'],
   'login.remember_hint': ['Only on your own phone or computer. On a shared computer, leave this unticked: closing the browser signs you out.', 'Sa sarili mong phone o computer lamang. Sa computer na ginagamit ng iba, huwag itong lagyan ng tsek: kapag isinara ang browser, masa-sign out ka.'],
   'login.submit': ['Sign in', 'Mag-sign in'],
+  'login.passkey': ['Sign in with a passkey', 'Mag-sign in gamit ang passkey'],
   'login.forgot': ['Forgot your password?', 'Nakalimutan ang password?'],
   'login.new_title': ['New to E-KOLEK?', 'Bago sa E-KOLEK?'],
   'login.register': ['Register as a resident', 'Magparehistro bilang residente'],
@@ -169,6 +170,7 @@ const text = {
   'error.reauth_required': ['Confirm your password first, then try again.', 'Kumpirmahin muna ang iyong password, saka subukang muli.'],
   'error.last_factor': ['This is your only second factor and your account must have one. Add another before you remove it.', 'Ito lamang ang iyong pangalawang patunay at kailangan ito ng iyong account. Magdagdag muna ng iba bago ito alisin.'],
   'error.no_factor': ['Add a second factor first.', 'Magdagdag muna ng pangalawang patunay.'],
+  'error.invalid_credential': ['Your passkey’s answer was not accepted. Try again, or use another way to sign in.', 'Hindi tinanggap ang sagot ng iyong passkey. Subukang muli, o gumamit ng ibang paraan ng pag-sign in.'],
   'error.conflict': ['Someone changed this at the same time. Reload and try again.', 'May ibang nagbago nito nang sabay. I-reload at subukang muli.'],
   'error.payload_too_large': ['What you entered is too long.', 'Masyadong mahaba ang inilagay mo.'],
   'error.unsupported_media_type': ['This page is out of date. Reload it and try again.', 'Luma na ang pahinang ito. I-reload ito at subukang muli.'],
@@ -252,6 +254,15 @@ function formatDate(iso) {
   dateFormat[locale] ||= new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
   const d = new Date(iso);
   return isNaN(d) ? iso : dateFormat[locale].format(d);
+}
+
+/** A <time> of iso shown in the chosen language (re-formatted when it changes). */
+export function when(iso) {
+  const e = document.createElement('time');
+  e.dateTime = iso;
+  e.dataset.i18nDate = iso;
+  e.textContent = formatDate(iso);
+  return e;
 }
 
 let titleError = false;
