@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -27,6 +27,7 @@ import (
 	"github.com/ekolek/identity/shared/account"
 	"github.com/ekolek/identity/shared/app"
 	"github.com/ekolek/identity/shared/app/allparts"
+	"github.com/ekolek/identity/shared/clock"
 	"github.com/ekolek/identity/shared/config"
 	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/logging"
@@ -84,13 +85,14 @@ func (c *faultClient) do(method, path string, body any) faultAnswer {
 
 // stallable is the app built as a function builds itself (awsenv, the
 // request deadline) on a DynamoDB Local of its own, served over loopback,
-// with a client of it: the test can pause (SIGSTOP) that DynamoDB Local.
+// with a client of it: the test can pause (SIGSTOP) that DynamoDB Local,
+// or kill it and start it again.
 type stallable struct {
 	t     *testing.T
 	app   *app.App
 	cfg   config.Config
-	proc  *os.Process
-	db    *dynamodb.Client // straight to that DynamoDB Local, to watch it
+	db    *emulator.Child
+	raw   *dynamodb.Client // straight to that DynamoDB Local, to watch it
 	table string
 	url   string
 	// paused is whether the test left it paused (resumed at the end).
@@ -99,26 +101,42 @@ type stallable struct {
 
 const faultTable = "ekolek-fault"
 
-func newStallable(t *testing.T, hash password.Params) *stallable {
+// faultOptions change what newStallable builds.
+type faultOptions struct {
+	hash  password.Params
+	log   io.Writer         // the app's log; nil discards it
+	clock clock.Clock       // nil is the system's
+	env   map[string]string // configuration beyond the store's
+}
+
+func newStallable(t *testing.T, o faultOptions) *stallable {
 	t.Helper()
-	ep, proc := dynamotest.Private(t)
+	db := dynamotest.Private(t)
+	ep := db.Endpoint
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	db := dynamotest.NewClient(ep)
-	if err := dynamo.CreateTable(ctx, db, faultTable); err != nil {
+	raw := dynamotest.NewClient(ep)
+	if err := dynamo.CreateTable(ctx, raw, faultTable); err != nil {
 		t.Fatal(err)
 	}
+	s := &stallable{t: t, db: db, raw: raw, table: faultTable}
+	s.warm()
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ep)
 	// The admins here log in by password alone: these tests are about a
-	// stalled store, not the second factor.
-	cfg := loadConfig(t, map[string]string{"EKOLEK_STORE": "dynamodb", "EKOLEK_TABLE": faultTable, "EKOLEK_ADMIN_MFA": "optional"})
+	// failing store, not the second factor.
+	env := map[string]string{"EKOLEK_STORE": "dynamodb", "EKOLEK_TABLE": faultTable, "EKOLEK_ADMIN_MFA": "optional"}
+	maps.Copy(env, o.env)
+	cfg := loadConfig(t, env)
 	parts := allparts.Parts()
 	parts.AWSConfig = nil // the functions' own loader (awsenv)
-	a, err := app.Open(ctx, cfg, logging.New(io.Discard, slog.LevelInfo), app.Options{Parts: parts, Hash: &hash, CodeRouteFloor: time.Millisecond})
+	if o.log == nil {
+		o.log = io.Discard
+	}
+	a, err := app.Open(ctx, cfg, logging.New(o.log, slog.LevelInfo), app.Options{Parts: parts, Hash: &o.hash, Clock: o.clock, CodeRouteFloor: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +147,10 @@ func newStallable(t *testing.T, hash password.Params) *stallable {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	s := &stallable{t: t, app: a, cfg: cfg, proc: proc, db: db, table: faultTable, url: srv.URL}
+	s.app, s.cfg, s.url = a, cfg, srv.URL
 	t.Cleanup(func() {
 		if s.paused {
-			_ = emulator.Resume(proc)
+			_ = db.Resume()
 		}
 	})
 	return s
@@ -146,18 +164,45 @@ func (s *stallable) client() *faultClient {
 
 func (s *stallable) pause() {
 	s.t.Helper()
-	if err := emulator.Pause(s.proc); err != nil {
+	if err := s.db.Pause(); err != nil {
 		s.t.Fatal(err)
 	}
 	s.paused = true
 }
 
-func (s *stallable) resume() {
+// kill ends that DynamoDB Local (SIGKILL), paused or not.
+func (s *stallable) kill() {
 	s.t.Helper()
-	if err := emulator.Resume(s.proc); err != nil {
+	if err := s.db.Kill(); err != nil {
 		s.t.Fatal(err)
 	}
 	s.paused = false
+}
+
+func (s *stallable) resume() {
+	s.t.Helper()
+	if err := s.db.Resume(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.paused = false
+}
+
+// warm waits until DynamoDB Local, just started again, reads the table in
+// well under the clients' response timeout: its first reads after a start
+// can take seconds.
+func (s *stallable) warm() {
+	s.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		ctx, cancel := context.WithTimeout(s.t.Context(), time.Second)
+		start := time.Now()
+		_, err := s.raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "warm"}, "SK": &types.AttributeValueMemberS{Value: "warm"}}})
+		cancel()
+		if err == nil && time.Since(start) < 200*time.Millisecond {
+			return
+		}
+	}
+	s.t.Fatal("DynamoDB Local does not read the table quickly 20 s after its start")
 }
 
 // counter is the throttle counter whose key starts with prefix (the item
@@ -165,7 +210,7 @@ func (s *stallable) resume() {
 // from DynamoDB; found is false while there is none.
 func (s *stallable) counter(prefix string) (n int, found bool) {
 	s.t.Helper()
-	out, err := s.db.Scan(s.t.Context(), &dynamodb.ScanInput{
+	out, err := s.raw.Scan(s.t.Context(), &dynamodb.ScanInput{
 		TableName:                 aws.String(s.table),
 		ConsistentRead:            aws.Bool(true),
 		FilterExpression:          aws.String("begins_with(PK, :p)"),
@@ -199,9 +244,15 @@ func (s *stallable) pauseOnceCounted(prefix string, above int) {
 	s.t.Fatalf("counter %s* not past %d within 10 s", prefix, above)
 }
 
+// cheapHash is argon2id at its least cost, for the tests not about it.
+var cheapHash = password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 // eventually polls ok for up to 10 s.
-func eventually(ok func() bool) bool {
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+func eventually(ok func() bool) bool { return eventuallyWithin(10*time.Second, ok) }
+
+// eventuallyWithin polls ok for up to d.
+func eventuallyWithin(d time.Duration, ok func() bool) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if ok() {
 			return true
 		}
@@ -217,7 +268,7 @@ func eventually(ok func() bool) bool {
 // same requests succeed, and the registration that got 503 was not
 // half-written: retried, it registers.
 func TestStalledDynamoDBAnswersWithinTheDeadline(t *testing.T) {
-	s := newStallable(t, password.Params{Memory: 8, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	s := newStallable(t, faultOptions{hash: cheapHash})
 	a, cfg, ctx := s.app, s.cfg, t.Context()
 	const pw = "correct horse battery staple"
 	if _, err := a.Accounts.CreateAdmin(ctx, account.NewAdmin{Username: "boss", Email: "boss@example.com", FullName: "Boss", Role: "super_admin", Password: pw}); err != nil {
@@ -346,7 +397,7 @@ func lambdaSession(t *testing.T, a *app.App, d time.Duration, cookie string) fun
 // back at zero once DynamoDB has run the counter's write it was sent; the
 // retry logs in.
 func TestWriteInFlightWhenDynamoDBStalls(t *testing.T) {
-	s := newStallable(t, password.Params{Memory: 19 << 10, Time: 16, Threads: 1, SaltLen: 16, KeyLen: 32})
+	s := newStallable(t, faultOptions{hash: password.Params{Memory: 19 << 10, Time: 16, Threads: 1, SaltLen: 16, KeyLen: 32}})
 	ctx := t.Context()
 	const adminPW = "correct horse battery staple"
 	boss, err := s.app.Accounts.CreateAdmin(ctx, account.NewAdmin{Username: "boss", Email: "boss@example.com", FullName: "Boss", Role: "super_admin", Password: adminPW})

@@ -147,16 +147,16 @@ func (s *Sender) giveUp(ctx context.Context, m outbox.Message, reason string) er
 		return err
 	}
 	m.State = outbox.Failed
-	if err := throttle.RefundAll(ctx, s.store, m.Charges); err != nil {
+	if err := s.record(ctx, func(c context.Context) error { return throttle.RefundAll(c, s.store, m.Charges) }); err != nil {
 		s.log.Error("send limits of a failed message not given back", s.attrs(m, "error", err.Error())...)
 	}
 	s.log.Warn("message failed for good; its send limits are given back", s.attrs(m, "error", reason)...)
 	return nil
 }
 
-// record runs write, which records how an attempt ended, on a context a
-// little longer than ctx: an attempt that used up its time is still
-// recorded.
+// record runs write, which records how an attempt ended (its mark, the
+// charges given back), on a context a little longer than ctx: an attempt
+// that used up its time is still recorded.
 func (s *Sender) record(ctx context.Context, write func(context.Context) error) error {
 	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()

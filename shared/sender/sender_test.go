@@ -372,7 +372,8 @@ func TestFailedMessagesDoNotSpendTheHourlyCap(t *testing.T) {
 // in its own time, is counted and reported as a batch item failure; once
 // the provider answers again the next attempt delivers it.
 func TestAStalledProviderIsTriedAgain(t *testing.T) {
-	ep, proc := mototest.Private(t)
+	moto := mototest.Private(t)
+	ep := moto.Endpoint
 	n := motoNotifier(t, ep, impatient(300*time.Millisecond))
 	sesClient := mototest.NewSESClient(ep)
 	if _, err := sesClient.VerifyEmailIdentity(t.Context(), &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(from)}); err != nil {
@@ -381,7 +382,7 @@ func TestAStalledProviderIsTriedAgain(t *testing.T) {
 	r := newRig(t, embeddedStore(t), n, nil)
 	phone := uniquePhone()
 	m := r.resetCode("r1", notify.SMS, phone)
-	if err := emulator.Pause(proc); err != nil {
+	if err := moto.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -395,7 +396,7 @@ func TestAStalledProviderIsTriedAgain(t *testing.T) {
 	if got := r.message(m); got.State != outbox.Sending || got.Attempts != 1 || got.LastError == "" {
 		t.Fatalf("after the stalled attempt: %+v", got)
 	}
-	if err := emulator.Resume(proc); err != nil {
+	if err := moto.Resume(); err != nil {
 		t.Fatal(err)
 	}
 	res, err = r.sender.HandleStream(t.Context(), streamEvent(m))
@@ -451,7 +452,7 @@ func TestAFailedMessageIsDeadLettered(t *testing.T) {
 // from an address that is not verified) fails the message at its first
 // attempt.
 func TestAnUndeliverableMessageFailsAtOnce(t *testing.T) {
-	ep, _ := mototest.Private(t) // nobody verified the sender there
+	ep := mototest.Private(t).Endpoint // nobody verified the sender there
 	r := newRig(t, embeddedStore(t), motoNotifier(t, ep), nil)
 	m := r.resetCode("r1", notify.Email, "juan@example.com")
 	if err := r.sender.Deliver(t.Context(), m.ID); err != nil {
@@ -580,7 +581,7 @@ func TestDeliveryCalls(t *testing.T) {
 // (here SES in a fresh account, where the sender is not verified), with
 // the dimensionless total the template's alarm watches.
 func TestDeliveryOutcomesAreMetrics(t *testing.T) {
-	refusing, _ := mototest.Private(t) // nobody verified the sender there
+	refusing := mototest.Private(t).Endpoint // nobody verified the sender there
 	r := newRig(t, embeddedStore(t), motoNotifier(t, refusing), nil)
 	if err := r.sender.Deliver(t.Context(), r.resetCode("r1", notify.Email, "juan@example.com").ID); err != nil {
 		t.Fatal(err)

@@ -197,13 +197,14 @@ func (g *Guard) Unjudged(ctx context.Context, realm, ip string, identifiers ...s
 	g.giveBack(ctx, keys...)
 }
 
-// GiveBackTime is how long giving back an admission may take past the
-// request's own deadline: the failure that ended the attempt is often that
-// deadline passing (a stalled store), and a give-back in the request's
-// context would then never be sent. It is well inside the time a request
-// keeps to answer (httpapi.AnswerMargin). What it cannot give back (the
-// store is still down) stays counted until its window ends; the failure
-// that ended the attempt is what the request reports.
+// GiveBackTime is how long giving back an admission or a code's charges
+// (RefundAll) may take past the request's own deadline: the failure that
+// ended the attempt is often that deadline passing (a stalled store), and
+// a give-back in the request's context would then never be sent. It is
+// well inside the time a request keeps to answer (httpapi.AnswerMargin).
+// What it cannot give back (the store is still down) stays counted until
+// its window ends; the failure that ended the attempt is what the request
+// reports.
 const GiveBackTime = 250 * time.Millisecond
 
 // giveBack takes one hit back from each key, best effort, within

@@ -98,15 +98,21 @@ type Refunder interface {
 	Refund(ctx context.Context, c Charge) error
 }
 
-// RefundAll gives each of charges back to the window that took it, on a
-// context that outlives ctx's cancellation by up to two seconds: a
-// request ending must not leave a send counted that was never accepted.
-// It returns what it could not give back.
+// RefundAll gives each of charges back to the window that took it. It
+// has until ctx's deadline and GiveBackTime more, even once ctx has ended
+// (GiveBackTime from now when ctx has no deadline or it has passed): a
+// request ending, often by its deadline passing, must not leave a send
+// counted that was never accepted, nor answer later than the time it
+// keeps for that. It returns what it could not give back.
 func RefundAll(ctx context.Context, r Refunder, charges []Charge) error {
 	if len(charges) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	end := time.Now()
+	if d, ok := ctx.Deadline(); ok && d.After(end) {
+		end = d
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end.Add(GiveBackTime))
 	defer cancel()
 	var errs []error
 	for _, c := range charges {

