@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ekolek/identity/shared/account"
+	"github.com/ekolek/identity/shared/awsenv"
 	"github.com/ekolek/identity/shared/code"
 	"github.com/ekolek/identity/shared/emulator"
 	"github.com/ekolek/identity/shared/httpapi"
@@ -151,8 +152,10 @@ func registration(w, n int) map[string]string {
 // (on disk). While it is down every request answers 503 unavailable at
 // once (a refused connection: nothing was sent), never 200 nor 500;
 // those in flight when it died answer within the deadline, 2xx or 503
-// (unavailable or outcome_unknown). Once it is back every request
-// succeeds. Then the table says the answers were true: each 2xx did its
+// (unavailable or outcome_unknown). Once it is back requests succeed
+// (every kind; one may still wait out the clients' response timeout of
+// a cold DynamoDB Local on a loaded machine, and answer 503, as it
+// should). Then the table says the answers were true: each 2xx did its
 // write (the registration's account, the login's session, the reset's
 // code and its message), each 503 unavailable did none, each
 // outcome_unknown either (as a success answered just before DynamoDB
@@ -308,7 +311,7 @@ func TestKilledDynamoDBUnderConcurrentRequests(t *testing.T) {
 	checkKillLogins(t, s, ops, residents, k)
 	checkKillResets(t, s, ops, targets, logs.String(), k)
 	checkKillOutbox(t, s, registered)
-	checkKillLogs(t, logs.String(), ops, step, k.up.Sub(k.hung))
+	checkKillLogs(t, logs.String(), ops, step, time.Since(k.hung))
 }
 
 // killStatuses are the successful answers of each kind of request (a
@@ -349,13 +352,14 @@ func (k killTimes) unsure(op *killOp) bool {
 
 // checkKillAnswers holds each answer to what its time allows: while
 // DynamoDB was down (from dead to restarted), 503 unavailable at once;
-// after it was up, success; across either moment, success or a 503
-// within the deadline; never anything else.
+// after it was up, success (or a 503 that waited out the clients'
+// response timeout); across either moment, success or a 503 within the
+// deadline; never anything else.
 func checkKillAnswers(t *testing.T, s *stallable, ops []*killOp, k killTimes) {
 	t.Helper()
 	limit := s.cfg.RequestTimeout + time.Second
 	var down []time.Duration
-	count := map[string]int{}
+	count, slow := map[string]int{}, 0
 	for _, op := range ops {
 		if op.transport != nil {
 			t.Errorf("%s: no answer: %v", op, op.transport)
@@ -381,8 +385,18 @@ func checkKillAnswers(t *testing.T, s *stallable, ops []*killOp, k killTimes) {
 				t.Errorf("%s with DynamoDB down: want an answer within %v (connections refused)", op, refusedLimit)
 			}
 		case op.start.After(k.up) && !succeeded:
-			t.Errorf("%s after DynamoDB was back: want %v", op, killStatuses[op.kind])
+			// Back, it answers: a failure now is only one that waited
+			// for it, a cold DynamoDB Local on a loaded machine past
+			// the clients' response timeout, never a refusal or a
+			// broken connection.
+			slow++
+			if op.took() < awsenv.ResponseHeaderTimeout {
+				t.Errorf("%s after DynamoDB was back: want %v, or a 503 after its response timeout", op, killStatuses[op.kind])
+			}
 		}
+	}
+	if slow > 0 {
+		t.Logf("%d requests after DynamoDB Local was back timed out waiting for it", slow)
 	}
 	if len(down) == 0 {
 		t.Fatal("no request was sent while DynamoDB was down")
